@@ -1,0 +1,36 @@
+# relmark — `make help` lists the targets. Everything runs in ./.venv, created on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test test-sqlite lint fmt bench clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## build the demo store, run the pipeline, print a summary
+	$(BIN)/relmark demo $(DEMO_ARGS)
+
+test: $(STAMP)  ## lint, then every test (PostgreSQL too when RELMARK_TEST_POSTGRES_URL is set)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff
+	$(BIN)/ruff check src tests benchmarks
+
+fmt: $(STAMP)  ## ruff --fix
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)  ## import benchmark against pandas (see benchmarks/RESULTS.md)
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/import_orders.py $(BENCH_ARGS)
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""`python -m relmark` runs the command-line interface."""
+
+from relmark.interfaces.cli import main
+
+main()

@@ -1,0 +1,91 @@
+"""Shared vocabulary: the values that the store, the stages and the interfaces agree on."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    COMPLETED = "completed"
+    PENDING = "pending"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+#: Words that order exports use for our statuses (compared case-folded).
+ORDER_STATUS_SYNONYMS: dict[str, OrderStatus] = {
+    "completed": OrderStatus.COMPLETED,
+    "complete": OrderStatus.COMPLETED,
+    "paid": OrderStatus.COMPLETED,
+    "fulfilled": OrderStatus.COMPLETED,
+    "shipped": OrderStatus.COMPLETED,
+    "delivered": OrderStatus.COMPLETED,
+    "pending": OrderStatus.PENDING,
+    "authorized": OrderStatus.PENDING,
+    "processing": OrderStatus.PENDING,
+    "cancelled": OrderStatus.CANCELLED,
+    "canceled": OrderStatus.CANCELLED,
+    "voided": OrderStatus.CANCELLED,
+    "returned": OrderStatus.RETURNED,
+    "refunded": OrderStatus.REFUNDED,
+    "partially_refunded": OrderStatus.PARTIALLY_REFUNDED,
+    "partially refunded": OrderStatus.PARTIALLY_REFUNDED,
+}
+
+
+class PartnerKind(StrEnum):
+    SUPPLIER = "supplier"
+    DISTRIBUTOR = "distributor"
+    CHANNEL = "channel"
+    AGENCY = "agency"
+    INTERMEDIARY = "intermediary"
+
+
+class ConsentStatus(StrEnum):
+    GRANTED = "granted"
+    WITHDRAWN = "withdrawn"
+
+
+CONSENT_SYNONYMS: dict[str, ConsentStatus] = {
+    **dict.fromkeys(("granted", "yes", "y", "true", "1", "opt-in", "opted_in"), ConsentStatus.GRANTED),
+    **dict.fromkeys(("withdrawn", "no", "n", "false", "0", "opt-out"), ConsentStatus.WITHDRAWN),
+}
+
+
+class ConsentPurpose(StrEnum):
+    MARKETING = "marketing"
+    SERVICE = "service"
+    PROFILING = "profiling"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    POST = "post"
+
+
+class EventKind(StrEnum):
+    """Kinds of rows in the append-only customer event log."""
+
+    CUSTOMER_CREATED = "customer_created"
+    CUSTOMER_UPDATED = "customer_updated"
+    CONSENT_RECORDED = "consent_recorded"
+    ORDER_IMPORTED = "order_imported"
+
+
+class ImportKind(StrEnum):
+    CUSTOMERS = "customers"
+    ORDERS = "orders"
+    PRODUCTS = "products"
+    PARTNERS = "partners"
+
+
+class FileFormat(StrEnum):
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+    CDNOW = "cdnow"
+    SHOPIFY = "shopify"

@@ -1,0 +1,1 @@
+"""Ingest: files in, validated canonical rows stored (customers, orders, products, partners)."""
