@@ -49,8 +49,7 @@ def _postgres_schema() -> Iterator[str]:
     admin = make_engine(PG_URL)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(normalise_url(PG_URL)).update_query_dict(
-        {"options": f"-csearch_path={schema}"})
+    url = make_url(normalise_url(PG_URL)).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)
     finally:

@@ -27,8 +27,12 @@ def run_import(engine: Engine, kind: str, path: Path, **options: Any) -> ImportR
     file_format = options.pop("file_format", None)
     return import_file(
         engine,
-        ImportOptions(ImportKind(kind), path,
-                      file_format=FileFormat(file_format) if file_format else None, **options),
+        ImportOptions(
+            ImportKind(kind),
+            path,
+            file_format=FileFormat(file_format) if file_format else None,
+            **options,
+        ),
         now=options.pop("now", NOW),
     )
 
@@ -45,6 +49,15 @@ def rows(engine: Engine, sql: str, **params: Any) -> list[tuple[Any, ...]]:
 
 def snapshot(engine: Engine) -> dict[str, int]:
     """Row counts of every table an import may touch: equal snapshots = nothing changed."""
-    tables = ("customers", "source_records", "orders", "order_lines", "products", "partners",
-              "consents", "customer_events", "imports")
+    tables = (
+        "customers",
+        "source_records",
+        "orders",
+        "order_lines",
+        "products",
+        "partners",
+        "consents",
+        "customer_events",
+        "imports",
+    )
     return {t: count(engine, t) for t in tables}

@@ -49,7 +49,9 @@ class ConsentStatus(StrEnum):
 
 
 CONSENT_SYNONYMS: dict[str, ConsentStatus] = {
-    **dict.fromkeys(("granted", "yes", "y", "true", "1", "opt-in", "opted_in"), ConsentStatus.GRANTED),
+    **dict.fromkeys(
+        ("granted", "yes", "y", "true", "1", "opt-in", "opted_in"), ConsentStatus.GRANTED
+    ),
     **dict.fromkeys(("withdrawn", "no", "n", "false", "0", "opt-out"), ConsentStatus.WITHDRAWN),
 }
 

@@ -42,8 +42,12 @@ def to_canonical(
     renames: dict[str, str] = {}
     for field, column in mapping.items():
         if column not in headers:
-            raise InvalidInput.single(where, f"--map {field}={column}: the file has no column "
-                                      f"{column!r} (it has: {', '.join(headers)})", 1)
+            raise InvalidInput.single(
+                where,
+                f"--map {field}={column}: the file has no column "
+                f"{column!r} (it has: {', '.join(headers)})",
+                1,
+            )
         renames[column] = field
     synonyms = contract.synonym_map()
     unknown: list[str] = []
@@ -57,17 +61,26 @@ def to_canonical(
         taken = [h for h, f in renames.items() if f == canonical]
         if taken:
             raise InvalidInput.single(
-                where, f"columns {taken[0]!r} and {header!r} both mean {canonical!r}: "
-                f"rename one, or choose with --map {canonical}=COLUMN", 1)
+                where,
+                f"columns {taken[0]!r} and {header!r} both mean {canonical!r}: "
+                f"rename one, or choose with --map {canonical}=COLUMN",
+                1,
+            )
         renames[header] = canonical
     if unknown and extra == "error":
         names = ", ".join(repr(u) for u in unknown)
-        hint = " (or --extra attributes to keep them on the customer)" if (
-            contract.kind == ImportKind.CUSTOMERS) else ""
+        hint = (
+            " (or --extra attributes to keep them on the customer)"
+            if (contract.kind == ImportKind.CUSTOMERS)
+            else ""
+        )
         raise InvalidInput.single(
-            where, f"unknown column(s) {names}: map them with --map FIELD=COLUMN, or pass "
+            where,
+            f"unknown column(s) {names}: map them with --map FIELD=COLUMN, or pass "
             f"--extra ignore{hint}; {contract.kind.value} fields are: "
-            f"{', '.join(contract.by_name)}", 1)
+            f"{', '.join(contract.by_name)}",
+            1,
+        )
     present = set(renames.values())
     for name in contract.required:
         if name not in present:
@@ -77,12 +90,11 @@ def to_canonical(
     if contract.one_of and not any(set(group) <= present for group in contract.one_of):
         groups = " or ".join("+".join(g) for g in contract.one_of)
         raise InvalidInput.single(where, f"needs the column(s) {groups}", 1)
-    frame = table.frame.select(
-        [pl.col(h).alias(f) for h, f in renames.items()] + [pl.col(LINE)]
-    )
+    frame = table.frame.select([pl.col(h).alias(f) for h, f in renames.items()] + [pl.col(LINE)])
     if unknown and extra == "attributes":
         frame = frame.with_columns(
-            table.frame.select(pl.struct(unknown).struct.json_encode()).to_series()
+            table.frame.select(pl.struct(unknown).struct.json_encode())
+            .to_series()
             .alias("attributes")
         )
     return frame

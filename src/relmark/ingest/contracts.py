@@ -13,8 +13,23 @@ from typing import Literal
 from relmark.enums import ImportKind
 
 FieldType = Literal[
-    "id", "text", "email", "phone", "int", "money", "date", "datetime", "currency",
-    "language", "country", "timezone", "url", "status", "partner_kind", "consent", "rate",
+    "id",
+    "text",
+    "email",
+    "phone",
+    "int",
+    "money",
+    "date",
+    "datetime",
+    "currency",
+    "language",
+    "country",
+    "timezone",
+    "url",
+    "status",
+    "partner_kind",
+    "consent",
+    "rate",
 ]
 
 
@@ -57,8 +72,11 @@ def fold(header: str) -> str:
 CUSTOMERS = Contract(
     ImportKind.CUSTOMERS,
     (
-        Column("customer_id", "id", ("id", "customer", "customer_no", "customer_number",
-                                     "client_id", "user_id")),
+        Column(
+            "customer_id",
+            "id",
+            ("id", "customer", "customer_no", "customer_number", "client_id", "user_id"),
+        ),
         Column("email", "email", ("e_mail", "email_address", "mail"), max_length=320),
         Column("phone", "phone", ("phone_number", "mobile", "telephone", "tel"), max_length=64),
         Column("first_name", "text", ("firstname", "given_name", "forename")),
@@ -71,10 +89,16 @@ CUSTOMERS = Contract(
         Column("address", "text", ("street", "address1", "street_address"), max_length=1000),
         Column("timezone", "timezone", ("tz", "time_zone")),
         Column("birthday", "date", ("date_of_birth", "dob", "birth_date", "birthdate")),
-        Column("customer_since", "datetime", ("created_at", "signup_date", "registered_at",
-                                              "since", "first_seen")),
-        Column("email_consent", "consent", ("accepts_marketing", "marketing_consent",
-                                            "email_opt_in", "newsletter")),
+        Column(
+            "customer_since",
+            "datetime",
+            ("created_at", "signup_date", "registered_at", "since", "first_seen"),
+        ),
+        Column(
+            "email_consent",
+            "consent",
+            ("accepts_marketing", "marketing_consent", "email_opt_in", "newsletter"),
+        ),
         Column("email_consent_at", "datetime", ("consent_at", "opted_in_at")),
     ),
     required=("customer_id",),
@@ -86,8 +110,11 @@ ORDERS = Contract(
     (
         Column("order_id", "id", ("id", "order", "order_number", "order_no")),
         Column("customer_id", "id", ("customer", "client_id", "user_id", "customer_no")),
-        Column("ordered_at", "datetime", ("created_at", "order_date", "date", "timestamp",
-                                          "purchased_at", "placed_at")),
+        Column(
+            "ordered_at",
+            "datetime",
+            ("created_at", "order_date", "date", "timestamp", "purchased_at", "placed_at"),
+        ),
         Column("amount", "money", ("total", "total_amount", "order_total", "revenue", "value")),
         Column("currency", "currency", ("currency_code",)),
         Column("discount", "money", ("discount_amount", "discounts")),
@@ -114,8 +141,9 @@ PRODUCTS = Contract(
         Column("price", "money", ("list_price", "unit_price")),
         Column("unit_cost", "money", ("cost", "cogs", "cost_price")),
         Column("margin_rate", "rate", ("margin", "margin_pct", "margin_percent")),
-        Column("howto_url", "url", ("video_url", "howto", "how_to_url", "howto_video"),
-               max_length=2000),
+        Column(
+            "howto_url", "url", ("video_url", "howto", "how_to_url", "howto_video"), max_length=2000
+        ),
     ),
     required=("sku", "name"),
     key="sku",
@@ -132,12 +160,17 @@ PARTNERS = Contract(
     key="partner_id",
 )
 
-CONTRACTS: dict[ImportKind, Contract] = {
-    c.kind: c for c in (CUSTOMERS, ORDERS, PRODUCTS, PARTNERS)
-}
+CONTRACTS: dict[ImportKind, Contract] = {c.kind: c for c in (CUSTOMERS, ORDERS, PRODUCTS, PARTNERS)}
 
 #: Order columns that belong to the order, not the line; lines of one order must agree on them.
 ORDER_HEADER_COLUMNS = (
-    "customer_id", "ordered_at", "amount", "currency", "discount", "cost", "status", "channel",
+    "customer_id",
+    "ordered_at",
+    "amount",
+    "currency",
+    "discount",
+    "cost",
+    "status",
+    "channel",
     "partner_id",
 )

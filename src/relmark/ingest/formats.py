@@ -29,18 +29,36 @@ def cdnow(table: RawTable) -> Bundle:
     frame = table.frame.with_columns(
         (pl.col("customer_id").str.strip_chars_start("0").replace("", "0")).alias("customer_id")
     ).with_columns(
-        pl.format("{}-{}-{}", "customer_id", "date",
-                  pl.int_range(pl.len()).over("customer_id", "date") + 1).alias("order_id"),
+        pl.format(
+            "{}-{}-{}",
+            "customer_id",
+            "date",
+            pl.int_range(pl.len()).over("customer_id", "date") + 1,
+        ).alias("order_id"),
         pl.col("date").alias("ordered_at"),
     )
     return Bundle(frame.select("order_id", "customer_id", "ordered_at", "quantity", "amount", LINE))
 
 
 SHOPIFY_REQUIRED = ("name", "created_at", "lineitem_quantity", "lineitem_price")
-SHOPIFY_ORDER_FIELDS = ("email", "financial_status", "currency", "total", "discount_amount",
-                        "created_at", "source", "billing_name", "billing_phone", "phone",
-                        "billing_city", "billing_zip", "billing_province", "billing_country",
-                        "billing_address1", "accepts_marketing")
+SHOPIFY_ORDER_FIELDS = (
+    "email",
+    "financial_status",
+    "currency",
+    "total",
+    "discount_amount",
+    "created_at",
+    "source",
+    "billing_name",
+    "billing_phone",
+    "phone",
+    "billing_city",
+    "billing_zip",
+    "billing_province",
+    "billing_country",
+    "billing_address1",
+    "accepts_marketing",
+)
 
 
 def shopify(table: RawTable) -> Bundle:
@@ -52,8 +70,10 @@ def shopify(table: RawTable) -> Bundle:
             table.where, f"not a Shopify orders export: missing column(s) {', '.join(missing)}", 1
         )
     present = [c for c in SHOPIFY_ORDER_FIELDS if c in frame.columns]
-    blank = {c: pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c))
-             for c in present}
+    blank = {
+        c: pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c))
+        for c in present
+    }
     frame = frame.with_columns(**blank).with_columns(
         [pl.col(c).drop_nulls().first().over("name") for c in present]
     )
@@ -68,22 +88,34 @@ def shopify(table: RawTable) -> Bundle:
         col("lineitem_name").str.to_lowercase().str.replace_all(r"[^\w]+", "-"),
     ).alias("sku")
     orders = frame.select(
-        pl.col("name").alias("order_id"), key, pl.col("created_at").alias("ordered_at"),
-        col("total").alias("amount"), col("currency"), col("discount_amount").alias("discount"),
-        col("financial_status").alias("status"), col("source").alias("channel"), sku,
+        pl.col("name").alias("order_id"),
+        key,
+        pl.col("created_at").alias("ordered_at"),
+        col("total").alias("amount"),
+        col("currency"),
+        col("discount_amount").alias("discount"),
+        col("financial_status").alias("status"),
+        col("source").alias("channel"),
+        sku,
         pl.col("lineitem_quantity").alias("quantity"),
-        pl.col("lineitem_price").alias("unit_price"), pl.col(LINE),
+        pl.col("lineitem_price").alias("unit_price"),
+        pl.col(LINE),
     )
     full_name = pl.coalesce(col("billing_name"), pl.lit("")).str.strip_chars()
     customers = (
         frame.select(
-            key, email.alias("email"), pl.coalesce(col("billing_phone"), col("phone")).alias("phone"),
+            key,
+            email.alias("email"),
+            pl.coalesce(col("billing_phone"), col("phone")).alias("phone"),
             full_name.str.extract(r"^(\S+)").alias("first_name"),
             full_name.str.extract(r"^\S+\s+(.+)$").alias("last_name"),
-            col("billing_city").alias("city"), col("billing_zip").alias("postcode"),
-            col("billing_province").alias("region"), col("billing_country").alias("country"),
+            col("billing_city").alias("city"),
+            col("billing_zip").alias("postcode"),
+            col("billing_province").alias("region"),
+            col("billing_country").alias("country"),
             col("billing_address1").alias("address"),
-            col("accepts_marketing").alias("email_consent"), pl.col(LINE),
+            col("accepts_marketing").alias("email_consent"),
+            pl.col(LINE),
             pl.col("created_at").alias("_at"),
         )
         .sort("_at", LINE)
@@ -91,9 +123,11 @@ def shopify(table: RawTable) -> Bundle:
         .drop("_at")
         .sort(LINE)
     )
-    products = (
-        frame.select(sku, col("lineitem_name").alias("name"), col("lineitem_price").alias("price"),
-                     col("currency"), pl.col(LINE))
-        .unique("sku", keep="first", maintain_order=True)
-    )
+    products = frame.select(
+        sku,
+        col("lineitem_name").alias("name"),
+        col("lineitem_price").alias("price"),
+        col("currency"),
+        pl.col(LINE),
+    ).unique("sku", keep="first", maintain_order=True)
     return Bundle(orders, customers, products)

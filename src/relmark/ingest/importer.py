@@ -61,9 +61,14 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "file": self.file, "source": self.source,
-            "format": self.file_format, "rows": self.rows, **self.counts,
-            "rejected": self.rejected, "rejects_file": self.rejects_file,
+            "kind": self.kind,
+            "file": self.file,
+            "source": self.source,
+            "format": self.file_format,
+            "rows": self.rows,
+            **self.counts,
+            "rejected": self.rejected,
+            "rejects_file": self.rejects_file,
             "import_id": self.import_id,
         }
 
@@ -72,14 +77,16 @@ def default_source(file_format: FileFormat) -> str:
     return {FileFormat.CDNOW: "cdnow", FileFormat.SHOPIFY: "shopify"}.get(file_format, "default")
 
 
-def import_file(engine: Engine, options: ImportOptions, *, now: datetime,
-                progress: Progress | None = None) -> ImportReport:
+def import_file(
+    engine: Engine, options: ImportOptions, *, now: datetime, progress: Progress | None = None
+) -> ImportReport:
     """Import one file; raise InvalidInput (and change nothing) when it cannot be used."""
     say = progress or (lambda _step: None)
     file_format = options.file_format or guess_format(options.path)
     if file_format in (FileFormat.CDNOW, FileFormat.SHOPIFY) and options.kind != ImportKind.ORDERS:
-        raise InvalidInput.single("--format", f"{file_format} files hold orders: use "
-                                  "`relmark import orders`")
+        raise InvalidInput.single(
+            "--format", f"{file_format} files hold orders: use `relmark import orders`"
+        )
     say(f"reading {options.path.name}")
     table = read_file(options.path, file_format, options.encoding)
     bundle = _canonical(table, options, file_format)
@@ -93,20 +100,39 @@ def import_file(engine: Engine, options: ImportOptions, *, now: datetime,
     say("writing to the store")
     with engine.begin() as connection:
         import_id = loading.start_import(
-            connection, kind=options.kind.value, source=source, file_name=str(options.path),
-            file_sha256=_sha256(options.path), file_format=file_format.value, now=now,
+            connection,
+            kind=options.kind.value,
+            source=source,
+            file_name=str(options.path),
+            file_sha256=_sha256(options.path),
+            file_format=file_format.value,
+            now=now,
         )
-        counts = _load(connection, plan, options, file_format, source=source, import_id=import_id,
-                       where=table.where, now=now)
+        counts = _load(
+            connection,
+            plan,
+            options,
+            file_format,
+            source=source,
+            import_id=import_id,
+            where=table.where,
+            now=now,
+        )
         rejected_lines = _rejected_lines(plan)
         counts_out = {**counts, "rejected": rejected_lines.height}
         loading.finish_import(connection, import_id, counts_out, now)
     if plan.problems.height:
         rejects_file = str(_write_rejects(table, plan.problems))
     return ImportReport(
-        kind=options.kind.value, file=str(options.path), source=source,
-        file_format=file_format.value, rows=table.frame.height, counts=counts,
-        rejected=_rejected_lines(plan).height, rejects_file=rejects_file, import_id=import_id,
+        kind=options.kind.value,
+        file=str(options.path),
+        source=source,
+        file_format=file_format.value,
+        rows=table.frame.height,
+        counts=counts,
+        rejected=_rejected_lines(plan).height,
+        rejects_file=rejects_file,
+        import_id=import_id,
     )
 
 
@@ -138,8 +164,10 @@ class Plan:
             self.main = self.main.join(orders, on="order_id", how="anti")
             if self.lines is not None:
                 self.lines = self.lines.join(
-                    orders.rename({"order_id": "order_external_id"}), on="order_external_id",
-                    how="anti")
+                    orders.rename({"order_id": "order_external_id"}),
+                    on="order_external_id",
+                    how="anti",
+                )
         else:
             self.main = self.main.join(bad, on=LINE, how="anti")
 
@@ -178,9 +206,12 @@ def _money_columns(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
 def _required(frame: pl.DataFrame, names: tuple[str, ...]) -> pl.DataFrame:
     empty = [
         frame.filter(pl.col(n).str.strip_chars().fill_null("") == "").select(
-            pl.col(LINE), pl.lit(n).alias("column"), pl.lit("is empty; a value is required")
-            .alias("message"))
-        for n in names if n in frame.columns
+            pl.col(LINE),
+            pl.lit(n).alias("column"),
+            pl.lit("is empty; a value is required").alias("message"),
+        )
+        for n in names
+        if n in frame.columns
     ]
     return pl.concat(empty) if empty else _no_problems()
 
@@ -191,11 +222,13 @@ def _duplicates(checked: Checked, kind: ImportKind) -> pl.DataFrame:
     if kind == ImportKind.ORDERS and "sku" in checked.frame.columns:
         return _no_problems()
     frame = checked.frame.select(LINE, key).filter(pl.col(key).is_not_null())
-    first = pl.col(LINE).first().over(key)
-    return frame.filter(pl.col(LINE) != first).select(
-        pl.col(LINE), pl.lit(key).alias("column"),
-        pl.format("duplicate {} '{}' (first on line {})", pl.lit(key), pl.col(key), first)
-        .alias("message"),
+    frame = frame.with_columns(pl.col(LINE).first().over(key).alias("_first"))
+    return frame.filter(pl.col(LINE) != pl.col("_first")).select(
+        pl.col(LINE),
+        pl.lit(key).alias("column"),
+        pl.format(
+            "duplicate {} '{}' (first on line {})", pl.lit(key), pl.col(key), pl.col("_first")
+        ).alias("message"),
     )
 
 
@@ -203,30 +236,47 @@ def _no_problems() -> pl.DataFrame:
     return pl.DataFrame(schema={LINE: pl.Int64, "column": pl.String, "message": pl.String})
 
 
-def _load(connection: Connection, plan: Plan, options: ImportOptions, file_format: FileFormat,
-          *, source: str,
-          import_id: int, where: str, now: datetime) -> dict[str, int]:
+def _load(
+    connection: Connection,
+    plan: Plan,
+    options: ImportOptions,
+    file_format: FileFormat,
+    *,
+    source: str,
+    import_id: int,
+    where: str,
+    now: datetime,
+) -> dict[str, int]:
     kind = options.kind
     if kind == ImportKind.CUSTOMERS:
-        return loading.load_customers(connection, plan.main, source=source, import_id=import_id,
-                                      where=where, now=now)
+        return loading.load_customers(
+            connection, plan.main, source=source, import_id=import_id, where=where, now=now
+        )
     if kind == ImportKind.PRODUCTS:
         return loading.load_products(connection, plan.main)
     if kind == ImportKind.PARTNERS:
         return loading.load_partners(connection, plan.main)
     extra: dict[str, int] = {}
     if plan.products is not None:
-        extra["products_created"] = loading.load_products(
-            connection, plan.products, only_new=True)["inserted"]
+        extra["products_created"] = loading.load_products(connection, plan.products, only_new=True)[
+            "inserted"
+        ]
     if plan.customers is not None:
-        counts = loading.load_customers(connection, plan.customers, source=source,
-                                        import_id=import_id, where=where, now=now)
+        counts = loading.load_customers(
+            connection, plan.customers, source=source, import_id=import_id, where=where, now=now
+        )
         extra["customers_created"] = counts["inserted"]
         extra["customers_updated"] = counts["updated"]
     orders, lines, created = resolve_order_references(
-        connection, plan, source=source, import_id=import_id, where=where, now=now,
+        connection,
+        plan,
+        source=source,
+        import_id=import_id,
+        where=where,
+        now=now,
         create_missing=options.create_missing or file_format == FileFormat.CDNOW,
-        skip_invalid=options.skip_invalid)
+        skip_invalid=options.skip_invalid,
+    )
     counts = loading.load_orders(connection, orders, lines, source=source)
     return {**counts, **extra, **created}
 
@@ -248,7 +298,11 @@ def _write_rejects(table: RawTable, problems: pl.DataFrame) -> Path:
     reasons = problems.group_by(LINE).agg(
         pl.format("column '{}': {}", "column", "message").str.join("; ").alias("reason")
     )
-    rejects = table.frame.join(reasons, on=LINE, how="inner").sort(LINE).rename({LINE: "line"})
+    rejects = (
+        table.frame.join(reasons, on=LINE, how="inner")
+        .sort(LINE)
+        .select(pl.exclude(LINE, "reason"), pl.col(LINE).alias("line"), "reason")
+    )
     path = Path(f"{table.where}.rejects.csv")
     rejects.write_csv(path)
     return path

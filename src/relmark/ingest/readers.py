@@ -85,7 +85,10 @@ def read_csv(path: Path, encoding: str | None = None, separator: str = ",") -> R
     where = str(path)
     try:
         frame = pl.read_csv(
-            io.BytesIO(data), infer_schema=False, separator=separator, truncate_ragged_lines=False,
+            io.BytesIO(data),
+            infer_schema=False,
+            separator=separator,
+            truncate_ragged_lines=False,
         )
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
         raise _csv_shape_error(where, data, separator, exc) from None
@@ -96,15 +99,20 @@ def read_csv(path: Path, encoding: str | None = None, separator: str = ",") -> R
 def _check_headers(where: str, headers: list[str]) -> None:
     blanks = [i + 1 for i, h in enumerate(headers) if not h.strip()]
     if blanks:
-        raise InvalidInput.single(where, f"header has an empty column name at position {blanks[0]}", 1)
+        raise InvalidInput.single(
+            where, f"header has an empty column name at position {blanks[0]}", 1
+        )
 
 
 def _with_lines(frame: pl.DataFrame, data: bytes, separator: str) -> pl.DataFrame:
     """Attach source line numbers; only files with line breaks inside fields need a scan."""
     text_columns = [c for c, t in frame.schema.items() if t == pl.String]
-    multiline = bool(text_columns) and frame.select(
-        pl.any_horizontal(pl.col(text_columns).str.contains("\n").fill_null(False)).any()
-    ).item()
+    multiline = (
+        bool(text_columns)
+        and frame.select(
+            pl.any_horizontal(pl.col(text_columns).str.contains("\n").fill_null(False)).any()
+        ).item()
+    )
     blank_lines = b"\n\n" in data or b"\n\r\n" in data
     if not multiline and not blank_lines:
         return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
@@ -187,9 +195,14 @@ def read_parquet(path: Path) -> RawTable:
         if dtype.is_temporal() and dtype != pl.Date:
             casts.append(pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.f%z").alias(name))
         elif isinstance(dtype, pl.Struct | pl.List):
-            casts.append(pl.col(name).map_elements(
-                lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
-                return_dtype=pl.String).alias(name))
+            casts.append(
+                pl.col(name)
+                .map_elements(
+                    lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True, default=str),
+                    return_dtype=pl.String,
+                )
+                .alias(name)
+            )
         else:
             casts.append(pl.col(name).cast(pl.String).alias(name))
     frame = frame.select(casts).with_row_index(LINE, offset=1)

@@ -63,13 +63,12 @@ def check(frame: pl.DataFrame, contract: Contract, context: Context) -> Checked:
         values.append(pl.col("attributes"))
     typed = frame.select(values)
     problem_frames = [
-        frame.select(pl.col(LINE), pl.lit(name).alias("column"), msg.alias("message"))
-        .filter(pl.col("message").is_not_null())
+        frame.select(pl.col(LINE), pl.lit(name).alias("column"), msg.alias("message")).filter(
+            pl.col("message").is_not_null()
+        )
         for name, msg in messages
     ]
-    problems = (
-        pl.concat(problem_frames) if problem_frames else pl.DataFrame(schema=PROBLEM_SCHEMA)
-    )
+    problems = pl.concat(problem_frames) if problem_frames else pl.DataFrame(schema=PROBLEM_SCHEMA)
     return Checked(typed, problems)
 
 
@@ -97,8 +96,10 @@ def _email(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.
 def _int(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     value = raw.cast(pl.Int64, strict=False)
     message = (
-        pl.when(raw.is_not_null() & value.is_null()).then(pl.lit("is not a whole number"))
-        .when(value < 0).then(pl.lit("must not be negative"))
+        pl.when(raw.is_not_null() & value.is_null())
+        .then(pl.lit("is not a whole number"))
+        .when(value < 0)
+        .then(pl.lit("must not be negative"))
     )
     return value, message
 
@@ -112,8 +113,9 @@ def _decimal_parts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
     body = raw.str.strip_chars_start("+-")
     whole = body.str.split_exact(".", 1).struct.field("field_0")
     fraction = body.str.split_exact(".", 1).struct.field("field_1").fill_null("")
-    whole_value = pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64,
-                                                                                strict=False)
+    whole_value = (
+        pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64, strict=False)
+    )
     frac4 = (fraction + "0000").str.slice(0, 4).cast(pl.Int64, strict=False)
     extra = fraction.str.slice(4).str.strip_chars("0")
     return negative, whole_value * 10_000 + frac4, extra
@@ -126,8 +128,8 @@ def _currency_digits() -> dict[str, int]:
 
 def _money(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     """Amounts as integer minor units of the row's currency, parsed exactly from the text."""
-    currency = pl.col("currency").str.strip_chars().str.to_uppercase().fill_null(
-        context.default_currency
+    currency = (
+        pl.col("currency").str.strip_chars().str.to_uppercase().fill_null(context.default_currency)
     )
     digits = currency.replace_strict(_currency_digits(), default=2, return_dtype=pl.Int64)
     negative, ten_thousandths, extra = _decimal_parts(raw)
@@ -136,8 +138,10 @@ def _money(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.
     value = pl.when(negative).then(-minor).otherwise(minor)
     is_number = raw.str.contains(NUMBER)
     message = (
-        pl.when(raw.is_not_null() & ~is_number).then(pl.lit(
-            "is not a number (write 1234.50: a dot for decimals, no thousands separators)"))
+        pl.when(raw.is_not_null() & ~is_number)
+        .then(
+            pl.lit("is not a number (write 1234.50: a dot for decimals, no thousands separators)")
+        )
         .when(ten_thousandths.is_null() | (ten_thousandths > 9_000_000_000_000_000))
         .then(pl.lit("is too large"))
         .when((extra != "") | (ten_thousandths % scale != 0))
@@ -153,8 +157,10 @@ def _rate(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.E
     number = raw.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
     value = pl.when(percent).then(number / 100).otherwise(number)
     message = (
-        pl.when(raw.is_not_null() & number.is_null()).then(pl.lit("is not a number"))
-        .when((value < 0) | (value > 1)).then(pl.lit("must be between 0 and 1 (or 0% and 100%)"))
+        pl.when(raw.is_not_null() & number.is_null())
+        .then(pl.lit("is not a number"))
+        .when((value < 0) | (value > 1))
+        .then(pl.lit("must be between 0 and 1 (or 0% and 100%)"))
     )
     return value.round(4), message
 
@@ -166,16 +172,21 @@ def _date(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.E
     message = (
         pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a date (write YYYY-MM-DD)"))
-        .when(value > pl.lit(context.today)).then(pl.lit("is in the future"))
-        .when(value < pl.lit(date(1900, 1, 1))).then(pl.lit("is before 1900"))
+        .when(value > pl.lit(context.today))
+        .then(pl.lit("is in the future"))
+        .when(value < pl.lit(date(1900, 1, 1)))
+        .then(pl.lit("is before 1900"))
     )
     return value, message
 
 
-AWARE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S %z",
-                 "%Y-%m-%dT%H:%M%z")
-NAIVE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M",
-                 "%Y-%m-%d %H:%M")
+AWARE_FORMATS = (
+    "%Y-%m-%dT%H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%dT%H:%M%z",
+)
+NAIVE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
 DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
 
 
@@ -188,17 +199,22 @@ def parse_timestamp(raw: pl.Expr, default_timezone: str) -> pl.Expr:
     ]
     naive = [text.str.to_datetime(f, strict=False, time_unit="us") for f in NAIVE_FORMATS]
     naive += [text.str.to_date(f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS]
-    local = pl.coalesce(*naive).dt.replace_time_zone(
-        default_timezone, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
+    local = (
+        pl.coalesce(*naive)
+        .dt.replace_time_zone(default_timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
     return pl.coalesce(*aware, local)
 
 
 def _datetime(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     value = parse_timestamp(raw, context.default_timezone)
-    message = pl.when(raw.is_not_null() & value.is_null()).then(
-        pl.lit("is not a date-time (write 2024-05-31T14:30:00+02:00, or a date 2024-05-31)")
-    ).when(value.dt.year() < 1900).then(pl.lit("is before 1900"))
+    message = (
+        pl.when(raw.is_not_null() & value.is_null())
+        .then(pl.lit("is not a date-time (write 2024-05-31T14:30:00+02:00, or a date 2024-05-31)"))
+        .when(value.dt.year() < 1900)
+        .then(pl.lit("is before 1900"))
+    )
     return value, message
 
 
@@ -216,16 +232,25 @@ def _lower(e: pl.Expr) -> pl.Expr:
 
 def _currency(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     codes = {c: c for c in _currency_digits()}
-    value, message = _lookup(raw, codes, "is not an ISO 4217 currency code (such as USD, EUR, MYR)",
-                             lambda e: e.str.to_uppercase())
+    value, message = _lookup(
+        raw,
+        codes,
+        "is not an ISO 4217 currency code (such as USD, EUR, MYR)",
+        lambda e: e.str.to_uppercase(),
+    )
     return value.fill_null(pl.lit(context.default_currency)).cast(pl.String), pl.when(
-        raw.is_not_null()).then(message)
+        raw.is_not_null()
+    ).then(message)
 
 
 def _status(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     allowed = ", ".join(s.value for s in OrderStatus)
-    value, message = _lookup(raw, {k: v.value for k, v in ORDER_STATUS_SYNONYMS.items()},
-                             f"is not an order status ({allowed})", _lower)
+    value, message = _lookup(
+        raw,
+        {k: v.value for k, v in ORDER_STATUS_SYNONYMS.items()},
+        f"is not an order status ({allowed})",
+        _lower,
+    )
     return value.fill_null(pl.lit(OrderStatus.COMPLETED.value)), message
 
 
@@ -235,8 +260,12 @@ def _partner_kind(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Ex
 
 
 def _consent(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    return _lookup(raw, {k: v.value for k, v in CONSENT_SYNONYMS.items()},
-                   "is not a consent answer (yes/no, granted/withdrawn, true/false)", _lower)
+    return _lookup(
+        raw,
+        {k: v.value for k, v in CONSENT_SYNONYMS.items()},
+        "is not a consent answer (yes/no, granted/withdrawn, true/false)",
+        _lower,
+    )
 
 
 @cache
@@ -245,8 +274,9 @@ def _timezones() -> dict[str, str]:
 
 
 def _timezone(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    return _lookup(raw, _timezones(), "is not an IANA time zone (such as Asia/Kuala_Lumpur)",
-                   _lower)
+    return _lookup(
+        raw, _timezones(), "is not an IANA time zone (such as Asia/Kuala_Lumpur)", _lower
+    )
 
 
 @cache
@@ -258,8 +288,9 @@ def _countries() -> dict[str, str]:
 
 
 def _country(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    return _lookup(raw, _countries(), "is not a country (write an ISO code such as MY or SI)",
-                   _lower)
+    return _lookup(
+        raw, _countries(), "is not a country (write an ISO code such as MY or SI)", _lower
+    )
 
 
 def _language(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
@@ -268,8 +299,10 @@ def _language(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, 
     parts = tag.str.split_exact("-", 1)
     language = parts.struct.field("field_0").str.to_lowercase()
     region = parts.struct.field("field_1")
-    normal = pl.when(region.is_null()).then(language).otherwise(
-        language + "-" + region.str.to_uppercase()
+    normal = (
+        pl.when(region.is_null())
+        .then(language)
+        .otherwise(language + "-" + region.str.to_uppercase())
     )
     known = normal.map_batches(_known_languages, return_dtype=pl.Boolean)
     value = pl.when(known).then(normal)
@@ -299,8 +332,21 @@ def _url(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Ex
 
 
 PARSERS: dict[str, Parser] = {
-    "id": _text, "text": _text, "email": _email, "phone": _text, "int": _int, "money": _money,
-    "rate": _rate, "date": _date, "datetime": _datetime, "currency": _currency,
-    "status": _status, "partner_kind": _partner_kind, "consent": _consent,
-    "timezone": _timezone, "country": _country, "language": _language, "url": _url,
+    "id": _text,
+    "text": _text,
+    "email": _email,
+    "phone": _text,
+    "int": _int,
+    "money": _money,
+    "rate": _rate,
+    "date": _date,
+    "datetime": _datetime,
+    "currency": _currency,
+    "status": _status,
+    "partner_kind": _partner_kind,
+    "consent": _consent,
+    "timezone": _timezone,
+    "country": _country,
+    "language": _language,
+    "url": _url,
 }

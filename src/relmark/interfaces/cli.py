@@ -28,7 +28,9 @@ from relmark.store.status import table_counts
 
 app = typer.Typer(
     help="relmark: relationship marketing from the first sale onwards.",
-    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
 )
 out = Console()
 err = Console(stderr=True)
@@ -60,7 +62,9 @@ def friendly(command: F) -> F:
             raise typer.Exit(1) from None
         except OperationalError as exc:
             err.print("[red]error:[/red] cannot use the store: ", end="")
-            err.print(str(exc.orig).strip().splitlines()[0], markup=False, highlight=False, soft_wrap=True)
+            err.print(
+                str(exc.orig).strip().splitlines()[0], markup=False, highlight=False, soft_wrap=True
+            )
             raise typer.Exit(1) from None
         except SQLAlchemyError as exc:
             err.print("[red]error:[/red] store error: ", end="")
@@ -100,23 +104,38 @@ def init(db: DbOption = None) -> None:
 def import_command(
     kind: Annotated[ImportKind, typer.Argument(help="What the file holds.")],
     file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file.")],
-    source: Annotated[str | None, typer.Option(
-        help="Name of the system the file comes from; ids are unique within a source.")] = None,
-    mapping: Annotated[list[str] | None, typer.Option(
-        "--map", help="FIELD=COLUMN: take FIELD from the file's COLUMN (repeatable).")] = None,
-    file_format: Annotated[FileFormat | None, typer.Option(
-        "--format", help="File format; guessed from the extension when omitted.")] = None,
-    skip_invalid: Annotated[bool, typer.Option(
-        help="Import the valid rows and write the others to FILE.rejects.csv.")] = False,
-    create_missing: Annotated[bool, typer.Option(
-        help="Create customers and products that orders name but the store lacks.")] = False,
-    extra: Annotated[str, typer.Option(
-        help="Unknown columns: error, ignore, or attributes (kept on customers).")] = "error",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of the system the file comes from; ids are unique within a source."
+        ),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN: take FIELD from the file's COLUMN (repeatable)."),
+    ] = None,
+    file_format: Annotated[
+        FileFormat | None,
+        typer.Option("--format", help="File format; guessed from the extension when omitted."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the valid rows and write the others to FILE.rejects.csv.")
+    ] = False,
+    create_missing: Annotated[
+        bool,
+        typer.Option(help="Create customers and products that orders name but the store lacks."),
+    ] = False,
+    extra: Annotated[
+        str, typer.Option(help="Unknown columns: error, ignore, or attributes (kept on customers).")
+    ] = "error",
     encoding: Annotated[str | None, typer.Option(help="Text encoding (default UTF-8).")] = None,
-    currency: Annotated[str | None, typer.Option(
-        help="Currency of amounts without one (default RELMARK_CURRENCY).")] = None,
-    timezone: Annotated[str | None, typer.Option(
-        help="Zone of timestamps without an offset (default RELMARK_TIMEZONE).")] = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Currency of amounts without one (default RELMARK_CURRENCY).")
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(help="Zone of timestamps without an offset (default RELMARK_TIMEZONE)."),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -125,9 +144,16 @@ def import_command(
         raise InvalidInput.single("--extra", f"{extra!r} is not error, ignore or attributes")
     settings = get_settings()
     options = ImportOptions(
-        kind=kind, path=file, source=source, file_format=file_format, mapping=mapping or [],
-        extra=_extra(extra), skip_invalid=skip_invalid, create_missing=create_missing,
-        encoding=encoding, currency=(currency or settings.currency).upper(),
+        kind=kind,
+        path=file,
+        source=source,
+        file_format=file_format,
+        mapping=mapping or [],
+        extra=_extra(extra),
+        skip_invalid=skip_invalid,
+        create_missing=create_missing,
+        encoding=encoding,
+        currency=(currency or settings.currency).upper(),
         timezone=timezone or settings.timezone,
     )
     engine = open_store(db)
@@ -137,8 +163,10 @@ def import_command(
         print_json(report.as_dict())
         return
     summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items())
-    out.print(f"{report.kind} from {report.file} (source {report.source!r}): {summary}, "
-              f"{report.rejected:,} rejected")
+    out.print(
+        f"{report.kind} from {report.file} (source {report.source!r}): {summary}, "
+        f"{report.rejected:,} rejected"
+    )
     if report.rejects_file:
         out.print(f"rejected rows and reasons: {report.rejects_file}")
 
@@ -152,8 +180,13 @@ class _steps:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet or not err.is_terminal
-        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                 TimeElapsedColumn(), console=err, transient=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        )
         self.task: Any = None
 
     def __enter__(self) -> Callable[[str], None]:

@@ -49,7 +49,10 @@ def _column_type(name: str, dtype: pl.DataType, target: Table | None) -> TypeEng
 
 
 def stage(
-    connection: Connection, name: str, frame: pl.DataFrame, target: Table | None = None,
+    connection: Connection,
+    name: str,
+    frame: pl.DataFrame,
+    target: Table | None = None,
     index: Sequence[str] = (),
 ) -> Table:
     """Create temporary table `name` shaped like `frame` (typed like `target`) and fill it."""
@@ -91,9 +94,12 @@ def _fill(connection: Connection, name: str, frame: pl.DataFrame) -> None:
     if connection.dialect.name == "postgresql":
         buffer = io.BytesIO()
         frame.write_csv(buffer, include_header=False, null_value="", quote_style="non_numeric")
-        with driver.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-            f'COPY "{name}" ({columns}) FROM STDIN (FORMAT csv)'
-        ) as copy:
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(  # type: ignore[union-attr]
+                f'COPY "{name}" ({columns}) FROM STDIN (FORMAT csv)'
+            ) as copy,
+        ):
             copy.write(buffer.getvalue())
         return
     marks = ", ".join("?" for _ in frame.columns)
@@ -109,24 +115,28 @@ def classify(
 ) -> None:
     """Mark each staged row `insert`, `update` (some value differs) or `same`."""
     on = " AND ".join(f't."{k}" = "{staged}"."{k}"' for k in keys)
-    connection.execute(text(
-        f'UPDATE "{staged}" SET _target_id = t.id FROM "{target}" t WHERE {on}'
-    ))
-    connection.execute(text(
-        f'UPDATE "{staged}" SET _action = \'insert\' WHERE _target_id IS NULL'
-    ))
+    connection.execute(
+        text(f'UPDATE "{staged}" SET _target_id = t.id FROM "{target}" t WHERE {on}')
+    )
+    connection.execute(text(f"UPDATE \"{staged}\" SET _action = 'insert' WHERE _target_id IS NULL"))
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM "{staged}"."{v}"' for v in values)
     if differs:
-        connection.execute(text(
-            f'UPDATE "{staged}" SET _action = \'update\' FROM "{target}" t '
-            f'WHERE t.id = "{staged}"._target_id AND ({differs})'
-        ))
-    connection.execute(text(f'UPDATE "{staged}" SET _action = \'same\' WHERE _action IS NULL'))
+        connection.execute(
+            text(
+                f'UPDATE "{staged}" SET _action = \'update\' FROM "{target}" t '
+                f'WHERE t.id = "{staged}"._target_id AND ({differs})'
+            )
+        )
+    connection.execute(text(f"UPDATE \"{staged}\" SET _action = 'same' WHERE _action IS NULL"))
 
 
 def apply_updates(
-    connection: Connection, staged: str, target: str, values: Sequence[str],
-    extra: dict[str, str] | None = None, params: dict[str, object] | None = None,
+    connection: Connection,
+    staged: str,
+    target: str,
+    values: Sequence[str],
+    extra: dict[str, str] | None = None,
+    params: dict[str, object] | None = None,
     types: dict[str, TypeEngine] | None = None,
 ) -> None:
     """Copy the staged values onto rows marked `update`; `extra` sets more columns by SQL."""
@@ -140,16 +150,21 @@ def apply_updates(
 
 
 def apply_inserts(
-    connection: Connection, staged: str, target: str, columns: Sequence[str],
-    extra: dict[str, str] | None = None, params: dict[str, object] | None = None,
-    types: dict[str, TypeEngine] | None = None, order_by: str = "__line",
+    connection: Connection,
+    staged: str,
+    target: str,
+    columns: Sequence[str],
+    extra: dict[str, str] | None = None,
+    params: dict[str, object] | None = None,
+    types: dict[str, TypeEngine] | None = None,
+    order_by: str = "__line",
 ) -> None:
     """Insert rows marked `insert`, in file order; `extra` adds columns computed in SQL."""
     names = [*columns, *(extra or {})]
     selected = [f's."{c}"' for c in columns] + list((extra or {}).values())
     statement = text(
         f'INSERT INTO "{target}" ({_quoted(names)}) '
-        f'SELECT {", ".join(selected)} FROM "{staged}" s WHERE s._action = \'insert\' '
+        f"SELECT {', '.join(selected)} FROM \"{staged}\" s WHERE s._action = 'insert' "
         f'ORDER BY s."{order_by}"'
     )
     connection.execute(_bind(statement, types), params or {})
@@ -164,12 +179,16 @@ def _bind(statement: object, types: dict[str, TypeEngine] | None):  # noqa: ANN2
 def action_counts(connection: Connection, staged: str) -> dict[str, int]:
     rows = connection.execute(text(f'SELECT _action, COUNT(*) FROM "{staged}" GROUP BY _action'))
     counts = {"insert": 0, "update": 0, "same": 0}
-    counts.update({action: n for action, n in rows})
+    counts.update(dict(rows))
     return counts
 
 
-def read_frame(connection: Connection, sql: str, params: dict[str, object] | None = None,
-               schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+def read_frame(
+    connection: Connection,
+    sql: str,
+    params: dict[str, object] | None = None,
+    schema: dict[str, pl.DataType] | None = None,
+) -> pl.DataFrame:
     """A query's rows as a Polars frame (keys and ids for lookups; small to medium results)."""
     result = connection.execute(text(sql), params or {})
     names = list(result.keys())
@@ -178,6 +197,11 @@ def read_frame(connection: Connection, sql: str, params: dict[str, object] | Non
 
 
 __all__ = [
-    "action_counts", "apply_inserts", "apply_updates", "classify", "dialect_of", "read_frame",
+    "action_counts",
+    "apply_inserts",
+    "apply_updates",
+    "classify",
+    "dialect_of",
+    "read_frame",
     "stage",
 ]

@@ -14,7 +14,9 @@ class Dialect:
     def json_object(self, pairs: dict[str, str]) -> str:
         """SQL that builds a JSON object from key → SQL expression."""
         args = ", ".join(f"'{k}', {v}" for k, v in pairs.items())
-        return f"jsonb_build_object({args})" if self.name == "postgresql" else f"json_object({args})"
+        return (
+            f"jsonb_build_object({args})" if self.name == "postgresql" else f"json_object({args})"
+        )
 
 
 def dialect_of(connection: Connection) -> Dialect:

@@ -35,68 +35,119 @@ def _timed(sql: str) -> TextClause:
 
 
 def _counts(actions: dict[str, int]) -> dict[str, int]:
-    return {"inserted": actions["insert"], "updated": actions["update"],
-            "unchanged": actions["same"]}
+    return {
+        "inserted": actions["insert"],
+        "updated": actions["update"],
+        "unchanged": actions["same"],
+    }
 
 
-def start_import(connection: Connection, *, kind: str, source: str, file_name: str,
-                 file_sha256: str | None, file_format: str, now: datetime) -> int:
-    statement = insert(ImportRun).values(
-        kind=kind, source=source, file_name=file_name, file_sha256=file_sha256,
-        file_format=file_format, started_at=now,
-    ).returning(ImportRun.id)
+def start_import(
+    connection: Connection,
+    *,
+    kind: str,
+    source: str,
+    file_name: str,
+    file_sha256: str | None,
+    file_format: str,
+    now: datetime,
+) -> int:
+    statement = (
+        insert(ImportRun)
+        .values(
+            kind=kind,
+            source=source,
+            file_name=file_name,
+            file_sha256=file_sha256,
+            file_format=file_format,
+            started_at=now,
+        )
+        .returning(ImportRun.id)
+    )
     return int(connection.execute(statement).scalar_one())
 
 
-def finish_import(connection: Connection, import_id: int, counts: dict[str, Any],
-                  now: datetime) -> None:
+def finish_import(
+    connection: Connection, import_id: int, counts: dict[str, Any], now: datetime
+) -> None:
     connection.execute(
         update(ImportRun).where(ImportRun.id == import_id).values(finished_at=now, counts=counts)
     )
 
 
-def load_customers(connection: Connection, frame: pl.DataFrame, *, source: str, import_id: int,
-                   where: str, now: datetime) -> dict[str, int]:
+def load_customers(
+    connection: Connection,
+    frame: pl.DataFrame,
+    *,
+    source: str,
+    import_id: int,
+    where: str,
+    now: datetime,
+) -> dict[str, int]:
     """Upsert source records by (source, external_id); new records get a customer each."""
     frame = frame.rename({"customer_id": "external_id"}).with_columns(source=pl.lit(source))
     values = [c for c in PROFILE_COLUMNS if c in frame.columns]
     stage(connection, "stg_customers", frame, SourceRecord.__table__)  # type: ignore[arg-type]
     classify(connection, "stg_customers", "source_records", ["source", "external_id"], values)
-    apply_updates(connection, "stg_customers", "source_records", values,
-                  extra={"updated_at": ":now"}, params={"now": now}, types=NOW)
-    apply_inserts(connection, "stg_customers", "source_records", ["source", "external_id", *values],
-                  extra={"imported_at": ":now", "updated_at": ":now"}, params={"now": now},
-                  types=NOW)
+    apply_updates(
+        connection,
+        "stg_customers",
+        "source_records",
+        values,
+        extra={"updated_at": ":now"},
+        params={"now": now},
+        types=NOW,
+    )
+    apply_inserts(
+        connection,
+        "stg_customers",
+        "source_records",
+        ["source", "external_id", *values],
+        extra={"imported_at": ":now", "updated_at": ":now"},
+        params={"now": now},
+        types=NOW,
+    )
     profile = ", ".join(f'"{c}"' for c in PROFILE_COLUMNS)
-    connection.execute(_timed(
-        f"INSERT INTO customers (first_record_id, created_at, updated_at, {profile}) "
-        f"SELECT sr.id, :now, :now, {', '.join('sr.' + c for c in PROFILE_COLUMNS)} "
-        "FROM source_records sr WHERE sr.customer_id IS NULL ORDER BY sr.id"
-    ), {"now": now})
-    connection.execute(text(
-        "UPDATE source_records SET customer_id = c.id FROM customers c "
-        "WHERE c.first_record_id = source_records.id AND source_records.customer_id IS NULL"
-    ))
+    connection.execute(
+        _timed(
+            f"INSERT INTO customers (first_record_id, created_at, updated_at, {profile}) "
+            f"SELECT sr.id, :now, :now, {', '.join('sr.' + c for c in PROFILE_COLUMNS)} "
+            "FROM source_records sr WHERE sr.customer_id IS NULL ORDER BY sr.id"
+        ),
+        {"now": now},
+    )
+    connection.execute(
+        text(
+            "UPDATE source_records SET customer_id = c.id FROM customers c "
+            "WHERE c.first_record_id = source_records.id AND source_records.customer_id IS NULL"
+        )
+    )
     if values:
         # Survivorship for now: the most recently imported record wins for the fields it has.
         sets = ", ".join(f'"{c}" = sr."{c}"' for c in values)
-        connection.execute(_timed(
-            f"UPDATE customers SET {sets}, updated_at = :now FROM source_records sr, "
-            "stg_customers s WHERE s._action = 'update' AND sr.id = s._target_id "
-            "AND customers.id = sr.customer_id"
-        ), {"now": now})
+        connection.execute(
+            _timed(
+                f"UPDATE customers SET {sets}, updated_at = :now FROM source_records sr, "
+                "stg_customers s WHERE s._action = 'update' AND sr.id = s._target_id "
+                "AND customers.id = sr.customer_id"
+            ),
+            {"now": now},
+        )
     dialect = dialect_of(connection)
     parameters = dialect.json_object(
         {"source": "sr.source", "external_id": "sr.external_id", "line": "s.__line"}
     )
-    connection.execute(_timed(
-        "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
-        f"SELECT :now, sr.customer_id, CASE s._action WHEN 'insert' THEN "
-        f"'{EventKind.CUSTOMER_CREATED}' ELSE '{EventKind.CUSTOMER_UPDATED}' END, :import_id, "
-        f"{parameters} FROM stg_customers s JOIN source_records sr "
-        "ON sr.source = s.source AND sr.external_id = s.external_id "
-        "WHERE s._action IN ('insert', 'update') ORDER BY s.__line"
-    ), {"now": now, "import_id": import_id})
+    connection.execute(
+        _timed(
+            "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
+            f"SELECT :now, sr.customer_id, CASE s._action WHEN 'insert' THEN "
+            f"'{EventKind.CUSTOMER_CREATED}' ELSE '{EventKind.CUSTOMER_UPDATED}' END, :import_id, "
+            f"{parameters} FROM stg_customers s JOIN source_records sr "
+            "ON sr.source = s.source AND sr.external_id = s.external_id "
+            "WHERE s._action IN ('insert', 'update') ORDER BY s.__line"
+        ),
+        {"now": now, "import_id": import_id},
+    )
     counts = _counts(action_counts(connection, "stg_customers"))
     if "email_consent" in frame.columns:
         counts["consents_recorded"] = _record_email_consents(
@@ -105,8 +156,9 @@ def load_customers(connection: Connection, frame: pl.DataFrame, *, source: str, 
     return counts
 
 
-def _record_email_consents(connection: Connection, *, import_id: int, where: str,
-                           now: datetime) -> int:
+def _record_email_consents(
+    connection: Connection, *, import_id: int, where: str, now: datetime
+) -> int:
     """Add a consent statement where the file's answer differs from the record's latest."""
     purpose, channel = ConsentPurpose.MARKETING.value, "email"
     latest = (
@@ -119,29 +171,45 @@ def _record_email_consents(connection: Connection, *, import_id: int, where: str
         "AND sr.external_id = s.external_id "
         f"WHERE s.email_consent IS NOT NULL AND s.email_consent IS DISTINCT FROM {latest}"
     )
-    when = "COALESCE(s.email_consent_at, :now)" if _has_column(
-        connection, "stg_customers", "email_consent_at") else ":now"
+    when = (
+        "COALESCE(s.email_consent_at, :now)"
+        if _has_column(connection, "stg_customers", "email_consent_at")
+        else ":now"
+    )
     dialect = dialect_of(connection)
-    parameters = dialect.json_object({"purpose": f"'{purpose}'", "channel": f"'{channel}'",
-                                      "status": "s.email_consent", "line": "s.__line"})
-    connection.execute(_timed(
-        "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
-        f"SELECT :now, sr.customer_id, '{EventKind.CONSENT_RECORDED}', :import_id, {parameters} "
-        f"{changed} ORDER BY s.__line"
-    ), {"now": now, "import_id": import_id})
-    result = connection.execute(_timed(
-        "INSERT INTO consents (customer_id, source_record_id, purpose, channel, status, "
-        "lawful_basis, source, proof, recorded_at) "
-        f"SELECT sr.customer_id, sr.id, '{purpose}', '{channel}', s.email_consent, "
-        f"CASE s.email_consent WHEN '{ConsentStatus.GRANTED}' THEN 'consent' ELSE 'withdrawal' END, "
-        f"s.source, :proof || CAST(s.__line AS TEXT), {when} {changed} ORDER BY s.__line"
-    ), {"now": now, "proof": f"imported from {where}:"})
+    parameters = dialect.json_object(
+        {
+            "purpose": f"'{purpose}'",
+            "channel": f"'{channel}'",
+            "status": "s.email_consent",
+            "line": "s.__line",
+        }
+    )
+    connection.execute(
+        _timed(
+            "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
+            f"SELECT :now, sr.customer_id, '{EventKind.CONSENT_RECORDED}', :import_id, "
+            f"{parameters} {changed} ORDER BY s.__line"
+        ),
+        {"now": now, "import_id": import_id},
+    )
+    result = connection.execute(
+        _timed(
+            "INSERT INTO consents (customer_id, source_record_id, purpose, channel, status, "
+            "lawful_basis, source, proof, recorded_at) "
+            f"SELECT sr.customer_id, sr.id, '{purpose}', '{channel}', s.email_consent, "
+            f"CASE s.email_consent WHEN '{ConsentStatus.GRANTED}' THEN 'consent' "
+            "ELSE 'withdrawal' END, "
+            f"s.source, :proof || CAST(s.__line AS TEXT), {when} {changed} ORDER BY s.__line"
+        ),
+        {"now": now, "proof": f"imported from {where}:"},
+    )
     return int(result.rowcount or 0)
 
 
 def _has_column(connection: Connection, table: str, column: str) -> bool:
     result = connection.execute(text(f'SELECT * FROM "{table}" WHERE 1 = 0'))
-    return column in result.keys()
+    return column in result
 
 
 def customer_keys(connection: Connection, source: str) -> pl.DataFrame:
@@ -151,8 +219,9 @@ def customer_keys(connection: Connection, source: str) -> pl.DataFrame:
         {"s": source},
     ).fetchall()
     return pl.DataFrame(
-        rows, schema={"customer_id": pl.String, "source_record_id": pl.Int64,
-                      "customer_pk": pl.Int64}, orient="row",
+        rows,
+        schema={"customer_id": pl.String, "source_record_id": pl.Int64, "customer_pk": pl.Int64},
+        orient="row",
     )
 
 
@@ -162,18 +231,35 @@ def key_map(connection: Connection, table: str, key: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={key: pl.String, "id": pl.Int64}, orient="row")
 
 
-ORDER_VALUES = ("customer_id", "source_record_id", "ordered_at", "currency", "amount_minor",
-                "discount_minor", "cost_minor", "quantity", "status", "channel", "partner_id")
+ORDER_VALUES = (
+    "customer_id",
+    "source_record_id",
+    "ordered_at",
+    "currency",
+    "amount_minor",
+    "discount_minor",
+    "cost_minor",
+    "quantity",
+    "status",
+    "channel",
+    "partner_id",
+)
 LINE_VALUES = ("line_no", "product_id", "sku", "quantity", "unit_price_minor")
 
 
-def load_orders(connection: Connection, orders: pl.DataFrame, lines: pl.DataFrame | None, *,
-                source: str) -> dict[str, int]:
+def load_orders(
+    connection: Connection, orders: pl.DataFrame, lines: pl.DataFrame | None, *, source: str
+) -> dict[str, int]:
     """Upsert orders by (source, external_id); an order whose lines changed counts as updated."""
     orders = orders.with_columns(source=pl.lit(source))
     values = [c for c in ORDER_VALUES if c in orders.columns]
-    stage(connection, "stg_orders", orders, Order.__table__,  # type: ignore[arg-type]
-          index=["external_id"])
+    stage(
+        connection,
+        "stg_orders",
+        orders,
+        Order.__table__,  # type: ignore[arg-type]
+        index=["external_id"],
+    )
     classify(connection, "stg_orders", "orders", ["source", "external_id"], values)
     if lines is not None:
         stage(connection, "stg_lines", lines, index=["order_external_id"])
@@ -181,35 +267,53 @@ def load_orders(connection: Connection, orders: pl.DataFrame, lines: pl.DataFram
         stored = ", ".join(f"ol.{c}" for c in LINE_VALUES)
         mine = "FROM stg_lines l WHERE l.order_external_id = stg_orders.external_id"
         theirs = "FROM order_lines ol WHERE ol.order_id = stg_orders._target_id"
-        connection.execute(text(
-            "UPDATE stg_orders SET _action = 'update' WHERE _action = 'same' AND ("
-            f"EXISTS (SELECT {staged} {mine} EXCEPT SELECT {stored} {theirs}) OR "
-            f"EXISTS (SELECT {stored} {theirs} EXCEPT SELECT {staged} {mine}))"
-        ))
+        connection.execute(
+            text(
+                "UPDATE stg_orders SET _action = 'update' WHERE _action = 'same' AND ("
+                f"EXISTS (SELECT {staged} {mine} EXCEPT SELECT {stored} {theirs}) OR "
+                f"EXISTS (SELECT {stored} {theirs} EXCEPT SELECT {staged} {mine}))"
+            )
+        )
     apply_updates(connection, "stg_orders", "orders", values)
     apply_inserts(connection, "stg_orders", "orders", ["source", "external_id", *values])
     counts = _counts(action_counts(connection, "stg_orders"))
     if lines is not None:
-        connection.execute(text(
-            "DELETE FROM order_lines WHERE order_id IN "
-            "(SELECT _target_id FROM stg_orders WHERE _action = 'update')"
-        ))
-        result = connection.execute(text(
-            f"INSERT INTO order_lines (order_id, {', '.join(LINE_VALUES)}) "
-            f"SELECT o.id, {', '.join('l.' + c for c in LINE_VALUES)} FROM stg_lines l "
-            "JOIN stg_orders s ON s.external_id = l.order_external_id "
-            "JOIN orders o ON o.source = s.source AND o.external_id = s.external_id "
-            "WHERE s._action IN ('insert', 'update') ORDER BY l.__line"
-        ))
+        connection.execute(
+            text(
+                "DELETE FROM order_lines WHERE order_id IN "
+                "(SELECT _target_id FROM stg_orders WHERE _action = 'update')"
+            )
+        )
+        result = connection.execute(
+            text(
+                f"INSERT INTO order_lines (order_id, {', '.join(LINE_VALUES)}) "
+                f"SELECT o.id, {', '.join('l.' + c for c in LINE_VALUES)} FROM stg_lines l "
+                "JOIN stg_orders s ON s.external_id = l.order_external_id "
+                "JOIN orders o ON o.source = s.source AND o.external_id = s.external_id "
+                "WHERE s._action IN ('insert', 'update') ORDER BY l.__line"
+            )
+        )
         counts["lines_written"] = int(result.rowcount or 0)
     return counts
 
 
-def load_products(connection: Connection, frame: pl.DataFrame,
-                  *, only_new: bool = False) -> dict[str, int]:
+def load_products(
+    connection: Connection, frame: pl.DataFrame, *, only_new: bool = False
+) -> dict[str, int]:
     """Upsert products by sku (`only_new`: add unknown skus, leave known ones alone)."""
-    values = [c for c in ("name", "category", "currency", "price_minor", "unit_cost_minor",
-                          "margin_rate", "howto_url") if c in frame.columns]
+    values = [
+        c
+        for c in (
+            "name",
+            "category",
+            "currency",
+            "price_minor",
+            "unit_cost_minor",
+            "margin_rate",
+            "howto_url",
+        )
+        if c in frame.columns
+    ]
     stage(connection, "stg_products", frame, Product.__table__)  # type: ignore[arg-type]
     classify(connection, "stg_products", "products", ["sku"], [] if only_new else values)
     apply_updates(connection, "stg_products", "products", values)

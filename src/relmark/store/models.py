@@ -63,7 +63,22 @@ class ProfileFields:
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
-PROFILE_COLUMNS = ["first_name", "last_name", "email", "phone", "language", "country", "region", "city", "postcode", "address", "timezone", "birthday", "customer_since", "attributes"]
+PROFILE_COLUMNS = [
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "language",
+    "country",
+    "region",
+    "city",
+    "postcode",
+    "address",
+    "timezone",
+    "birthday",
+    "customer_since",
+    "attributes",
+]
 
 
 class Customer(ProfileFields, Base):
