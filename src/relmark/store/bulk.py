@@ -179,7 +179,7 @@ def _bind(statement: object, types: dict[str, TypeEngine] | None):  # noqa: ANN2
 def action_counts(connection: Connection, staged: str) -> dict[str, int]:
     rows = connection.execute(text(f'SELECT _action, COUNT(*) FROM "{staged}" GROUP BY _action'))
     counts = {"insert": 0, "update": 0, "same": 0}
-    counts.update({str(action): int(n) for action, n in rows.tuples()})
+    counts.update({str(action): int(n) for action, n in rows})
     return counts
 
 
