@@ -205,3 +205,14 @@ __all__ = [
     "read_frame",
     "stage",
 ]
+
+
+def append(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
+    """Insert every row of `frame` into `table` (columns by name) through a staging table."""
+    staged = f"stg_{table.name}"
+    stage(connection, staged, frame, table)
+    columns = _quoted([c for c in frame.columns if c in table.c])
+    result = connection.execute(
+        text(f'INSERT INTO "{table.name}" ({columns}) SELECT {columns} FROM "{staged}"')
+    )
+    return int(result.rowcount or 0)
