@@ -29,28 +29,35 @@ def write_files(data: DemoData, folder: Path) -> list[Path]:
         frame.write_csv(folder / name)
         written.append(folder / name)
     data.support_contacts.with_columns(pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(
-        folder / "support_contacts.csv")
+        folder / "support_contacts.csv"
+    )
     data.mentions.write_csv(folder / "mentions.csv")
     data.identity_truth.write_csv(folder / "identity_truth.csv")
     return written
 
 
-def load(engine: Engine, data: DemoData, folder: Path, *, now: datetime,
-         progress: Progress | None = None) -> dict[str, dict[str, int]]:
+def load(
+    engine: Engine, data: DemoData, folder: Path, *, now: datetime, progress: Progress | None = None
+) -> dict[str, dict[str, int]]:
     """Import the written files, then the extras; returns the import counts per file."""
     say = progress or (lambda _step: None)
     counts = {}
     for name, (kind, source, _frame) in data.files().items():
         say(f"importing {name}")
-        report = import_file(engine, ImportOptions(ImportKind(kind), folder / name, source=source,
-                                                   currency="USD"), now=now)
+        report = import_file(
+            engine,
+            ImportOptions(ImportKind(kind), folder / name, source=source, currency="USD"),
+            now=now,
+        )
         counts[name] = report.counts
     say("adding support contacts, mentions and ground truth")
     with engine.begin() as connection:
-        keys = pl.concat([
-            loading.customer_keys(connection, source).with_columns(source=pl.lit(source))
-            for source in ("web", "pos")
-        ])
+        keys = pl.concat(
+            [
+                loading.customer_keys(connection, source).with_columns(source=pl.lit(source))
+                for source in ("web", "pos")
+            ]
+        )
         contacts = data.support_contacts.join(
             keys, on=["source", "customer_id"], how="inner"
         ).select(pl.col("customer_pk").alias("customer_id"), "at", "channel", "reason", "minutes")
@@ -66,11 +73,18 @@ def load(engine: Engine, data: DemoData, folder: Path, *, now: datetime,
 
 def _truth(data: DemoData) -> pl.DataFrame:
     mention_key = pl.format("{}|{}|{}", "platform", "author_handle", "posted_at")
-    return pl.concat([
-        data.identity_truth.select(pl.lit("customer").alias("entity"), "key", "truth"),
-        data.mentions.select(pl.lit("mention_kind").alias("entity"), mention_key.alias("key"),
-                             pl.col("kind").alias("truth")),
-        data.mentions.filter(pl.col("customer_id").is_not_null()).select(
-            pl.lit("mention_author").alias("entity"), mention_key.alias("key"),
-            pl.format("web:{}", "customer_id").alias("truth")),
-    ])
+    return pl.concat(
+        [
+            data.identity_truth.select(pl.lit("customer").alias("entity"), "key", "truth"),
+            data.mentions.select(
+                pl.lit("mention_kind").alias("entity"),
+                mention_key.alias("key"),
+                pl.col("kind").alias("truth"),
+            ),
+            data.mentions.filter(pl.col("customer_id").is_not_null()).select(
+                pl.lit("mention_author").alias("entity"),
+                mention_key.alias("key"),
+                pl.format("web:{}", "customer_id").alias("truth"),
+            ),
+        ]
+    )

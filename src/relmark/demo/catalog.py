@@ -51,8 +51,15 @@ def _items() -> tuple[Item, ...]:
 ITEMS = _items()
 
 #: Everyday items are bought far more often than machines.
-POPULARITY = {"Coffee": 6.0, "Tea": 3.0, "Accessories": 2.5, "Subscriptions": 1.0,
-              "Grinders": 0.8, "Kettles": 0.8, "Coffee makers": 0.7}
+POPULARITY = {
+    "Coffee": 6.0,
+    "Tea": 3.0,
+    "Accessories": 2.5,
+    "Subscriptions": 1.0,
+    "Grinders": 0.8,
+    "Kettles": 0.8,
+    "Coffee makers": 0.7,
+}
 
 
 def howto_url(sku: str) -> str:
@@ -72,7 +79,13 @@ PARTNERS = (
 )
 
 #: Marketplace partner per country (orders sold through a marketplace channel).
-MARKETPLACES = {"MY": ("P-LZD", "P-SHP"), "PH": ("P-LZD", "P-SHP"), "GB": ("P-AMZ",),
-                "SI": ("P-AMZ",), "KZ": (), "UA": ()}
+MARKETPLACES = {
+    "MY": ("P-LZD", "P-SHP"),
+    "PH": ("P-LZD", "P-SHP"),
+    "GB": ("P-AMZ",),
+    "SI": ("P-AMZ",),
+    "KZ": (),
+    "UA": (),
+}
 DISTRIBUTORS = {"KZ": "P-KZD", "UA": "P-UAD"}
 AGENCIES = ("P-AG1", "P-AG2")

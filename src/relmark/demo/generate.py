@@ -47,15 +47,20 @@ def generate(customers: int, seed: int, as_of: datetime) -> DemoData:
     pos, truth = make_second_source(rng, web, as_of)
     orders_web = make_orders(rng, web, as_of, prefix="W")
     orders_pos = make_orders(rng, pos, as_of, prefix="S", buyers_share=0.7, in_store=True)
-    contacts = pl.concat([
-        make_support_contacts(rng, orders_web).with_columns(source=pl.lit(WEB)),
-        make_support_contacts(rng, orders_pos).with_columns(source=pl.lit(POS)),
-    ])
-    web_truth = web.select(pl.format("web:{}", "customer_id").alias("key"),
-                           pl.format("web:{}", "customer_id").alias("truth"))
+    contacts = pl.concat(
+        [
+            make_support_contacts(rng, orders_web).with_columns(source=pl.lit(WEB)),
+            make_support_contacts(rng, orders_pos).with_columns(source=pl.lit(POS)),
+        ]
+    )
+    web_truth = web.select(
+        pl.format("web:{}", "customer_id").alias("key"),
+        pl.format("web:{}", "customer_id").alias("truth"),
+    )
     return DemoData(
-        partners=pl.DataFrame(catalog.PARTNERS, schema=["partner_id", "name", "kind"],
-                              orient="row"),
+        partners=pl.DataFrame(
+            catalog.PARTNERS, schema=["partner_id", "name", "kind"], orient="row"
+        ),
         products=_products(),
         customers_web=web,
         customers_pos=pos,
@@ -68,9 +73,17 @@ def generate(customers: int, seed: int, as_of: datetime) -> DemoData:
 
 
 def _products() -> pl.DataFrame:
-    return pl.DataFrame([
-        {"sku": i.sku, "name": i.name, "category": i.category, "price": i.price,
-         "unit_cost": i.unit_cost, "currency": "USD",
-         "howto_url": catalog.howto_url(i.sku) if i.howto else None}
-        for i in catalog.ITEMS
-    ])
+    return pl.DataFrame(
+        [
+            {
+                "sku": i.sku,
+                "name": i.name,
+                "category": i.category,
+                "price": i.price,
+                "unit_cost": i.unit_cost,
+                "currency": "USD",
+                "howto_url": catalog.howto_url(i.sku) if i.howto else None,
+            }
+            for i in catalog.ITEMS
+        ]
+    )

@@ -12,11 +12,19 @@ import polars as pl
 
 from relmark.demo.locales import LOCALES, LocaleData, to_latin
 
-LANGUAGE_TAGS = {"en": ("en-GB", "en"), "ms": ("ms-MY", "ms"), "kk": ("kk-KZ", "kk"),
-                 "tl": ("tl", "fil-PH"), "uk": ("uk-UA", "uk"), "sl": ("sl-SI", "sl")}
-PHONE_FORMATS = (phonenumbers.PhoneNumberFormat.E164,
-                 phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-                 phonenumbers.PhoneNumberFormat.NATIONAL)
+LANGUAGE_TAGS = {
+    "en": ("en-GB", "en"),
+    "ms": ("ms-MY", "ms"),
+    "kk": ("kk-KZ", "kk"),
+    "tl": ("tl", "fil-PH"),
+    "uk": ("uk-UA", "uk"),
+    "sl": ("sl-SI", "sl"),
+}
+PHONE_FORMATS = (
+    phonenumbers.PhoneNumberFormat.E164,
+    phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    phonenumbers.PhoneNumberFormat.NATIONAL,
+)
 
 
 def mobile_number(rng: np.random.Generator, region: str) -> phonenumbers.PhoneNumber:
@@ -38,8 +46,10 @@ def fmt_phone(number: phonenumbers.PhoneNumber, style: int) -> str:
 def _postcode(rng: np.random.Generator, locale: LocaleData, prefix: str) -> str:
     if locale.country == "GB":
         letters = "ABDEFGHJLNPQRSTUWXYZ"
-        return (f"{prefix}{rng.integers(1, 20)} {rng.integers(1, 10)}"
-                f"{letters[rng.integers(0, 20)]}{letters[rng.integers(0, 20)]}")
+        return (
+            f"{prefix}{rng.integers(1, 20)} {rng.integers(1, 10)}"
+            f"{letters[rng.integers(0, 20)]}{letters[rng.integers(0, 20)]}"
+        )
     rest = locale.postcode_digits - len(prefix)
     return prefix + "".join(str(d) for d in rng.integers(0, 10, size=max(rest, 0)))
 
@@ -60,8 +70,9 @@ def _email_local(rng: np.random.Generator, first: str, last: str, born: date) ->
     return "".join(c for c in local if c.isascii() and (c.isalnum() or c in "._"))
 
 
-def make_customers(rng: np.random.Generator, count: int, as_of: datetime,
-                   prefix: str = "W") -> pl.DataFrame:
+def make_customers(
+    rng: np.random.Generator, count: int, as_of: datetime, prefix: str = "W"
+) -> pl.DataFrame:
     """`count` customers of the web shop, spread over the six locales."""
     weights = np.array([loc.weight for loc in LOCALES])
     which = rng.choice(len(LOCALES), size=count, p=weights / weights.sum())
@@ -86,23 +97,33 @@ def make_customers(rng: np.random.Generator, count: int, as_of: datetime,
             used_emails.add(email)
         phone = None
         if rng.random() > 0.08:
-            phone = fmt_phone(mobile_number(rng, loc.country), int(rng.choice(3, p=[.6, .25, .15])))
+            phone = fmt_phone(
+                mobile_number(rng, loc.country), int(rng.choice(3, p=[0.6, 0.25, 0.15]))
+            )
         place = loc.places[rng.integers(0, len(loc.places))]
         tags = LANGUAGE_TAGS[loc.language]
         since = as_of - timedelta(days=int(signup_days[i]), minutes=int(rng.integers(0, 1440)))
         consent = rng.choice(["yes", "no", ""], p=[0.8, 0.08, 0.12])
-        rows.append({
-            "customer_id": f"{prefix}{i + 1:06d}", "email": email, "phone": phone,
-            "first_name": first, "last_name": last,
-            "language": tags[int(rng.random() < 0.3)], "country": loc.country,
-            "region": place.region, "city": place.city,
-            "postcode": _postcode(rng, loc, place.postcode_prefix),
-            "address": f"{rng.choice(loc.streets)} {rng.integers(1, 200)}",
-            "timezone": loc.timezone, "birthday": born.isoformat(),
-            "customer_since": since.isoformat(timespec="seconds"),
-            "email_consent": consent or None,
-            "email_consent_at": since.isoformat(timespec="seconds") if consent else None,
-        })
+        rows.append(
+            {
+                "customer_id": f"{prefix}{i + 1:06d}",
+                "email": email,
+                "phone": phone,
+                "first_name": first,
+                "last_name": last,
+                "language": tags[int(rng.random() < 0.3)],
+                "country": loc.country,
+                "region": place.region,
+                "city": place.city,
+                "postcode": _postcode(rng, loc, place.postcode_prefix),
+                "address": f"{rng.choice(loc.streets)} {rng.integers(1, 200)}",
+                "timezone": loc.timezone,
+                "birthday": born.isoformat(),
+                "customer_since": since.isoformat(timespec="seconds"),
+                "email_consent": consent or None,
+                "email_consent_at": since.isoformat(timespec="seconds") if consent else None,
+            }
+        )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -112,9 +133,9 @@ def _typo(rng: np.random.Generator, word: str) -> str:
     i = int(rng.integers(1, len(word) - 1))
     kind = rng.integers(0, 3)
     if kind == 0:  # swap two neighbours
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     if kind == 1:  # drop one
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     return word[:i] + word[i] + word[i:]  # double one
 
 
@@ -134,9 +155,13 @@ def _vary_name(rng: np.random.Generator, first: str, last: str) -> tuple[str, st
     return _typo(rng, first), last
 
 
-def make_second_source(rng: np.random.Generator, web: pl.DataFrame, as_of: datetime,
-                       share_duplicates: float = 0.05, share_new: float = 0.03,
-                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+def make_second_source(
+    rng: np.random.Generator,
+    web: pl.DataFrame,
+    as_of: datetime,
+    share_duplicates: float = 0.05,
+    share_new: float = 0.03,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Loyalty-card records: some re-register web customers (varied), some are new people.
 
     Returns (records, truth) where truth maps every record key to the person it is.
@@ -154,8 +179,12 @@ def make_second_source(rng: np.random.Generator, web: pl.DataFrame, as_of: datet
         elif email and roll < 0.7:
             email = None
         elif email and roll < 0.85:
-            local = _email_local(rng, person["first_name"], person["last_name"],
-                                 date.fromisoformat(person["birthday"]))
+            local = _email_local(
+                rng,
+                person["first_name"],
+                person["last_name"],
+                date.fromisoformat(person["birthday"]),
+            )
             email = f"{local}@{rng.choice(('gmail.com', 'outlook.com'))}"
         phone = person["phone"]
         if phone and rng.random() < 0.6:
@@ -164,20 +193,29 @@ def make_second_source(rng: np.random.Generator, web: pl.DataFrame, as_of: datet
         elif rng.random() < 0.25:
             phone = None
         key = f"L{n + 1:06d}"
-        rows.append({
-            **person, "customer_id": key, "first_name": first, "last_name": last,
-            "email": email, "phone": phone,
-            "birthday": person["birthday"] if rng.random() < 0.8 else None,
-            "postcode": person["postcode"] if rng.random() < 0.7 else None,
-            "address": None, "email_consent": None, "email_consent_at": None,
-        })
+        rows.append(
+            {
+                **person,
+                "customer_id": key,
+                "first_name": first,
+                "last_name": last,
+                "email": email,
+                "phone": phone,
+                "birthday": person["birthday"] if rng.random() < 0.8 else None,
+                "postcode": person["postcode"] if rng.random() < 0.7 else None,
+                "address": None,
+                "email_consent": None,
+                "email_consent_at": None,
+            }
+        )
         truth.append((f"pos:{key}", f"web:{person['customer_id']}"))
     extra = make_customers(rng, int(round(count * share_new)), as_of, prefix="N")
     offset = len(rows)
     for j, person in enumerate(extra.iter_rows(named=True)):
         key = f"L{offset + j + 1:06d}"
-        rows.append({**person, "customer_id": key,
-                     "email": person["email"] if rng.random() < 0.5 else None})
+        rows.append(
+            {**person, "customer_id": key, "email": person["email"] if rng.random() < 0.5 else None}
+        )
         truth.append((f"pos:{key}", f"pos:{key}"))
     records = pl.DataFrame(rows, schema=web.schema)
     truth_frame = pl.DataFrame(truth, schema=["key", "truth"], orient="row")

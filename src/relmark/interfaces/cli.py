@@ -5,26 +5,33 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tempfile
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from relmark.config import get_settings
+from relmark.demo.build import load as load_demo
+from relmark.demo.build import write_files
+from relmark.demo.generate import generate
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
 from relmark.ingest.importer import ImportOptions, import_file
 from relmark.store.db import make_engine
 from relmark.store.migrate import ensure_current, upgrade
-from relmark.store.status import table_counts
+from relmark.store.status import store_summary, table_counts
 
 app = typer.Typer(
     help="relmark: relationship marketing from the first sale onwards.",
@@ -213,6 +220,132 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+
+
+DEMO_DB = "relmark-demo.db"
+
+
+@app.command()
+@friendly
+def demo(
+    customers: Annotated[
+        int, typer.Option(min=10, max=2_000_000, help="How many web-shop customers.")
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Same seed and date, same store.")] = 42,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the store's history ends (YYYY-MM-DD); default today.")
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=f"Store URL; default ./{DEMO_DB} (rebuilt each time). A named store "
+            "must be empty.",
+        ),
+    ] = None,
+    export_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also keep the generated CSV files here (they import with `relmark import`)."
+        ),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option(help="Serve the dashboard afterwards (arrives with the web interface).")
+    ] = True,
+    as_json: JsonOption = False,
+) -> None:
+    """Build a realistic sample store, run every pipeline stage, print a summary."""
+    started = time.perf_counter()
+    end = _parse_day(as_of, "--as-of") if as_of else datetime.now(UTC)
+    url = db or f"sqlite:///{DEMO_DB}"
+    if db is None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(DEMO_DB + suffix).unlink(missing_ok=True)
+    engine = open_store(url)
+    if table_counts(engine)["customers"]:
+        raise RelmarkError(
+            f"the store {url!r} is not empty: the demo builds into an empty store "
+            "(omit --db to use ./relmark-demo.db)"
+        )
+    with _steps(quiet=as_json) as step:
+        step(f"generating {customers:,} customers")
+        data = generate(customers, seed, end)
+        with tempfile.TemporaryDirectory() as scratch:
+            folder = export_dir or Path(scratch)
+            write_files(data, folder)
+            counts = load_demo(engine, data, folder, now=end, progress=step)
+    result = {
+        "store": make_url(url).render_as_string(hide_password=True),
+        "seed": seed,
+        "as_of": end.isoformat(timespec="seconds"),
+        "tables": table_counts(engine),
+        "summary": store_summary(engine),
+        "imports": counts,
+        "planted_duplicates": int(
+            data.identity_truth.filter(
+                pl.col("key").str.starts_with("pos:") & pl.col("truth").str.starts_with("web:")
+            ).height
+        ),
+        "export_dir": str(export_dir) if export_dir else None,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    if as_json:
+        print_json(result)
+    else:
+        _print_demo(result)
+    if serve and not as_json:
+        out.print("[dim]The dashboard arrives with the web interface; nothing to serve yet.[/dim]")
+
+
+def _parse_day(value: str, option: str) -> datetime:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.single(option, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+
+
+def _print_demo(result: dict[str, Any]) -> None:
+    summary = result["summary"]
+    tables = result["tables"]
+    out.print(
+        f"[bold]relmark demo store[/bold] → {result['store']} "
+        f"(seed {result['seed']}, history to {result['as_of'][:10]}, "
+        f"{result['seconds']} s)"
+    )
+    grid = Table("what", "how many", title="Store")
+    for name in (
+        "customers",
+        "source_records",
+        "orders",
+        "order_lines",
+        "products",
+        "partners",
+        "consents",
+        "support_contacts",
+        "mentions",
+    ):
+        grid.add_row(name.replace("_", " "), f"{tables[name]:,}")
+    out.print(grid)
+    revenue = ", ".join(
+        f"{v / 100:,.2f} {k}" for k, v in summary["revenue_minor_by_currency"].items()
+    )
+    out.print(f"buyers: {summary['buyers']:,}   revenue (completed orders): {revenue}")
+    out.print("customers by country: " + _pairs(summary["customers_by_country"]))
+    out.print("orders by status: " + _pairs(summary["orders_by_status"]))
+    out.print("orders by channel: " + _pairs(summary["orders_by_channel"]))
+    out.print("consents: " + _pairs(summary["consents_by_status"]))
+    out.print("mentions by language: " + _pairs(summary["mentions_by_language"]))
+    out.print(
+        f"planted duplicate customers (second source 'pos'): {result['planted_duplicates']:,}"
+    )
+    if result["export_dir"]:
+        out.print(f"CSV files: {result['export_dir']}")
+    out.print("Next: [bold]relmark status --db " + result["store"] + "[/bold]")
+
+
+def _pairs(mapping: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in mapping.items())
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ def store_summary(engine: Engine) -> dict[str, object]:
     from sqlalchemy import text
 
     with engine.connect() as connection:
+
         def scalar(sql: str) -> object:
             return connection.execute(text(sql)).scalar_one()
 
@@ -46,21 +47,29 @@ def store_summary(engine: Engine) -> dict[str, object]:
 
         return {
             "customers_by_country": pairs(
-                "SELECT country, COUNT(*) FROM customers GROUP BY country ORDER BY 2 DESC"),
+                "SELECT country, COUNT(*) FROM customers GROUP BY country ORDER BY 2 DESC"
+            ),
             "customers_by_language": pairs(
-                "SELECT language, COUNT(*) FROM customers GROUP BY language ORDER BY 2 DESC"),
+                "SELECT language, COUNT(*) FROM customers GROUP BY language ORDER BY 2 DESC"
+            ),
             "orders_by_status": pairs(
-                "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY 2 DESC"),
+                "SELECT status, COUNT(*) FROM orders GROUP BY status ORDER BY 2 DESC"
+            ),
             "orders_by_channel": pairs(
-                "SELECT COALESCE(channel, '-'), COUNT(*) FROM orders GROUP BY 1 ORDER BY 2 DESC"),
+                "SELECT COALESCE(channel, '-'), COUNT(*) FROM orders GROUP BY 1 ORDER BY 2 DESC"
+            ),
             "revenue_minor_by_currency": pairs(
                 "SELECT currency, SUM(amount_minor) FROM orders WHERE status = 'completed' "
-                "GROUP BY currency"),
+                "GROUP BY currency"
+            ),
             "buyers": int(scalar("SELECT COUNT(DISTINCT customer_id) FROM orders")),  # type: ignore[arg-type]
             "consents_by_status": pairs(
-                "SELECT status, COUNT(*) FROM consents GROUP BY status ORDER BY 2 DESC"),
+                "SELECT status, COUNT(*) FROM consents GROUP BY status ORDER BY 2 DESC"
+            ),
             "mentions_by_language": pairs(
-                "SELECT language, COUNT(*) FROM mentions GROUP BY language ORDER BY 2 DESC"),
+                "SELECT language, COUNT(*) FROM mentions GROUP BY language ORDER BY 2 DESC"
+            ),
             "partners_by_kind": pairs(
-                "SELECT kind, COUNT(*) FROM partners GROUP BY kind ORDER BY 2 DESC"),
+                "SELECT kind, COUNT(*) FROM partners GROUP BY kind ORDER BY 2 DESC"
+            ),
         }
