@@ -27,6 +27,7 @@ from relmark.ingest.readers import LINE, RawTable, guess_format, read_file
 from relmark.ingest.references import resolve_order_references
 from relmark.ingest.validate import Checked, Context, check
 from relmark.store import loading
+from relmark.store.db import bulk_transaction
 
 Progress = Callable[[str], None]
 MAX_SHOWN = 20
@@ -98,7 +99,7 @@ def import_file(
     if plan.problems.height and not options.skip_invalid:
         raise _invalid(plan.problems, table.where)
     say("writing to the store")
-    with engine.begin() as connection:
+    with bulk_transaction(engine) as connection:
         import_id = loading.start_import(
             connection,
             kind=options.kind.value,

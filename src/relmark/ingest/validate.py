@@ -39,37 +39,57 @@ class Context:
 
 
 def check(frame: pl.DataFrame, contract: Contract, context: Context) -> Checked:
-    """Convert each canonical column of `frame` to its type; collect what does not convert."""
-    values: list[pl.Expr] = [pl.col(LINE)]
-    messages: list[tuple[str, pl.Expr]] = []
+    """Convert each canonical column of `frame` to its type; collect what does not convert.
+
+    Three passes, so that each expression is computed once: the stripped text (`__raw_c`),
+    the parsed value (`__val_c`), then the messages, which read both.
+    """
     present = set(frame.columns)
     if "currency" in contract.by_name and "currency" not in present:
         frame = frame.with_columns(pl.lit(None, pl.String).alias("currency"))
         present.add("currency")
-    for column in contract.columns:
-        if column.name not in present:
-            continue
-        raw = pl.col(column.name).str.strip_chars()
-        raw = pl.when(raw == "").then(None).otherwise(raw)
-        value, message = PARSERS[column.type](raw, column, context)
-        length = pl.when(raw.str.len_chars() > column.max_length).then(
+    columns = [c for c in contract.columns if c.name in present]
+    raw = {c.name: pl.col(f"__raw_{c.name}") for c in columns}
+    val = {c.name: pl.col(f"__val_{c.name}") for c in columns}
+    stripped = [
+        pl.when(pl.col(c.name).str.strip_chars() == "")
+        .then(None)
+        .otherwise(pl.col(c.name).str.strip_chars())
+        .alias(f"__raw_{c.name}")
+        for c in columns
+    ]
+    parsed = {c.name: PARSERS[c.type](raw[c.name], val[c.name], c, context) for c in columns}
+    work = frame.with_columns(stripped).with_columns(
+        [parsed[c.name][0].alias(f"__val_{c.name}") for c in columns]
+    )
+    for column in columns:
+        if column.type == "datetime":
+            work = _slow_timestamps(work, column.name, context.default_timezone)
+    messages: dict[str, pl.Expr] = {}
+    for column in columns:
+        r = raw[column.name]
+        length = pl.when(r.str.len_chars() > column.max_length).then(
             pl.lit(f"is longer than {column.max_length} characters")
         )
-        control = pl.when(raw.str.contains(CONTROL)).then(pl.lit("contains control characters"))
-        message = pl.coalesce(control, length, message)
-        values.append(pl.when(message.is_null()).then(value).otherwise(None).alias(column.name))
-        messages.append((column.name, pl.format("{}: {}", _quoted(raw), message)))
+        control = pl.when(r.str.contains(CONTROL)).then(pl.lit("contains control characters"))
+        messages[column.name] = pl.coalesce(control, length, parsed[column.name][1])
+    work = work.with_columns([m.alias(f"__msg_{n}") for n, m in messages.items()])
+    values: list[pl.Expr] = [pl.col(LINE)] + [
+        pl.when(pl.col(f"__msg_{c.name}").is_null()).then(val[c.name]).alias(c.name)
+        for c in columns
+    ]
     if "attributes" in frame.columns:  # free attributes, already JSON text
         values.append(pl.col("attributes"))
-    typed = frame.select(values)
     problem_frames = [
-        frame.select(pl.col(LINE), pl.lit(name).alias("column"), msg.alias("message")).filter(
-            pl.col("message").is_not_null()
+        work.filter(pl.col(f"__msg_{c.name}").is_not_null()).select(
+            pl.col(LINE),
+            pl.lit(c.name).alias("column"),
+            pl.format("{}: {}", _quoted(raw[c.name]), pl.col(f"__msg_{c.name}")).alias("message"),
         )
-        for name, msg in messages
+        for c in columns
     ]
     problems = pl.concat(problem_frames) if problem_frames else pl.DataFrame(schema=PROBLEM_SCHEMA)
-    return Checked(typed, problems)
+    return Checked(work.select(values), problems)
 
 
 def _quoted(raw: pl.Expr) -> pl.Expr:
@@ -77,48 +97,30 @@ def _quoted(raw: pl.Expr) -> pl.Expr:
     return pl.format("'{}'", short.str.replace_all(CONTROL, "?"))
 
 
-Parser = Callable[[pl.Expr, Column, Context], tuple[pl.Expr, pl.Expr]]
+Parser = Callable[[pl.Expr, pl.Expr, Column, Context], tuple[pl.Expr, pl.Expr]]
+"""(raw text, parsed value column, column, context) → (value from raw, message or null)."""
+
+NONE = pl.lit(None, pl.String)
 
 
-def _ok(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    return value, pl.lit(None, pl.String)
+def _text(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
+    # E-mails and phones too are stored as given: identity resolution decides their use as keys.
+    return raw, NONE
 
 
-def _text(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    return _ok(raw)
-
-
-def _email(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    # Stored as given: identity resolution decides which addresses are usable as keys.
-    return _ok(raw)
-
-
-def _int(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    value = raw.cast(pl.Int64, strict=False)
+def _int(raw: pl.Expr, value: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     message = (
         pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a whole number"))
         .when(value < 0)
         .then(pl.lit("must not be negative"))
     )
-    return value, message
+    return raw.cast(pl.Int64, strict=False), message
 
 
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
-
-
-def _decimal_parts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(sign, value in 1/10,000 units, extra digits beyond 4 decimals) for an exact parse."""
-    negative = raw.str.starts_with("-")
-    body = raw.str.strip_chars_start("+-")
-    whole = body.str.split_exact(".", 1).struct.field("field_0")
-    fraction = body.str.split_exact(".", 1).struct.field("field_1").fill_null("")
-    whole_value = (
-        pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64, strict=False)
-    )
-    frac4 = (fraction + "0000").str.slice(0, 4).cast(pl.Int64, strict=False)
-    extra = fraction.str.slice(4).str.strip_chars("0")
-    return negative, whole_value * 10_000 + frac4, extra
 
 
 @cache
@@ -126,49 +128,63 @@ def _currency_digits() -> dict[str, int]:
     return {code: get_currency_precision(code) for code in list_currencies()}
 
 
-def _money(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    """Amounts as integer minor units of the row's currency, parsed exactly from the text."""
+def _money(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
+    """Amounts as integer minor units of the row's currency, parsed exactly from the text.
+
+    The text is split at the dot; whole and fractional digits become an integer count of
+    1/10,000 units, which must divide evenly into the currency's minor unit (no rounding).
+    """
     currency = (
         pl.col("currency").str.strip_chars().str.to_uppercase().fill_null(context.default_currency)
     )
     digits = currency.replace_strict(_currency_digits(), default=2, return_dtype=pl.Int64)
-    negative, ten_thousandths, extra = _decimal_parts(raw)
     scale = pl.lit(10, pl.Int64).pow(4 - digits).cast(pl.Int64)
+    body = raw.str.strip_chars_start("+-").str.split_exact(".", 1)
+    whole = body.struct.field("field_0")
+    fraction = body.struct.field("field_1").fill_null("")
+    whole_value = (
+        pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64, strict=False)
+    )
+    ten_thousandths = whole_value * 10_000 + (fraction + "0000").str.slice(0, 4).cast(pl.Int64)
     minor = ten_thousandths // scale
-    value = pl.when(negative).then(-minor).otherwise(minor)
-    is_number = raw.str.contains(NUMBER)
+    negative = raw.str.starts_with("-")
+    parsed = pl.when(raw.str.contains(NUMBER)).then(pl.when(negative).then(-minor).otherwise(minor))
+    excess = (fraction.str.slice(4).str.strip_chars("0") != "") | (ten_thousandths % scale != 0)
     message = (
-        pl.when(raw.is_not_null() & ~is_number)
+        pl.when(raw.is_not_null() & ~raw.str.contains(NUMBER))
         .then(
             pl.lit("is not a number (write 1234.50: a dot for decimals, no thousands separators)")
         )
-        .when(ten_thousandths.is_null() | (ten_thousandths > 9_000_000_000_000_000))
+        .when(raw.is_not_null() & (whole_value.is_null() | (whole_value > 900_000_000_000)))
         .then(pl.lit("is too large"))
-        .when((extra != "") | (ten_thousandths % scale != 0))
+        .when(raw.is_not_null() & excess)
         .then(pl.format("has more decimals than {} allows ({})", currency, digits))
-        .when(negative & (minor != 0) & pl.lit(column.non_negative))
+        .when((value < 0) & pl.lit(column.non_negative))
         .then(pl.lit("must not be negative"))
     )
-    return value, message
+    return parsed, message
 
 
-def _rate(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    percent = raw.str.ends_with("%")
+def _rate(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     number = raw.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
-    value = pl.when(percent).then(number / 100).otherwise(number)
+    parsed = pl.when(raw.str.ends_with("%")).then(number / 100).otherwise(number).round(4)
     message = (
-        pl.when(raw.is_not_null() & number.is_null())
+        pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a number"))
         .when((value < 0) | (value > 1))
         .then(pl.lit("must be between 0 and 1 (or 0% and 100%)"))
     )
-    return value.round(4), message
+    return parsed, message
 
 
-def _date(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    value = pl.coalesce(
-        raw.str.to_date("%Y-%m-%d", strict=False), raw.str.to_date("%Y%m%d", strict=False)
-    )
+def _date(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
+    iso = raw.str.replace(r"^(\d{4})(\d{2})(\d{2})$", "$1-$2-$3")
     message = (
         pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a date (write YYYY-MM-DD)"))
@@ -177,91 +193,124 @@ def _date(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.E
         .when(value < pl.lit(date(1900, 1, 1)))
         .then(pl.lit("is before 1900"))
     )
-    return value, message
+    return iso.str.to_date("%Y-%m-%d", strict=False), message
 
 
-AWARE_FORMATS = (
-    "%Y-%m-%dT%H:%M:%S%.f%z",
-    "%Y-%m-%d %H:%M:%S%.f%z",
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%dT%H:%M%z",
-)
-NAIVE_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M")
-DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d")
+def normalise_timestamp_text(raw: pl.Expr) -> pl.Expr:
+    """Bring the ISO-8601 variants people export to one shape: `YYYY-MM-DD HH:MM:SS[.f][±hhmm]`.
+
+    Accepted: a date (`2024-05-31`, `20240531`), `T` or space before the time, minutes
+    without seconds, fractions, and an offset written `Z`, `+02:00`, `+0200` or ` -0500`.
+    """
+    text = raw.str.replace(r"^(\d{4})(\d{2})(\d{2})$", "$1-$2-$3")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})$", "$1 00:00:00")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})($|[+\-Zz ])", "$1 $2:00$3")
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[Tt]", "$1 ")
+    text = text.str.replace(r"\s*[Zz]$", "+0000")
+    return text.str.replace(r"\s*([+\-]\d{2}):?(\d{2})$", "$1$2")
 
 
-def parse_timestamp(raw: pl.Expr, default_timezone: str) -> pl.Expr:
-    """ISO-8601-like text → UTC datetime; text without an offset is read in `default_timezone`."""
-    text = raw.str.replace(r"[Zz]$", "+00:00")
-    aware = [
-        text.str.to_datetime(f, strict=False, time_zone="UTC", time_unit="us")
-        for f in AWARE_FORMATS
-    ]
-    naive = [text.str.to_datetime(f, strict=False, time_unit="us") for f in NAIVE_FORMATS]
-    naive += [text.str.to_date(f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS]
+def _fast_timestamp(raw: pl.Expr, default_timezone: str) -> pl.Expr:
+    """RFC 3339 (`2024-05-31T14:30:00Z`) and `2024-05-31 14:30:00`: most files, parsed fast."""
+    aware = raw.str.to_datetime("%+", strict=False, time_zone="UTC", time_unit="us")
     local = (
-        pl.coalesce(*naive)
+        raw.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
         .dt.replace_time_zone(default_timezone, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
     )
-    return pl.coalesce(*aware, local)
+    return pl.coalesce(aware, local)
 
 
-def _datetime(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
-    value = parse_timestamp(raw, context.default_timezone)
+def _slow_timestamps(work: pl.DataFrame, name: str, default_timezone: str) -> pl.DataFrame:
+    """Parse the rows the fast formats missed with every accepted variant."""
+    raw, value = pl.col(f"__raw_{name}"), f"__val_{name}"
+    missed = work.filter(raw.is_not_null() & pl.col(value).is_null())
+    if not missed.height:
+        return work
+    repaired = missed.select(pl.col(LINE), parse_timestamp(raw, default_timezone).alias(value))
+    return work.update(repaired, on=LINE)
+
+
+def parse_timestamp(raw: pl.Expr, default_timezone: str) -> pl.Expr:
+    """Text → UTC datetime; text without an offset is read in `default_timezone`."""
+    text = normalise_timestamp_text(raw)
+    aware = text.str.to_datetime(
+        "%Y-%m-%d %H:%M:%S%.f%z", strict=False, time_zone="UTC", time_unit="us"
+    )
+    local = (
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+        .dt.replace_time_zone(default_timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+    return pl.coalesce(aware, local)
+
+
+def _datetime(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     message = (
         pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a date-time (write 2024-05-31T14:30:00+02:00, or a date 2024-05-31)"))
         .when(value.dt.year() < 1900)
         .then(pl.lit("is before 1900"))
     )
-    return value, message
+    return _fast_timestamp(raw, context.default_timezone), message
 
 
 def _lookup(
-    raw: pl.Expr, mapping: dict[str, str], what: str, fold: Callable[[pl.Expr], pl.Expr]
+    raw: pl.Expr,
+    value: pl.Expr,
+    mapping: dict[str, str],
+    what: str,
+    fold: Callable[[pl.Expr], pl.Expr],
 ) -> tuple[pl.Expr, pl.Expr]:
-    value = fold(raw).replace_strict(mapping, default=None, return_dtype=pl.String)
-    message = pl.when(raw.is_not_null() & value.is_null()).then(pl.lit(what))
-    return value, message
+    parsed = fold(raw).replace_strict(mapping, default=None, return_dtype=pl.String)
+    return parsed, pl.when(raw.is_not_null() & value.is_null()).then(pl.lit(what))
 
 
 def _lower(e: pl.Expr) -> pl.Expr:
     return e.str.to_lowercase()
 
 
-def _currency(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _currency(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     codes = {c: c for c in _currency_digits()}
-    value, message = _lookup(
-        raw,
-        codes,
-        "is not an ISO 4217 currency code (such as USD, EUR, MYR)",
-        lambda e: e.str.to_uppercase(),
+    parsed = raw.str.to_uppercase().replace_strict(codes, default=None, return_dtype=pl.String)
+    message = pl.when(raw.is_not_null() & parsed.is_null()).then(
+        pl.lit("is not an ISO 4217 currency code (such as USD, EUR, MYR)")
     )
-    return value.fill_null(pl.lit(context.default_currency)).cast(pl.String), pl.when(
-        raw.is_not_null()
-    ).then(message)
+    return pl.when(raw.is_null()).then(pl.lit(context.default_currency)).otherwise(parsed), message
 
 
-def _status(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _status(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     allowed = ", ".join(s.value for s in OrderStatus)
-    value, message = _lookup(
+    parsed, message = _lookup(
         raw,
+        value,
         {k: v.value for k, v in ORDER_STATUS_SYNONYMS.items()},
         f"is not an order status ({allowed})",
         _lower,
     )
-    return value.fill_null(pl.lit(OrderStatus.COMPLETED.value)), message
+    default = pl.lit(OrderStatus.COMPLETED.value)
+    return pl.when(raw.is_null()).then(default).otherwise(parsed), message
 
 
-def _partner_kind(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _partner_kind(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     kinds = {k.value: k.value for k in PartnerKind}
-    return _lookup(raw, kinds, f"is not a partner kind ({', '.join(kinds)})", _lower)
+    return _lookup(raw, value, kinds, f"is not a partner kind ({', '.join(kinds)})", _lower)
 
 
-def _consent(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _consent(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     return _lookup(
         raw,
+        value,
         {k: v.value for k, v in CONSENT_SYNONYMS.items()},
         "is not a consent answer (yes/no, granted/withdrawn, true/false)",
         _lower,
@@ -273,9 +322,11 @@ def _timezones() -> dict[str, str]:
     return {z.lower(): z for z in zoneinfo.available_timezones()}
 
 
-def _timezone(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _timezone(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     return _lookup(
-        raw, _timezones(), "is not an IANA time zone (such as Asia/Kuala_Lumpur)", _lower
+        raw, value, _timezones(), "is not an IANA time zone (such as Asia/Kuala_Lumpur)", _lower
     )
 
 
@@ -287,16 +338,19 @@ def _countries() -> dict[str, str]:
     return {**names, **codes}
 
 
-def _country(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _country(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     return _lookup(
-        raw, _countries(), "is not a country (write an ISO code such as MY or SI)", _lower
+        raw, value, _countries(), "is not a country (write an ISO code such as MY or SI)", _lower
     )
 
 
-def _language(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _language(
+    raw: pl.Expr, value: pl.Expr, column: Column, context: Context
+) -> tuple[pl.Expr, pl.Expr]:
     """BCP 47 tags (`ms`, `ms-MY`, `kk_KZ`) normalised to `ms-MY` form and checked with CLDR."""
-    tag = raw.str.replace_all("_", "-")
-    parts = tag.str.split_exact("-", 1)
+    parts = raw.str.replace_all("_", "-").str.split_exact("-", 1)
     language = parts.struct.field("field_0").str.to_lowercase()
     region = parts.struct.field("field_1")
     normal = (
@@ -304,17 +358,17 @@ def _language(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, 
         .then(language)
         .otherwise(language + "-" + region.str.to_uppercase())
     )
-    known = normal.map_batches(_known_languages, return_dtype=pl.Boolean)
-    value = pl.when(known).then(normal)
-    message = pl.when(raw.is_not_null() & ~known.fill_null(False)).then(
+    parsed = normal.map_batches(_known_languages, return_dtype=pl.String)
+    message = pl.when(raw.is_not_null() & value.is_null()).then(
         pl.lit("is not a language tag (such as en, ms-MY, kk, tl, uk, sl)")
     )
-    return value, message
+    return parsed, message
 
 
 def _known_languages(tags: pl.Series) -> pl.Series:
-    verdict = {tag: _is_language(tag) for tag in tags.drop_nulls().unique().to_list()}
-    return tags.replace_strict(verdict, default=None, return_dtype=pl.Boolean)
+    """Each distinct tag is checked once against CLDR; unknown tags become null."""
+    verdict = {tag: tag if _is_language(tag) else None for tag in tags.drop_nulls().unique()}
+    return tags.replace_strict(verdict, default=None, return_dtype=pl.String)
 
 
 @cache
@@ -326,7 +380,7 @@ def _is_language(tag: str) -> bool:
     return True
 
 
-def _url(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
+def _url(raw: pl.Expr, value: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Expr]:
     ok = raw.str.contains(r"^https?://[^\s/$.?#][^\s]*$")
     return raw, pl.when(raw.is_not_null() & ~ok).then(pl.lit("is not an http(s) URL"))
 
@@ -334,7 +388,7 @@ def _url(raw: pl.Expr, column: Column, context: Context) -> tuple[pl.Expr, pl.Ex
 PARSERS: dict[str, Parser] = {
     "id": _text,
     "text": _text,
-    "email": _email,
+    "email": _text,
     "phone": _text,
     "int": _int,
     "money": _money,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from relmark.errors import StoreError
@@ -35,4 +37,32 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Bulk imports touch several indexes at random places: give them room in memory.
+    cursor.execute("PRAGMA cache_size=-262144")  # KiB, i.e. up to 256 MiB per connection
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+@contextmanager
+def bulk_transaction(engine: Engine) -> Iterator[Connection]:
+    """One all-or-nothing transaction for a bulk load.
+
+    On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so the ids a load looked
+    up cannot change under it, and it skips per-row foreign-key checks: the loaders resolve
+    every reference inside this same transaction. PostgreSQL keeps its checks.
+    """
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        previous = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = "IMMEDIATE"  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            driver.isolation_level = previous  # type: ignore[union-attr]
+            driver.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
