@@ -133,38 +133,32 @@ def _money(
 ) -> tuple[pl.Expr, pl.Expr]:
     """Amounts as integer minor units of the row's currency, parsed exactly from the text.
 
-    The text is split at the dot; whole and fractional digits become an integer count of
-    1/10,000 units, which must divide evenly into the currency's minor unit (no rounding).
+    The text (checked against a plain decimal pattern) becomes an integer count of 1/10,000
+    units, which must divide evenly into the currency's minor unit: no rounding, ever.
     """
     currency = (
         pl.col("currency").str.strip_chars().str.to_uppercase().fill_null(context.default_currency)
     )
     digits = currency.replace_strict(_currency_digits(), default=2, return_dtype=pl.Int64)
     scale = pl.lit(10, pl.Int64).pow(4 - digits).cast(pl.Int64)
-    body = raw.str.strip_chars_start("+-").str.split_exact(".", 1)
-    whole = body.struct.field("field_0")
-    fraction = body.struct.field("field_1").fill_null("")
-    whole_value = (
-        pl.when(whole == "").then(pl.lit("0")).otherwise(whole).cast(pl.Int64, strict=False)
+    is_number = raw.str.contains(NUMBER)
+    ten_thousandths = (raw.cast(pl.Decimal(38, 4), strict=False) * 10_000).cast(
+        pl.Int64, strict=False
     )
-    ten_thousandths = whole_value * 10_000 + (fraction + "0000").str.slice(0, 4).cast(pl.Int64)
-    minor = ten_thousandths // scale
-    negative = raw.str.starts_with("-")
-    parsed = pl.when(raw.str.contains(NUMBER)).then(pl.when(negative).then(-minor).otherwise(minor))
-    excess = (fraction.str.slice(4).str.strip_chars("0") != "") | (ten_thousandths % scale != 0)
+    excess = raw.str.contains(r"\.\d{4}\d*[1-9]") | (ten_thousandths.abs() % scale != 0)
     message = (
-        pl.when(raw.is_not_null() & ~raw.str.contains(NUMBER))
+        pl.when(raw.is_not_null() & ~is_number)
         .then(
             pl.lit("is not a number (write 1234.50: a dot for decimals, no thousands separators)")
         )
-        .when(raw.is_not_null() & (whole_value.is_null() | (whole_value > 900_000_000_000)))
+        .when(raw.is_not_null() & (ten_thousandths.is_null() | (ten_thousandths.abs() > 9e18)))
         .then(pl.lit("is too large"))
         .when(raw.is_not_null() & excess)
         .then(pl.format("has more decimals than {} allows ({})", currency, digits))
         .when((value < 0) & pl.lit(column.non_negative))
         .then(pl.lit("must not be negative"))
     )
-    return parsed, message
+    return pl.when(is_number).then(ten_thousandths // scale), message
 
 
 def _rate(
@@ -210,15 +204,9 @@ def normalise_timestamp_text(raw: pl.Expr) -> pl.Expr:
     return text.str.replace(r"\s*([+\-]\d{2}):?(\d{2})$", "$1$2")
 
 
-def _fast_timestamp(raw: pl.Expr, default_timezone: str) -> pl.Expr:
-    """RFC 3339 (`2024-05-31T14:30:00Z`) and `2024-05-31 14:30:00`: most files, parsed fast."""
-    aware = raw.str.to_datetime("%+", strict=False, time_zone="UTC", time_unit="us")
-    local = (
-        raw.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
-        .dt.replace_time_zone(default_timezone, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-    )
-    return pl.coalesce(aware, local)
+def _fast_timestamp(raw: pl.Expr) -> pl.Expr:
+    """RFC 3339 (`2024-05-31T14:30:00Z`), the shape most exports use, parsed in one pass."""
+    return raw.str.to_datetime("%+", strict=False, time_zone="UTC", time_unit="us")
 
 
 def _slow_timestamps(work: pl.DataFrame, name: str, default_timezone: str) -> pl.DataFrame:
@@ -254,7 +242,7 @@ def _datetime(
         .when(value.dt.year() < 1900)
         .then(pl.lit("is before 1900"))
     )
-    return _fast_timestamp(raw, context.default_timezone), message
+    return _fast_timestamp(raw), message
 
 
 def _lookup(

@@ -15,7 +15,14 @@ from typing import Annotated, Any, TypeVar
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -164,7 +171,7 @@ def import_command(
         timezone=timezone or settings.timezone,
     )
     engine = open_store(db)
-    with _steps(quiet=as_json) as step:
+    with _steps(quiet=as_json, total=3) as step:
         report = import_file(engine, options, now=datetime.now(UTC), progress=step)
     if as_json:
         print_json(report.as_dict())
@@ -183,25 +190,36 @@ def _extra(value: str) -> Extra:
 
 
 class _steps:
-    """A Rich progress display that shows each step of a long command as it starts."""
+    """A Rich progress bar on stderr that advances as each step of a long command starts."""
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, total: int | None = None) -> None:
         self.quiet = quiet or not err.is_terminal
+        self.total = total
         self.progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=err,
             transient=True,
         )
         self.task: Any = None
+        self.started = False
 
     def __enter__(self) -> Callable[[str], None]:
         if self.quiet:
             return lambda _step: None
         self.progress.start()
-        self.task = self.progress.add_task("starting", total=None)
-        return lambda step: self.progress.update(self.task, description=step)
+        self.task = self.progress.add_task("starting", total=self.total)
+
+        def step(description: str) -> None:
+            if self.started:
+                self.progress.advance(self.task)
+            self.started = True
+            self.progress.update(self.task, description=description)
+
+        return step
 
     def __exit__(self, *exc: object) -> None:
         if not self.quiet:
@@ -267,7 +285,7 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json) as step:
+    with _steps(quiet=as_json, total=8) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:

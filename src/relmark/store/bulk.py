@@ -113,12 +113,21 @@ def _fill(connection: Connection, name: str, frame: pl.DataFrame) -> None:
 def classify(
     connection: Connection, staged: str, target: str, keys: Sequence[str], values: Sequence[str]
 ) -> None:
-    """Mark each staged row `insert`, `update` (some value differs) or `same`."""
+    """Mark each staged row `insert`, `update` (some value differs) or `same`.
+
+    A join finds the existing rows, one scan marks `insert` or `same`, and a join turns
+    `same` into `update` where a value differs.
+    """
     on = " AND ".join(f't."{k}" = "{staged}"."{k}"' for k in keys)
     connection.execute(
         text(f'UPDATE "{staged}" SET _target_id = t.id FROM "{target}" t WHERE {on}')
     )
-    connection.execute(text(f"UPDATE \"{staged}\" SET _action = 'insert' WHERE _target_id IS NULL"))
+    connection.execute(
+        text(
+            f'UPDATE "{staged}" SET _action = '
+            "CASE WHEN _target_id IS NULL THEN 'insert' ELSE 'same' END"
+        )
+    )
     differs = " OR ".join(f't."{v}" IS DISTINCT FROM "{staged}"."{v}"' for v in values)
     if differs:
         connection.execute(
@@ -127,7 +136,6 @@ def classify(
                 f'WHERE t.id = "{staged}"._target_id AND ({differs})'
             )
         )
-    connection.execute(text(f"UPDATE \"{staged}\" SET _action = 'same' WHERE _action IS NULL"))
 
 
 def apply_updates(

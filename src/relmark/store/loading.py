@@ -258,7 +258,7 @@ def load_orders(
         "stg_orders",
         orders,
         Order.__table__,  # type: ignore[arg-type]
-        index=["external_id"],
+        index=["external_id"] if lines is not None else (),
     )
     classify(connection, "stg_orders", "orders", ["source", "external_id"], values)
     if lines is not None:

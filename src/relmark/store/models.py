@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -132,13 +133,21 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_orders_customer_time", "customer_id", "ordered_at"),
+        # Most orders come without a partner: index only those that have one.
+        Index(
+            "ix_orders_partner",
+            "partner_id",
+            sqlite_where=text("partner_id IS NOT NULL"),
+            postgresql_where=text("partner_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"), index=True)
+    # Not indexed: an order's record is looked up through its customer (unmerge), never alone.
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("source_records.id"))
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(String(3))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
@@ -147,7 +156,7 @@ class Order(Base):
     quantity: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str | None] = mapped_column(String(100))
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
 
 
 class OrderLine(Base):

@@ -254,9 +254,12 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_orders_customer_time", ["customer_id", "ordered_at"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_orders_partner_id"), ["partner_id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_orders_source_record_id"), ["source_record_id"], unique=False
+            "ix_orders_partner",
+            ["partner_id"],
+            unique=False,
+            sqlite_where=sa.text("partner_id IS NOT NULL"),
+            postgresql_where=sa.text("partner_id IS NOT NULL"),
         )
 
     op.create_table(
@@ -290,8 +293,11 @@ def downgrade() -> None:
 
     op.drop_table("order_lines")
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_orders_source_record_id"))
-        batch_op.drop_index(batch_op.f("ix_orders_partner_id"))
+        batch_op.drop_index(
+            "ix_orders_partner",
+            sqlite_where=sa.text("partner_id IS NOT NULL"),
+            postgresql_where=sa.text("partner_id IS NOT NULL"),
+        )
         batch_op.drop_index("ix_orders_customer_time")
 
     op.drop_table("orders")
