@@ -49,8 +49,21 @@ def test_store_imports_no_stage_and_stages_not_each_other() -> None:
 def test_postgres_switched_on_but_unreachable_fails_the_run() -> None:
     env = {**os.environ, "RELMARK_TEST_POSTGRES_URL": "postgresql://nobody@127.0.0.1:1/none"}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         str(Path(__file__).with_name("test_store_migrations.py")), "-k", "postgresql"],
-        capture_output=True, text=True, env=env, cwd=PACKAGE.parents[1])
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(Path(__file__).with_name("test_store_migrations.py")),
+            "-k",
+            "postgresql",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PACKAGE.parents[1],
+    )
     assert result.returncode != 0
     assert "1 error" in result.stdout or "1 failed" in result.stdout

@@ -101,8 +101,12 @@ def test_killed_import_process_leaves_all_or_nothing(tmp_path: Path) -> None:
 def test_sqlite_bulk_load_leaves_no_orphans_and_restores_fk_checks(
     sqlite_engine: Engine, tmp_path
 ) -> None:
-    path = write_csv(tmp_path, "orders.csv", ["order_id", "customer_id", "ordered_at", "amount"],
-                     [[f"O{i}", f"C{i % 7}", "2026-01-05", "10"] for i in range(50)])
+    path = write_csv(
+        tmp_path,
+        "orders.csv",
+        ["order_id", "customer_id", "ordered_at", "amount"],
+        [[f"O{i}", f"C{i % 7}", "2026-01-05", "10"] for i in range(50)],
+    )
 
     run_import(sqlite_engine, "orders", path, create_missing=True)
 

@@ -53,6 +53,7 @@ def bulk_transaction(engine: Engine) -> Iterator[Connection]:
     """
     if engine.dialect.name != "sqlite":
         with engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")  # sorts stay in memory
             yield connection
         return
     with engine.connect() as connection:

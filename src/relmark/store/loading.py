@@ -14,7 +14,15 @@ import polars as pl
 from sqlalchemy import Connection, TextClause, bindparam, insert, text, update
 
 from relmark.enums import ConsentPurpose, ConsentStatus, EventKind
-from relmark.store.bulk import action_counts, apply_inserts, apply_updates, classify, stage
+from relmark.store.bulk import (
+    action_counts,
+    apply_inserts,
+    apply_updates,
+    classify,
+    foreign_keys_checked_once,
+    index_stage,
+    stage,
+)
 from relmark.store.dialects import dialect_of
 from relmark.store.models import (
     PROFILE_COLUMNS,
@@ -133,22 +141,26 @@ def load_customers(
             ),
             {"now": now},
         )
+    actions = action_counts(connection, "stg_customers")
     dialect = dialect_of(connection)
     parameters = dialect.json_object(
         {"source": "sr.source", "external_id": "sr.external_id", "line": "s.__line"}
     )
-    connection.execute(
-        _timed(
-            "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
-            f"SELECT :now, sr.customer_id, CASE s._action WHEN 'insert' THEN "
-            f"'{EventKind.CUSTOMER_CREATED}' ELSE '{EventKind.CUSTOMER_UPDATED}' END, :import_id, "
-            f"{parameters} FROM stg_customers s JOIN source_records sr "
-            "ON sr.source = s.source AND sr.external_id = s.external_id "
-            "WHERE s._action IN ('insert', 'update') ORDER BY s.__line"
-        ),
-        {"now": now, "import_id": import_id},
-    )
-    counts = _counts(action_counts(connection, "stg_customers"))
+    with foreign_keys_checked_once(
+        connection, "customer_events", rows=actions["insert"] + actions["update"]
+    ):
+        connection.execute(
+            _timed(
+                "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
+                f"SELECT :now, sr.customer_id, CASE s._action WHEN 'insert' THEN "
+                f"'{EventKind.CUSTOMER_CREATED}' ELSE '{EventKind.CUSTOMER_UPDATED}' END, "
+                f":import_id, {parameters} FROM stg_customers s JOIN source_records sr "
+                "ON sr.source = s.source AND sr.external_id = s.external_id "
+                "WHERE s._action IN ('insert', 'update') ORDER BY s.__line"
+            ),
+            {"now": now, "import_id": import_id},
+        )
+    counts = _counts(actions)
     if "email_consent" in frame.columns:
         counts["consents_recorded"] = _record_email_consents(
             connection, import_id=import_id, where=where, now=now
@@ -258,10 +270,10 @@ def load_orders(
         "stg_orders",
         orders,
         Order.__table__,  # type: ignore[arg-type]
-        index=["external_id"] if lines is not None else (),
     )
     classify(connection, "stg_orders", "orders", ["source", "external_id"], values)
     if lines is not None:
+        index_stage(connection, "stg_orders", ["external_id"])
         stage(connection, "stg_lines", lines, index=["order_external_id"])
         staged = ", ".join(f"l.{c}" for c in LINE_VALUES)
         stored = ", ".join(f"ol.{c}" for c in LINE_VALUES)
@@ -284,15 +296,16 @@ def load_orders(
                 "(SELECT _target_id FROM stg_orders WHERE _action = 'update')"
             )
         )
-        result = connection.execute(
-            text(
-                f"INSERT INTO order_lines (order_id, {', '.join(LINE_VALUES)}) "
-                f"SELECT o.id, {', '.join('l.' + c for c in LINE_VALUES)} FROM stg_lines l "
-                "JOIN stg_orders s ON s.external_id = l.order_external_id "
-                "JOIN orders o ON o.source = s.source AND o.external_id = s.external_id "
-                "WHERE s._action IN ('insert', 'update') ORDER BY l.__line"
+        with foreign_keys_checked_once(connection, "order_lines", rows=lines.height):
+            result = connection.execute(
+                text(
+                    f"INSERT INTO order_lines (order_id, {', '.join(LINE_VALUES)}) "
+                    f"SELECT o.id, {', '.join('l.' + c for c in LINE_VALUES)} FROM stg_lines l "
+                    "JOIN stg_orders s ON s.external_id = l.order_external_id "
+                    "JOIN orders o ON o.source = s.source AND o.external_id = s.external_id "
+                    "WHERE s._action IN ('insert', 'update')"
+                )
             )
-        )
         counts["lines_written"] = int(result.rowcount or 0)
     return counts
 

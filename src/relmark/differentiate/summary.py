@@ -1,0 +1,161 @@
+"""Transactions → one row per customer as of a date: the input every value model shares.
+
+Definitions (Fader, Hardie & Lee 2005): purchases on the same day are one transaction;
+`frequency` = repeat transactions (all but the first); `recency` = time from the first to the
+last transaction; `T` = time from the first transaction to `as_of`; `monetary_value` = mean
+value of the repeat transactions (0 without repeats). Times are whole days between purchase
+dates, expressed in the chosen unit (a week is 7 days, so recency 30.43 weeks = 213 days).
+Computed by Polars in one grouped pass; works the same on a file's frame and the store's orders.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import polars as pl
+
+from relmark.errors import InvalidInput
+
+TimeUnit = Literal["day", "week"]
+UNIT_DAYS = {"day": 1, "week": 7}
+REQUIRED = ("customer_id", "timestamp", "amount")
+
+
+def check_transactions(frame: pl.DataFrame | pl.LazyFrame, as_of: datetime) -> None:
+    """Refuse transactions the models cannot use, saying exactly why."""
+    columns = frame.collect_schema().names()
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise InvalidInput.single(
+            "transactions",
+            f"required column {missing[0]!r} is missing (have: {', '.join(columns)})",
+        )
+    stats = (
+        frame.lazy()
+        .select(
+            (pl.col("amount") < 0).sum().alias("negative"),
+            (pl.col("timestamp") > pl.lit(as_of)).sum().alias("future"),
+            pl.col("timestamp").max().alias("last"),
+            pl.col("customer_id").is_null().sum().alias("no_customer"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    if stats["negative"]:
+        raise InvalidInput.single(
+            "transactions", f"{stats['negative']} transactions have a negative amount"
+        )
+    if stats["future"]:
+        raise InvalidInput.single(
+            "transactions",
+            f"{stats['future']} transactions are after as_of "
+            f"{as_of.isoformat()} (the last is {stats['last']})",
+        )
+    if stats["no_customer"]:
+        raise InvalidInput.single(
+            "transactions", f"{stats['no_customer']} transactions have no customer_id"
+        )
+
+
+def _day(origin: datetime) -> pl.Expr:
+    """Whole days since `origin` of each transaction (same-day purchases coincide)."""
+    return (pl.col("timestamp") - pl.lit(origin)).dt.total_days()
+
+
+def rfm_summary(
+    transactions: pl.DataFrame | pl.LazyFrame,
+    *,
+    as_of: datetime,
+    time_unit: TimeUnit = "week",
+    origin: datetime | None = None,
+) -> pl.DataFrame:
+    """Per-customer frequency, recency, T, monetary_value, plus first/last purchase and totals.
+
+    `transactions` has columns customer_id, timestamp (aware) and amount (number).
+    """
+    check_transactions(transactions, as_of)
+    start = origin or datetime(1970, 1, 1, tzinfo=as_of.tzinfo)
+    unit_days = float(UNIT_DAYS[time_unit])
+    end_day = (as_of - start).days
+    per_period = (
+        transactions.lazy()
+        .with_columns(_day(start).alias("_period"))
+        .group_by("customer_id", "_period")
+        .agg(
+            pl.col("amount").sum(),
+            pl.col("timestamp").min().alias("_first"),
+            pl.col("timestamp").max().alias("_last"),
+            pl.len().alias("_orders"),
+        )
+    )
+    first = pl.col("_period").min()
+    summary = per_period.group_by("customer_id").agg(
+        (pl.len() - 1).alias("frequency"),
+        ((pl.col("_period").max() - first) / unit_days).alias("recency"),
+        ((pl.lit(end_day) - first) / unit_days).alias("T"),
+        pl.when(pl.len() > 1)
+        .then(
+            (pl.col("amount").sum() - pl.col("amount").sort_by("_period").first()) / (pl.len() - 1)
+        )
+        .otherwise(0.0)
+        .alias("monetary_value"),
+        pl.col("_first").min().alias("first_purchase"),
+        pl.col("_last").max().alias("last_purchase"),
+        pl.col("_orders").sum().alias("orders"),
+        pl.col("amount").sum().alias("revenue"),
+    )
+    return summary.sort("customer_id").collect()
+
+
+def calibration_and_holdout(
+    transactions: pl.DataFrame | pl.LazyFrame,
+    *,
+    calibration_end: datetime,
+    holdout_end: datetime,
+    time_unit: TimeUnit = "week",
+    origin: datetime | None = None,
+) -> pl.DataFrame:
+    """Summary on the calibration period plus what each customer did in the holdout period.
+
+    Only customers whose first purchase falls in the calibration period are kept (a cohort).
+    Adds `frequency_holdout` (transactions in the holdout), `monetary_holdout` (their mean
+    value) and `duration_holdout` (the holdout length in the time unit).
+    """
+    lazy = transactions.lazy()
+    calibration = rfm_summary(
+        lazy.filter(pl.col("timestamp") <= calibration_end),
+        as_of=calibration_end,
+        time_unit=time_unit,
+        origin=origin,
+    )
+    start = origin or datetime(1970, 1, 1, tzinfo=calibration_end.tzinfo)
+    holdout = (
+        lazy.filter((pl.col("timestamp") > calibration_end) & (pl.col("timestamp") <= holdout_end))
+        .with_columns(_day(start).alias("_period"))
+        .group_by("customer_id", "_period")
+        .agg(pl.col("amount").sum())
+        .group_by("customer_id")
+        .agg(pl.len().alias("frequency_holdout"), pl.col("amount").mean().alias("monetary_holdout"))
+        .collect()
+    )
+    duration = (holdout_end - calibration_end).days / UNIT_DAYS[time_unit]
+    return calibration.join(holdout, on="customer_id", how="left").with_columns(
+        pl.col("frequency_holdout").fill_null(0),
+        pl.col("monetary_holdout").fill_null(0.0),
+        pl.lit(duration).alias("duration_holdout"),
+    )
+
+
+def check_summary(summary: pl.DataFrame) -> None:
+    """The model inputs must be consistent: exact messages, as tested."""
+    for column in ("frequency", "recency", "T"):
+        if column not in summary.columns:
+            raise InvalidInput.single("summary", f"required column {column!r} is missing")
+    bad = summary.filter(pl.col("recency") > pl.col("T"))
+    if bad.height:
+        raise InvalidInput.single("summary", f"recency larger than T for {bad.height} customers")
+    if summary.filter((pl.col("frequency") < 0) | (pl.col("recency") < 0)).height:
+        raise InvalidInput.single("summary", "frequency and recency must not be negative")
+    if summary.filter((pl.col("frequency") == 0) & (pl.col("recency") != 0)).height:
+        raise InvalidInput.single("summary", "recency must be 0 for customers without repeats")
