@@ -1,0 +1,141 @@
+"""Maximum-likelihood machinery shared by the models.
+
+Every model supplies its per-customer log-likelihood and its gradient with respect to the
+parameters. Fitting works on the unique rows of the data with their counts as weights
+(a million customers have far fewer distinct (x, t_x, T) rows), optimises log-parameters
+with L-BFGS-B, and refuses to return parameters that did not converge or are not finite.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+
+from relmark.errors import RelmarkError
+
+Array = np.ndarray
+LogLik = Callable[[Array, tuple[Array, ...]], tuple[Array, Array]]
+"""(params, data columns) → (log-likelihood per row, gradient per row × parameter)."""
+
+
+class ConvergenceError(RelmarkError):
+    """The optimiser did not find a maximum; no parameters are returned."""
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted model's parameters and how well they explain the data."""
+
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    n_customers: int
+    fit_seconds: float
+    covariance: Array | None = field(default=None, repr=False, compare=False)
+    """Covariance of the log-parameters (inverse Hessian), for intervals."""
+
+    def values(self) -> Array:
+        return np.array(list(self.params.values()), dtype=float)
+
+
+def unique_rows(*columns: Array) -> tuple[tuple[Array, ...], Array]:
+    """The distinct rows of the given columns and how often each occurs."""
+    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
+    rows, counts = np.unique(stacked, axis=0, return_counts=True)
+    return tuple(rows[:, i] for i in range(rows.shape[1])), counts.astype(float)
+
+
+def maximise(
+    name: str,
+    param_names: tuple[str, ...],
+    loglik: LogLik,
+    data: tuple[Array, ...],
+    weights: Array,
+    start: Array,
+    n_customers: int,
+) -> Fit:
+    """Maximise the weighted log-likelihood over log-parameters; fail loudly if it cannot."""
+    started = time.perf_counter()
+    total = weights.sum()
+
+    def objective(theta: Array) -> tuple[float, Array]:
+        params = np.exp(theta)
+        ll, grad = loglik(params, data)
+        value = -float(weights @ ll) / total
+        gradient = -(weights @ grad) * params / total
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(theta)
+        return value, gradient
+
+    result = minimize(
+        objective,
+        np.log(start),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9},
+    )
+    params = np.exp(result.x)
+    value, gradient = objective(result.x)
+    if (
+        not (result.success or np.max(np.abs(gradient)) < 1e-6)
+        or not np.all(np.isfinite(params))
+        or value >= 1e299
+    ):
+        raise ConvergenceError(
+            f"{name} fit did not converge: {result.message} (parameters "
+            f"{dict(zip(param_names, np.round(params, 6), strict=True))}); check the data "
+            "(enough repeat customers, consistent recency and T) or try another time unit"
+        )
+    covariance = _covariance(objective, result.x, total)
+    return Fit(
+        model=name,
+        params=dict(zip(param_names, params.tolist(), strict=True)),
+        log_likelihood=-value * total,
+        n_customers=n_customers,
+        fit_seconds=time.perf_counter() - started,
+        covariance=covariance,
+    )
+
+
+def _covariance(
+    objective: Callable[[Array], tuple[float, Array]], theta: Array, total: float
+) -> Array | None:
+    """Inverse Hessian of the total negative log-likelihood, by differencing the gradient."""
+    k = theta.size
+    hessian = np.empty((k, k))
+    for i in range(k):
+        step = 1e-5 * max(1.0, abs(theta[i]))
+        up, down = theta.copy(), theta.copy()
+        up[i] += step
+        down[i] -= step
+        hessian[:, i] = (objective(up)[1] - objective(down)[1]) * total / (2 * step)
+    hessian = (hessian + hessian.T) / 2
+    try:
+        covariance = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        return None
+    return covariance if np.all(np.isfinite(covariance)) else None
+
+
+def check_inputs(frequency: Array, recency: Array, T: Array) -> None:
+    """The shared input contract of the transaction models, with exact messages."""
+    from relmark.errors import InvalidInput
+
+    if not (len(frequency) == len(recency) == len(T)):
+        raise InvalidInput.single("summary", "frequency, recency and T differ in length")
+    if len(frequency) == 0:
+        raise InvalidInput.single("summary", "no customers to fit")
+    if np.any(recency > T + 1e-9):
+        raise InvalidInput.single(
+            "summary", f"recency larger than T for {int(np.sum(recency > T + 1e-9))} customers"
+        )
+    if np.any(frequency < 0) or np.any(recency < 0):
+        raise InvalidInput.single("summary", "frequency and recency must not be negative")
+    if np.any((frequency == 0) & (recency != 0)):
+        raise InvalidInput.single("summary", "recency must be 0 for customers without repeats")
+    if np.any(np.round(frequency) != frequency):
+        raise InvalidInput.single("summary", "frequency must be a whole number")

@@ -1,0 +1,74 @@
+"""What the purchase-and-dropout models share: fitting on (frequency, recency, T) and the
+interface every prediction uses."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from relmark.differentiate.models.base import Array, Fit, check_inputs, maximise, unique_rows
+from relmark.errors import RelmarkError
+
+
+class TransactionModel(ABC):
+    """A latent-attrition model of repeat purchases (BG/NBD family, Pareto/NBD)."""
+
+    name: str
+    param_names: tuple[str, ...]
+    start: tuple[float, ...]
+
+    def __init__(self, fit: Fit | None = None) -> None:
+        self.fit_: Fit | None = fit
+
+    @classmethod
+    def with_params(cls, **params: float) -> TransactionModel:
+        """A model with known parameters (published values, or a saved scoring run)."""
+        values = {n: float(params[n]) for n in cls.param_names}
+        return cls(Fit(cls.name, values, float("nan"), 0, 0.0))
+
+    @property
+    def params(self) -> Array:
+        if self.fit_ is None:
+            raise RelmarkError(f"the {self.name} model is not fitted yet")
+        return self.fit_.values()
+
+    def fit(self, frequency: Array, recency: Array, T: Array) -> Fit:
+        frequency, recency, T = (np.asarray(a, dtype=float) for a in (frequency, recency, T))
+        check_inputs(frequency, recency, T)
+        data, weights = unique_rows(frequency, recency, T)
+        self.fit_ = maximise(
+            self.name,
+            self.param_names,
+            self.loglik,
+            data,
+            weights,
+            np.array(self.start),
+            n_customers=len(frequency),
+        )
+        return self.fit_
+
+    def log_likelihood(self, frequency: Array, recency: Array, T: Array) -> float:
+        """Total log-likelihood of the data under the current parameters."""
+        ll, _ = self.loglik(
+            self.params, tuple(np.asarray(a, dtype=float) for a in (frequency, recency, T))
+        )
+        return float(ll.sum())
+
+    @abstractmethod
+    def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
+        """Per-row log-likelihood and its gradient (rows × parameters)."""
+
+    @abstractmethod
+    def probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
+        """P(the customer has not dropped out by T)."""
+
+    @abstractmethod
+    def expected_purchases(
+        self, t: float | Array, frequency: Array, recency: Array, T: Array
+    ) -> Array:
+        """Expected number of purchases in the next `t` periods, given the history."""
+
+    def expected_purchases_new(self, t: float | Array) -> Array:
+        """Expected purchases in (0, t] of a customer just acquired: for holdout checks."""
+        raise NotImplementedError(f"{self.name} has no unconditional expectation yet")
