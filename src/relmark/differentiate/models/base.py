@@ -22,6 +22,10 @@ LogLik = Callable[[Array, tuple[Array, ...]], tuple[Array, Array]]
 """(params, data columns) → (log-likelihood per row, gradient per row × parameter)."""
 
 
+#: |log parameter| beyond this (a parameter under 1e-6 or over 1e6) means no interior maximum.
+BOUNDARY = np.log(1e6)
+
+
 class ConvergenceError(RelmarkError):
     """The optimiser did not find a maximum; no parameters are returned."""
 
@@ -90,7 +94,19 @@ def maximise(
             f"{dict(zip(param_names, np.round(params, 6), strict=True))}); check the data "
             "(enough repeat customers, consistent recency and T) or try another time unit"
         )
+    if np.any(np.abs(result.x) > BOUNDARY):
+        raise ConvergenceError(
+            f"{name} fit ran to the edge of the parameter space "
+            f"{dict(zip(param_names, np.round(params, 6), strict=True))}: the data cannot "
+            "identify the model (too few repeat purchases?)"
+        )
     covariance = _covariance(objective, result.x, total)
+    if covariance is None:
+        raise ConvergenceError(
+            f"{name} fit found no unique maximum (flat likelihood in some parameter, "
+            f"{dict(zip(param_names, np.round(params, 6), strict=True))}): the data cannot "
+            "identify the model (too few repeat purchases?)"
+        )
     return Fit(
         model=name,
         params=dict(zip(param_names, params.tolist(), strict=True)),
@@ -114,11 +130,10 @@ def _covariance(
         down[i] -= step
         hessian[:, i] = (objective(up)[1] - objective(down)[1]) * total / (2 * step)
     hessian = (hessian + hessian.T) / 2
-    try:
-        covariance = np.linalg.inv(hessian)
-    except np.linalg.LinAlgError:
-        return None
-    return covariance if np.all(np.isfinite(covariance)) else None
+    eigenvalues = np.linalg.eigvalsh(hessian)
+    if not np.all(np.isfinite(eigenvalues)) or eigenvalues.min() <= 1e-9 * eigenvalues.max():
+        return None  # not a strict maximum: some direction is flat
+    return np.linalg.inv(hessian)
 
 
 def check_inputs(frequency: Array, recency: Array, T: Array) -> None:
