@@ -27,7 +27,7 @@ class CostModel:
 
 
 TIERS = (("A", 0.2), ("B", 0.5), ("C", 0.8), ("D", 1.0))
-"""Tier by rank of profit: A the top 20% of customers, B the next 30%, C the next 30%, D the rest."""
+"""Tier by rank of profit: A the top 20%, B the next 30%, C the next 30%, D the rest."""
 
 
 def customer_profit(
