@@ -32,10 +32,12 @@ from relmark.config import get_settings
 from relmark.demo.build import load as load_demo
 from relmark.demo.build import write_files
 from relmark.demo.generate import generate
+from relmark.differentiate.analysis import fit_transactions
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
 from relmark.ingest.importer import ImportOptions, import_file
+from relmark.ingest.transactions import read_transactions
 from relmark.store.db import make_engine
 from relmark.store.migrate import ensure_current, upgrade
 from relmark.store.status import store_summary, table_counts
@@ -238,6 +240,75 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     for name, count in counts.items():
         table.add_row(name, f"{count:,}")
     out.print(table)
+
+
+clv_app = typer.Typer(
+    help="Customer-lifetime-value models on a transaction file.", no_args_is_help=True
+)
+app.add_typer(clv_app, name="clv")
+
+
+@clv_app.command("fit")
+@friendly
+def clv_fit(
+    transactions: Annotated[
+        Path, typer.Option(help="Transaction file (CSV, Parquet, JSONL, CDNOW).")
+    ],
+    calibration_end: Annotated[str, typer.Option(help="Last day of the calibration period.")],
+    model: Annotated[str, typer.Option(help="bgnbd, pnbd, mbgnbd or gg.")] = "bgnbd",
+    holdout_end: Annotated[str | None, typer.Option(help="Last day of the holdout period.")] = None,
+    file_format: Annotated[FileFormat | None, typer.Option("--format")] = None,
+    customer_col: Annotated[str, typer.Option(help="Column with the customer id.")] = "customer_id",
+    date_col: Annotated[str, typer.Option(help="Column with the purchase date.")] = "date",
+    amount_col: Annotated[str, typer.Option(help="Column with the amount.")] = "amount",
+    time_unit: Annotated[str, typer.Option(help="week or day.")] = "week",
+    as_json: JsonOption = False,
+) -> None:
+    """Fit BG/NBD, Pareto/NBD, MBG/NBD or Gamma-Gamma by maximum likelihood."""
+    if time_unit not in ("week", "day"):
+        raise InvalidInput.single("--time-unit", f"{time_unit!r} is not week or day")
+    frame = read_transactions(
+        transactions,
+        file_format=file_format,
+        customer_col=customer_col,
+        date_col=date_col,
+        amount_col=amount_col,
+        timezone=get_settings().timezone,
+    )
+    result = fit_transactions(
+        frame,
+        model=model,
+        calibration_end=_day_end(calibration_end, "--calibration-end"),
+        holdout_end=_day_end(holdout_end, "--holdout-end") if holdout_end else None,
+        time_unit=time_unit,  # type: ignore[arg-type]
+    )
+    if as_json:
+        print_json(result)
+        return
+    params = ", ".join(f"{k} = {v:.4f}" for k, v in result["params"].items())
+    out.print(f"{result['model']}: {params}")
+    out.print(
+        f"log-likelihood {result['log_likelihood']:.2f} on {result['n_customers']:,} "
+        f"customers, fitted in {result['fit_seconds'] * 1000:.1f} ms"
+    )
+    holdout = result.get("holdout")
+    if holdout and "predicted_repeat_transactions" in holdout:
+        out.print(
+            f"holdout: predicted {holdout['predicted_repeat_transactions']:,.1f} repeat "
+            f"purchases, actual {holdout['actual_repeat_transactions']:,}; mean absolute "
+            f"error per customer {holdout['mae_per_customer']:.3f}"
+        )
+    elif holdout:
+        out.print(
+            f"holdout: predicted mean spend {holdout['predicted_mean_spend']:.2f}, actual "
+            f"{holdout['actual_mean_spend']:.2f} ({holdout['customers']:,} customers)"
+        )
+
+
+def _day_end(value: str, option: str) -> datetime:
+    """The start of the day: purchases dated that day belong to the period ending then."""
+    day = _parse_day(value, option)
+    return day.replace(hour=0, minute=0, second=0)
 
 
 DEMO_DB = "relmark-demo.db"

@@ -1,0 +1,68 @@
+"""`relmark clv fit` on files: the analyst's entry point, JSON as documented."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from relmark.interfaces.cli import app
+
+from .conftest import CDNOW
+
+runner = CliRunner()
+BASE = ["clv", "fit", "--transactions", str(CDNOW), "--format", "cdnow",
+        "--calibration-end", "1997-09-30", "--json"]
+
+
+@pytest.mark.parametrize(("model", "names"), [
+    ("bgnbd", ["r", "alpha", "a", "b"]), ("pnbd", ["r", "alpha", "s", "beta"]),
+    ("mbgnbd", ["r", "alpha", "a", "b"]), ("gg", ["p", "q", "gamma"]),
+])
+def test_fit_prints_the_documented_json(model: str, names: list[str]) -> None:
+    result = runner.invoke(app, [*BASE, "--model", model, "--holdout-end", "1998-06-30"])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["model"] == model
+    assert list(data["params"]) == names
+    assert data["n_customers"] == (946 if model == "gg" else 2357)
+    assert data["fit_seconds"] < 5
+    if model != "gg":
+        assert data["holdout"]["actual_repeat_transactions"] == 1882
+        assert data["holdout"]["duration"] == pytest.approx(39.0)
+        assert 0 < data["holdout"]["mae_per_customer"] < 2
+
+
+def test_bgnbd_on_cdnow_gives_the_published_log_likelihood() -> None:
+    data = json.loads(runner.invoke(app, [*BASE, "--model", "bgnbd"]).stdout)
+
+    assert data["log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+    assert data["params"]["r"] == pytest.approx(0.243, rel=0.005)
+
+
+def test_csv_with_named_columns_and_a_bad_row(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text("client,day,total\nA,2024-01-01,10\nA,2024-02-01,12.5\nB,2024-01-05,x\n")
+
+    result = runner.invoke(app, ["clv", "fit", "--transactions", str(path), "--customer-col",
+                                 "client", "--date-col", "day", "--amount-col", "total",
+                                 "--calibration-end", "2024-03-01"])
+
+    assert result.exit_code == 1
+    assert f"{path}:4: column 'total': 'x' is not a number" in result.output
+
+
+def test_unknown_model_and_missing_column_are_clear_errors(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,when,amount\nA,2024-01-01,10\n")
+
+    no_column = runner.invoke(app, ["clv", "fit", "--transactions", str(path),
+                                    "--calibration-end", "2024-03-01"])
+    bad_model = runner.invoke(app, [*BASE, "--model", "magic"])
+
+    assert no_column.exit_code == 1
+    assert "no column 'date'" in no_column.output
+    assert bad_model.exit_code == 1
+    assert "'magic' is not one of bgnbd, mbgnbd, pnbd, gg" in bad_model.output
