@@ -30,7 +30,7 @@ def test_init_is_idempotent(tmp_path) -> None:
     second = runner.invoke(app, ["init", "--db", db])
 
     assert first.exit_code == 0
-    assert "empty → 0001" in first.output
+    assert "empty → 0002" in first.output
     assert "up to date" in second.output
 
 

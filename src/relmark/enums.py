@@ -75,7 +75,7 @@ class EventKind(StrEnum):
     CUSTOMER_CREATED = "customer_created"
     CUSTOMER_UPDATED = "customer_updated"
     CONSENT_RECORDED = "consent_recorded"
-    ORDER_IMPORTED = "order_imported"
+    SEGMENT_CHANGED = "segment_changed"
 
 
 class ImportKind(StrEnum):

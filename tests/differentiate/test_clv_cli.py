@@ -12,14 +12,28 @@ from relmark.interfaces.cli import app
 from .conftest import CDNOW
 
 runner = CliRunner()
-BASE = ["clv", "fit", "--transactions", str(CDNOW), "--format", "cdnow",
-        "--calibration-end", "1997-09-30", "--json"]
+BASE = [
+    "clv",
+    "fit",
+    "--transactions",
+    str(CDNOW),
+    "--format",
+    "cdnow",
+    "--calibration-end",
+    "1997-09-30",
+    "--json",
+]
 
 
-@pytest.mark.parametrize(("model", "names"), [
-    ("bgnbd", ["r", "alpha", "a", "b"]), ("pnbd", ["r", "alpha", "s", "beta"]),
-    ("mbgnbd", ["r", "alpha", "a", "b"]), ("gg", ["p", "q", "gamma"]),
-])
+@pytest.mark.parametrize(
+    ("model", "names"),
+    [
+        ("bgnbd", ["r", "alpha", "a", "b"]),
+        ("pnbd", ["r", "alpha", "s", "beta"]),
+        ("mbgnbd", ["r", "alpha", "a", "b"]),
+        ("gg", ["p", "q", "gamma"]),
+    ],
+)
 def test_fit_prints_the_documented_json(model: str, names: list[str]) -> None:
     result = runner.invoke(app, [*BASE, "--model", model, "--holdout-end", "1998-06-30"])
 
@@ -46,9 +60,23 @@ def test_csv_with_named_columns_and_a_bad_row(tmp_path) -> None:
     path = tmp_path / "tx.csv"
     path.write_text("client,day,total\nA,2024-01-01,10\nA,2024-02-01,12.5\nB,2024-01-05,x\n")
 
-    result = runner.invoke(app, ["clv", "fit", "--transactions", str(path), "--customer-col",
-                                 "client", "--date-col", "day", "--amount-col", "total",
-                                 "--calibration-end", "2024-03-01"])
+    result = runner.invoke(
+        app,
+        [
+            "clv",
+            "fit",
+            "--transactions",
+            str(path),
+            "--customer-col",
+            "client",
+            "--date-col",
+            "day",
+            "--amount-col",
+            "total",
+            "--calibration-end",
+            "2024-03-01",
+        ],
+    )
 
     assert result.exit_code == 1
     assert f"{path}:4: column 'total': 'x' is not a number" in result.output
@@ -58,8 +86,9 @@ def test_unknown_model_and_missing_column_are_clear_errors(tmp_path) -> None:
     path = tmp_path / "tx.csv"
     path.write_text("customer_id,when,amount\nA,2024-01-01,10\n")
 
-    no_column = runner.invoke(app, ["clv", "fit", "--transactions", str(path),
-                                    "--calibration-end", "2024-03-01"])
+    no_column = runner.invoke(
+        app, ["clv", "fit", "--transactions", str(path), "--calibration-end", "2024-03-01"]
+    )
     bad_model = runner.invoke(app, [*BASE, "--model", "magic"])
 
     assert no_column.exit_code == 1

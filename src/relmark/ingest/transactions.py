@@ -63,9 +63,7 @@ def read_transactions(
     if bad.height:
         problems = []
         for line, customer, date, amount, timestamp in (
-            bad.head(20)
-            .select(LINE, "customer_id", "_date", "_amount", "timestamp")
-            .iter_rows()
+            bad.head(20).select(LINE, "customer_id", "_date", "_amount", "timestamp").iter_rows()
         ):
             if not customer:
                 problems.append(Problem(table.where, "is empty", line, customer_col))

@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import polars as pl
 import typer
+from babel.numbers import get_currency_precision
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -28,11 +29,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from relmark import pipeline
 from relmark.config import get_settings
 from relmark.demo.build import load as load_demo
 from relmark.demo.build import write_files
 from relmark.demo.generate import generate
 from relmark.differentiate.analysis import fit_transactions
+from relmark.differentiate.profitability import CostModel
+from relmark.differentiate.rfm import SEGMENTS
+from relmark.differentiate.score import ScoreSettings
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
@@ -40,6 +45,7 @@ from relmark.ingest.importer import ImportOptions, import_file
 from relmark.ingest.transactions import read_transactions
 from relmark.store.db import make_engine
 from relmark.store.migrate import ensure_current, upgrade
+from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
 from relmark.store.status import store_summary, table_counts
 
 app = typer.Typer(
@@ -311,6 +317,127 @@ def _day_end(value: str, option: str) -> datetime:
     return day.replace(hour=0, minute=0, second=0)
 
 
+@app.command("score")
+@friendly
+def score_command(
+    as_of: Annotated[
+        str | None, typer.Option(help="Score as of the end of this day (YYYY-MM-DD); default now.")
+    ] = None,
+    model: Annotated[str, typer.Option(help="bgnbd, pnbd or mbgnbd.")] = "bgnbd",
+    horizon_months: Annotated[int, typer.Option(min=1, max=120)] = 12,
+    discount_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Annual discount rate.")
+    ] = 0.10,
+    margin: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Gross margin rate for orders without a cost.")
+    ] = 0.35,
+    time_unit: Annotated[str, typer.Option(help="week or day.")] = "week",
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=0, max=1000, help="Parameter draws for the CLV 10th/90th percentiles (0: none)."
+        ),
+    ] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score every customer: RFM segment, P(alive), expected purchases, CLV, profit."""
+    if time_unit not in ("week", "day"):
+        raise InvalidInput.single("--time-unit", f"{time_unit!r} is not week or day")
+    engine = open_store(db)
+    now = datetime.now(UTC)
+    settings = ScoreSettings(
+        model=model,
+        time_unit=time_unit,  # type: ignore[arg-type]
+        horizon_months=horizon_months,
+        discount_rate=discount_rate,
+        draws=draws,
+        costs=CostModel(default_margin_rate=margin),
+    )
+    report = pipeline.score(
+        engine, as_of=_parse_day(as_of, "--as-of") if as_of else now, settings=settings, now=now
+    )
+    if as_json:
+        print_json(
+            {
+                "run_id": report.run_id,
+                "customers": report.customers,
+                "segment_changes": report.segment_changes,
+                "segments": report.segments,
+                "model": report.run["model"],
+                "params": report.run["params"],
+                "spend_params": report.run["spend_params"],
+                "log_likelihood": report.run["log_likelihood"],
+            }
+        )
+        return
+    params = ", ".join(f"{k} = {v:.3f}" for k, v in report.run["params"].items())
+    out.print(
+        f"scoring run {report.run_id}: {report.customers:,} customers scored with "
+        f"{report.run['model']} ({params}); {report.segment_changes:,} changed segment"
+    )
+    out.print("segments: " + _pairs(report.segments))
+
+
+@app.command()
+@friendly
+def customers(
+    segment: Annotated[str | None, typer.Option(help="Only this RFM segment.")] = None,
+    sort: Annotated[str, typer.Option(help="clv, p_alive, profit or revenue.")] = "clv",
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 20,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List customers of the latest scoring run with their scores and why."""
+    if sort not in SORTS:
+        raise InvalidInput.single("--sort", f"{sort!r} is not one of {', '.join(SORTS)}")
+    if segment is not None and segment not in SEGMENTS:
+        raise InvalidInput.single(
+            "--segment", f"{segment!r} is not a segment ({', '.join(SEGMENTS)})"
+        )
+    engine = open_store(db)
+    with engine.connect() as connection:
+        run_id = latest_run_id(connection)
+        if run_id is None:
+            raise RelmarkError("no scoring run yet: run `relmark score` first")
+        currency = run_info(connection, run_id)["currency"]
+        rows = list_scores(connection, run_id, segment=segment, sort=sort, limit=limit)
+    if as_json:
+        print_json([dict(row) for row in rows])
+        return
+    scale = 10 ** get_currency_precision(currency)
+    table = Table(
+        "customer",
+        "name",
+        "segment",
+        "P(alive)",
+        f"CLV {currency}",
+        "80% interval",
+        "profit",
+        "tier",
+        title=f"scoring run {run_id}",
+    )
+    for row in rows:
+        interval = (
+            f"{row['clv_p10_minor'] / scale:,.0f}–{row['clv_p90_minor'] / scale:,.0f}"
+            if row["clv_p10_minor"] is not None
+            else ""
+        )
+        table.add_row(
+            str(row["customer_id"]),
+            f"{row['first_name'] or ''} {row['last_name'] or ''}".strip(),
+            row["segment"].replace("_", " "),
+            f"{row['p_alive']:.2f}",
+            f"{row['clv_minor'] / scale:,.2f}",
+            interval,
+            f"{row['profit_minor'] / scale:,.2f}",
+            row["profit_tier"],
+        )
+    out.print(table)
+    if rows:
+        out.print(f"[dim]{rows[0]['customer_id']}: {rows[0]['explanation']}[/dim]")
+
+
 DEMO_DB = "relmark-demo.db"
 
 
@@ -356,13 +483,15 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json, total=8) as step:
+    with _steps(quiet=as_json, total=9) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:
             folder = export_dir or Path(scratch)
             write_files(data, folder)
             counts = load_demo(engine, data, folder, now=end, progress=step)
+        step("scoring customers")
+        scored = pipeline.score(engine, as_of=end, settings=ScoreSettings(), now=end)
     result = {
         "store": make_url(url).render_as_string(hide_password=True),
         "seed": seed,
@@ -376,6 +505,12 @@ def demo(
             ).height
         ),
         "export_dir": str(export_dir) if export_dir else None,
+        "scoring": {
+            "run_id": scored.run_id,
+            "customers": scored.customers,
+            "segments": scored.segments,
+            "params": scored.run["params"],
+        },
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -428,9 +563,13 @@ def _print_demo(result: dict[str, Any]) -> None:
     out.print(
         f"planted duplicate customers (second source 'pos'): {result['planted_duplicates']:,}"
     )
+    out.print(
+        f"scored {result['scoring']['customers']:,} buyers; segments: "
+        + _pairs(result["scoring"]["segments"])
+    )
     if result["export_dir"]:
         out.print(f"CSV files: {result['export_dir']}")
-    out.print("Next: [bold]relmark status --db " + result["store"] + "[/bold]")
+    out.print("Next: [bold]relmark customers --db " + result["store"] + "[/bold]")
 
 
 def _pairs(mapping: dict[str, int]) -> str:

@@ -14,12 +14,15 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -259,3 +262,55 @@ class DemoTruth(Base):
     entity: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(300))
     truth: Mapped[str] = mapped_column(String(300))
+
+
+class ScoreRun(Base):
+    """One scoring of every customer: when, with which model and parameters, on what input."""
+
+    __tablename__ = "score_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model: Mapped[str] = mapped_column(String(20))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    spend_params: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    log_likelihood: Mapped[float | None] = mapped_column(Float)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    currency: Mapped[str] = mapped_column(String(3))
+    input_fingerprint: Mapped[str] = mapped_column(String(64))
+    n_customers: Mapped[int] = mapped_column(Integer)
+
+
+class CustomerScore(Base):
+    """A customer's value as of a run. Money in minor units of the run's currency."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (Index("ix_customer_scores_customer", "customer_id", "run_id"),)
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    orders: Mapped[int] = mapped_column(Integer)
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)
+    days_since_last: Mapped[int] = mapped_column(Integer)
+    frequency: Mapped[int] = mapped_column(Integer)
+    recency: Mapped[float] = mapped_column(Float)
+    age: Mapped[float] = mapped_column(Float)
+    r: Mapped[int] = mapped_column(SmallInteger)
+    f: Mapped[int] = mapped_column(SmallInteger)
+    m: Mapped[int] = mapped_column(SmallInteger)
+    segment: Mapped[str] = mapped_column(String(30), index=True)
+    explanation: Mapped[str] = mapped_column(Text)
+    p_alive: Mapped[float] = mapped_column(Float)
+    expected_purchases: Mapped[float] = mapped_column(Float)
+    expected_spend_minor: Mapped[int] = mapped_column(BigInteger)
+    clv_minor: Mapped[int] = mapped_column(BigInteger)
+    clv_p10_minor: Mapped[int | None] = mapped_column(BigInteger)
+    clv_p90_minor: Mapped[int | None] = mapped_column(BigInteger)
+    gross_margin_minor: Mapped[int] = mapped_column(BigInteger)
+    cost_to_serve_minor: Mapped[int] = mapped_column(BigInteger)
+    profit_minor: Mapped[int] = mapped_column(BigInteger)
+    profit_tier: Mapped[str] = mapped_column(String(1))
+    below_standard: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,146 @@
+"""Scoring runs in the store: the inputs scoring reads, and the scores later stages read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, bindparam, desc, func, insert, select, text
+
+from relmark.enums import EventKind
+from relmark.store.bulk import append, foreign_keys_checked_once
+from relmark.store.dialects import dialect_of
+from relmark.store.models import Customer, CustomerScore, Order, ScoreRun
+from relmark.store.types import UTCDateTime
+
+
+def _frame(
+    connection: Connection,
+    statement: Any,
+    schema: dict[str, Any],
+    params: dict[str, Any] | None = None,
+) -> pl.DataFrame:
+    rows = connection.execute(statement, params or {}).fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
+    """Every order placed up to `as_of`, by customer, with money in minor units."""
+    statement = select(
+        Order.customer_id,
+        Order.ordered_at,
+        Order.currency,
+        Order.amount_minor,
+        Order.discount_minor,
+        Order.cost_minor,
+        Order.status,
+    ).where(Order.ordered_at <= as_of)
+    return _frame(
+        connection,
+        statement,
+        {
+            "customer_id": pl.Int64,
+            "ordered_at": pl.Datetime("us", "UTC"),
+            "currency": pl.String,
+            "amount_minor": pl.Int64,
+            "discount_minor": pl.Int64,
+            "cost_minor": pl.Int64,
+            "status": pl.String,
+        },
+    )
+
+
+def support_minutes(connection: Connection, as_of: datetime) -> pl.DataFrame:
+    statement = text(
+        "SELECT customer_id, minutes FROM support_contacts WHERE at <= :as_of"
+    ).bindparams(bindparam("as_of", type_=UTCDateTime()))
+    return _frame(
+        connection, statement, {"customer_id": pl.Int64, "minutes": pl.Int64}, {"as_of": as_of}
+    )
+
+
+def save_run(
+    connection: Connection, run: dict[str, Any], scores: pl.DataFrame, *, now: datetime
+) -> tuple[int, int]:
+    """Store a run and its scores; log segment changes against the previous run.
+
+    Returns (run id, customers whose segment changed).
+    """
+    previous = latest_run_id(connection)
+    run_id = int(
+        connection.execute(
+            insert(ScoreRun).values(created_at=now, **run).returning(ScoreRun.id)
+        ).scalar_one()
+    )
+    append(
+        connection,
+        CustomerScore.__table__,  # type: ignore[arg-type]
+        scores.with_columns(pl.lit(run_id).alias("run_id")),
+    )
+    if previous is None:
+        return run_id, 0
+    parameters = dialect_of(connection).json_object(
+        {"from": "p.segment", "to": "n.segment", "run_id": "n.run_id"}
+    )
+    with foreign_keys_checked_once(connection, "customer_events", rows=scores.height):
+        moved = connection.execute(
+            text(
+                "INSERT INTO customer_events (at, customer_id, kind, parameters) "
+                f"SELECT :now, n.customer_id, '{EventKind.SEGMENT_CHANGED}', {parameters} "
+                "FROM customer_scores n JOIN customer_scores p ON p.customer_id = n.customer_id "
+                "AND p.run_id = :previous WHERE n.run_id = :run AND p.segment <> n.segment"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"now": now, "previous": previous, "run": run_id},
+        )
+    return run_id, int(moved.rowcount or 0)
+
+
+def latest_run_id(connection: Connection) -> int | None:
+    return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
+
+
+def run_info(connection: Connection, run_id: int) -> dict[str, Any]:
+    row = connection.execute(select(ScoreRun).where(ScoreRun.id == run_id)).mappings().one()
+    return dict(row)
+
+
+SORTS = {
+    "clv": CustomerScore.clv_minor,
+    "p_alive": CustomerScore.p_alive,
+    "profit": CustomerScore.profit_minor,
+    "revenue": CustomerScore.revenue_minor,
+}
+
+
+def list_scores(
+    connection: Connection,
+    run_id: int,
+    *,
+    segment: str | None = None,
+    sort: str = "clv",
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """Customers of a run with their scores, best first by `sort`."""
+    statement = (
+        select(
+            Customer.first_name, Customer.last_name, Customer.email, Customer.country, CustomerScore
+        )
+        .join(Customer, Customer.id == CustomerScore.customer_id)
+        .where(CustomerScore.run_id == run_id)
+        .order_by(desc(SORTS[sort]), CustomerScore.customer_id)
+        .limit(limit)
+    )
+    if segment:
+        statement = statement.where(CustomerScore.segment == segment)
+    return [dict(row) for row in connection.execute(statement).mappings()]
+
+
+def segment_counts(connection: Connection, run_id: int) -> dict[str, int]:
+    rows = connection.execute(
+        select(CustomerScore.segment, func.count())
+        .where(CustomerScore.run_id == run_id)
+        .group_by(CustomerScore.segment)
+        .order_by(func.count().desc())
+    )
+    return {segment: int(n) for segment, n in rows}
