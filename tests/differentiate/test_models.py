@@ -17,6 +17,7 @@ from relmark.differentiate.models import (
     ModifiedBetaGeo,
     ParetoNBD,
 )
+from relmark.differentiate.models.base import with_distinct
 from relmark.errors import InvalidInput
 
 
@@ -103,7 +104,7 @@ def pareto_nbd_closed_form(params, x, tx, T):
 def test_pareto_nbd_likelihood_equals_the_closed_form(cdnow, params) -> None:
     x, tx, T = columns(cdnow)
 
-    ll, _ = ParetoNBD().loglik(np.array(params), (x, tx, T))
+    ll, _ = ParetoNBD().loglik(np.array(params), with_distinct((x, tx, T)))
 
     np.testing.assert_allclose(ll, pareto_nbd_closed_form(params, x, tx, T), rtol=1e-10)
 
@@ -113,7 +114,7 @@ def test_pareto_nbd_likelihood_equals_the_closed_form(cdnow, params) -> None:
 )
 @pytest.mark.parametrize("params", [(0.7, 5.0, 0.9, 3.0), (0.3, 50.0, 2.5, 1.0)])
 def test_analytic_gradient_equals_finite_differences(cdnow, model, params) -> None:
-    data = columns(cdnow)
+    data = with_distinct(columns(cdnow))
     theta = np.log(np.array(params))
 
     def total(t):

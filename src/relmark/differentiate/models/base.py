@@ -47,10 +47,25 @@ class Fit:
 
 
 def unique_rows(*columns: Array) -> tuple[tuple[Array, ...], Array]:
-    """The distinct rows of the given columns and how often each occurs."""
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    rows, counts = np.unique(stacked, axis=0, return_counts=True)
-    return tuple(rows[:, i] for i in range(rows.shape[1])), counts.astype(float)
+    """The distinct rows of the given columns and how often each occurs (hash group-by)."""
+    import polars as pl
+
+    names = [f"c{i}" for i in range(len(columns))]
+    frame = pl.DataFrame(
+        {n: np.asarray(c, dtype=float) for n, c in zip(names, columns, strict=True)}
+    )
+    counted = frame.group_by(names).len().sort(names)
+    return tuple(counted[n].to_numpy() for n in names), counted["len"].to_numpy().astype(float)
+
+
+def with_distinct(data: tuple[Array, ...]) -> tuple[Array, ...]:
+    """Append the distinct frequencies and the index back to every row to a data tuple.
+
+    Frequencies take few values; the likelihoods evaluate their special functions (log-gamma,
+    digamma) on those and index, which is most of the work saved per evaluation.
+    """
+    distinct, inverse = np.unique(data[0], return_inverse=True)
+    return (*data, distinct, inverse)
 
 
 def maximise(
@@ -66,15 +81,7 @@ def maximise(
     started = time.perf_counter()
     total = weights.sum()
 
-    def objective(theta: Array) -> tuple[float, Array]:
-        params = np.exp(theta)
-        ll, grad = loglik(params, data)
-        value = -float(weights @ ll) / total
-        gradient = -(weights @ grad) * params / total
-        if not np.isfinite(value):
-            return 1e300, np.zeros_like(theta)
-        return value, gradient
-
+    objective = _objective(loglik, data, weights)
     result = minimize(
         objective,
         np.log(start),
@@ -117,6 +124,24 @@ def maximise(
     )
 
 
+def _objective(
+    loglik: LogLik, data: tuple[Array, ...], weights: Array
+) -> Callable[[Array], tuple[float, Array]]:
+    """Mean negative log-likelihood over log-parameters, with its gradient."""
+    total = weights.sum()
+
+    def objective(theta: Array) -> tuple[float, Array]:
+        params = np.exp(theta)
+        ll, grad = loglik(params, data)
+        value = -float(weights @ ll) / total
+        gradient = -(weights @ grad) * params / total
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(theta)
+        return value, gradient
+
+    return objective
+
+
 def _covariance(
     objective: Callable[[Array], tuple[float, Array]], theta: Array, total: float
 ) -> Array | None:
@@ -154,3 +179,25 @@ def check_inputs(frequency: Array, recency: Array, T: Array) -> None:
         raise InvalidInput.single("summary", "recency must be 0 for customers without repeats")
     if np.any(np.round(frequency) != frequency):
         raise InvalidInput.single("summary", "frequency must be a whole number")
+
+
+def per_distinct(func: Callable[..., Array], **columns: Array) -> Array:
+    """`func` evaluated once per distinct combination of the (broadcast) columns.
+
+    A million customers share far fewer distinct (x, T) pairs; the expensive special
+    functions run on those and the results are joined back in the original order.
+    """
+    import polars as pl
+
+    arrays = np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in columns.values()))
+    shape = arrays[0].shape
+    frame = pl.DataFrame(dict(zip(columns, (a.ravel() for a in arrays), strict=True)))
+    keys = frame.unique()
+    values = func(**{name: keys[name].to_numpy() for name in columns})
+    joined = frame.join(
+        keys.with_columns(pl.Series("_value", np.asarray(values, dtype=float))),
+        on=list(columns),
+        how="left",
+        maintain_order="left",
+    )
+    return joined["_value"].to_numpy().reshape(shape)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from relmark.differentiate.models.base import Array
+from relmark.differentiate.models.base import Array, per_distinct
 from relmark.differentiate.models.transaction import TransactionModel
 
 
@@ -32,32 +32,29 @@ class BetaGeo(TransactionModel):
 
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
         r, alpha, a, b = params
-        x, tx, T = data
+        x, tx, T, xs, index = data
         repeat = x > 0
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        a2 = betaln(a, b + x) - betaln(a, b)
-        a3 = -(r + x) * np.log(alpha + T)
-        a4 = np.where(
-            repeat,
-            np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0)) - (r + x) * np.log(alpha + tx),
-            -np.inf,
-        )
+        a1 = (gammaln(r + xs) - gammaln(r))[index] + r * np.log(alpha)
+        a2 = (betaln(a, b + xs) - betaln(a, b))[index]
+        log_alpha_t = np.log(alpha + T)
+        log_alpha_tx = np.log(alpha + tx)
+        a3 = -(r + x) * log_alpha_t
+        b_x1 = np.where(repeat, b + x - 1, 1.0)
+        a4 = np.where(repeat, np.log(a) - np.log(b_x1) - (r + x) * log_alpha_tx, -np.inf)
         mix = np.logaddexp(a3, a4)
-        w3, w4 = np.exp(a3 - mix), np.exp(a4 - mix)
+        w3 = np.exp(a3 - mix)
+        w4 = 1.0 - w3
+        d_ab = digamma(a + b)
+        d_abx = digamma(a + b + xs)[index]
         grad = np.column_stack(
             [
-                digamma(r + x)
-                - digamma(r)
+                (digamma(r + xs) - digamma(r))[index]
                 + np.log(alpha)
-                - w3 * np.log(alpha + T)
-                - w4 * np.log(alpha + tx),
-                r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + tx),
-                digamma(a + b) - digamma(a + b + x) + w4 / a,
-                digamma(a + b)
-                + digamma(b + x)
-                - digamma(b)
-                - digamma(a + b + x)
-                - w4 / np.where(repeat, b + x - 1, 1.0),
+                - w3 * log_alpha_t
+                - w4 * log_alpha_tx,
+                r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx)),
+                d_ab - d_abx + w4 / a,
+                d_ab + (digamma(b + xs) - digamma(b))[index] - d_abx - w4 / b_x1,
             ]
         )
         return a1 + a2 + mix, grad
@@ -76,12 +73,16 @@ class BetaGeo(TransactionModel):
     ) -> Array:
         r, alpha, a, b = self.params
         x, tx, T_ = _arrays(frequency, recency, T)
-        t = np.asarray(t, dtype=float)
-        z = t / (alpha + T_ + t)
-        ratio = np.exp((r + x) * (np.log(alpha + T_) - np.log(alpha + T_ + t)))
-        head = (a + b + x - 1) / (a - 1)
-        body = 1.0 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z)
-        return head * body / (1.0 + self._odds_dead(x, tx, T_))
+
+        def body(x: Array, T: Array, t: Array) -> Array:
+            z = t / (alpha + T + t)
+            ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+            return (
+                (a + b + x - 1) / (a - 1) * (1.0 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
+            )
+
+        # the hypergeometric part depends on (x, T, t) only: once per distinct triple
+        return per_distinct(body, x=x, T=T_, t=t) / (1.0 + self._odds_dead(x, tx, T_))
 
     def expected_purchases_new(self, t: float | Array) -> Array:
         r, alpha, a, b = self.params

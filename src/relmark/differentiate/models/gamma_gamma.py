@@ -58,6 +58,7 @@ class GammaGamma:
                 "summary", "monetary_value must be positive for customers with repeat purchases"
             )
         data, weights = unique_rows(x[keep], m[keep])
+        data = (*data, np.log(data[0]), np.log(data[1]))
         self.fit_ = maximise(
             self.name,
             self.param_names,
@@ -71,22 +72,26 @@ class GammaGamma:
 
     @staticmethod
     def loglik(params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
+        """`data` is (x, m) or (x, m, ln x, ln m) with the logarithms precomputed."""
         p, q, g = params
-        x, m = data
+        x, m = data[0], data[1]
+        log_x, log_m = (data[2], data[3]) if len(data) == 4 else (np.log(x), np.log(m))
         px = p * x
+        log_gmx = np.log(g + m * x)
+        d_pxq = digamma(px + q)
         ll = (
             gammaln(px + q)
             - gammaln(px)
             - gammaln(q)
             + q * np.log(g)
-            + (px - 1) * np.log(m)
-            + px * np.log(x)
-            - (px + q) * np.log(g + m * x)
+            + (px - 1) * log_m
+            + px * log_x
+            - (px + q) * log_gmx
         )
         grad = np.column_stack(
             [
-                x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - np.log(g + m * x)),
-                digamma(px + q) - digamma(q) + np.log(g) - np.log(g + m * x),
+                x * (d_pxq - digamma(px) + log_m + log_x - log_gmx),
+                d_pxq - digamma(q) + np.log(g) - log_gmx,
                 q / g - (px + q) / (g + m * x),
             ]
         )

@@ -96,15 +96,14 @@ class ParetoNBD(TransactionModel):
 
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
         r, alpha, s, beta = params
-        x, tx, T = data
+        x, tx, T, xs, index = data
         p = self._parts(params, x, tx, T)
         w1 = p["alive"]
         w2 = 1.0 - w1
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + p["mix"]
+        ll = (gammaln(r + xs) - gammaln(r))[index] + r * np.log(alpha) + s * np.log(beta) + p["mix"]
         grad = np.column_stack(
             [
-                digamma(r + x)
-                - digamma(r)
+                (digamma(r + xs) - digamma(r))[index]
                 + np.log(alpha)
                 - w1 * np.log(alpha + T)
                 - w2 * p["mean_log_ay"],

@@ -7,7 +7,14 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from relmark.differentiate.models.base import Array, Fit, check_inputs, maximise, unique_rows
+from relmark.differentiate.models.base import (
+    Array,
+    Fit,
+    check_inputs,
+    maximise,
+    unique_rows,
+    with_distinct,
+)
 from relmark.errors import RelmarkError
 
 
@@ -41,7 +48,7 @@ class TransactionModel(ABC):
             self.name,
             self.param_names,
             self.loglik,
-            data,
+            with_distinct(data),
             weights,
             np.array(self.start),
             n_customers=len(frequency),
@@ -50,14 +57,16 @@ class TransactionModel(ABC):
 
     def log_likelihood(self, frequency: Array, recency: Array, T: Array) -> float:
         """Total log-likelihood of the data under the current parameters."""
-        ll, _ = self.loglik(
-            self.params, tuple(np.asarray(a, dtype=float) for a in (frequency, recency, T))
-        )
+        data = tuple(np.asarray(a, dtype=float) for a in (frequency, recency, T))
+        ll, _ = self.loglik(self.params, with_distinct(data))
         return float(ll.sum())
 
     @abstractmethod
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
-        """Per-row log-likelihood and its gradient (rows × parameters)."""
+        """Per-row log-likelihood and its gradient (rows × parameters).
+
+        `data` is (x, t_x, T, distinct x, index of each row's x among them).
+        """
 
     @abstractmethod
     def probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
