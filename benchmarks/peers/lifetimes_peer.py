@@ -14,10 +14,14 @@ from lifetimes import BetaGeoFitter, GammaGammaFitter, ModifiedBetaGeoFitter, Pa
 from lifetimes.utils import summary_data_from_transaction_data
 
 
-def timed(function):
-    started = time.perf_counter()
-    value = function()
-    return value, time.perf_counter() - started
+def timed(function, repeats=1):
+    """(value, best time of `repeats` runs), as relmark is timed."""
+    best, value = float("inf"), None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        value = function()
+        best = min(best, time.perf_counter() - started)
+    return value, best
 
 
 def cdnow(path):
@@ -28,7 +32,7 @@ def cdnow(path):
                                ("mbgnbd", ModifiedBetaGeoFitter, ["r", "alpha", "a", "b"]),
                                ("pnbd", ParetoNBDFitter, ["r", "alpha", "s", "beta"])):
         model = fitter()
-        _, seconds = timed(lambda m=model: m.fit(x, tx, T))
+        _, seconds = timed(lambda m=model: m.fit(x, tx, T), repeats=3)
         params = {k: float(model.params_[k]) for k in keys}
         out[name] = {
             "params": params, "seconds": seconds,
@@ -38,7 +42,8 @@ def cdnow(path):
         }
     repeat = data[data["frequency"] > 0]
     model = GammaGammaFitter()
-    _, seconds = timed(lambda: model.fit(repeat["frequency"], repeat["monetary_value"]))
+    _, seconds = timed(lambda: model.fit(repeat["frequency"], repeat["monetary_value"]),
+                       repeats=3)
     out["gg"] = {"params": {"p": float(model.params_["p"]), "q": float(model.params_["q"]),
                             "gamma": float(model.params_["v"])}, "seconds": seconds}
     return out

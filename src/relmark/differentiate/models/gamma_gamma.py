@@ -57,8 +57,8 @@ class GammaGamma:
             raise InvalidInput.single(
                 "summary", "monetary_value must be positive for customers with repeat purchases"
             )
-        data, weights = unique_rows(x[keep], m[keep])
-        data = (*data, np.log(data[0]), np.log(data[1]))
+        (xu, mu), weights = unique_rows(x[keep], m[keep])
+        data = _prepared(xu, mu)
         self.fit_ = maximise(
             self.name,
             self.param_names,
@@ -72,25 +72,21 @@ class GammaGamma:
 
     @staticmethod
     def loglik(params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
-        """`data` is (x, m) or (x, m, ln x, ln m) with the logarithms precomputed."""
+        """`data` is (x, m) or, as the fit prepares it, (x, m, ln x, ln m, distinct x, index)."""
         p, q, g = params
-        x, m = data[0], data[1]
-        log_x, log_m = (data[2], data[3]) if len(data) == 4 else (np.log(x), np.log(m))
+        if len(data) == 2:
+            data = _prepared(*data)
+        x, m, log_x, log_m, xs, index = data
+        pxs = p * xs
+        log_gamma = (gammaln(pxs + q) - gammaln(pxs))[index] - gammaln(q)
+        d_pxq = digamma(pxs + q)[index]
+        d_px = digamma(pxs)[index]
         px = p * x
         log_gmx = np.log(g + m * x)
-        d_pxq = digamma(px + q)
-        ll = (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(g)
-            + (px - 1) * log_m
-            + px * log_x
-            - (px + q) * log_gmx
-        )
+        ll = log_gamma + q * np.log(g) + (px - 1) * log_m + px * log_x - (px + q) * log_gmx
         grad = np.column_stack(
             [
-                x * (d_pxq - digamma(px) + log_m + log_x - log_gmx),
+                x * (d_pxq - d_px + log_m + log_x - log_gmx),
                 d_pxq - digamma(q) + np.log(g) - log_gmx,
                 q / g - (px + q) / (g + m * x),
             ]
@@ -103,3 +99,9 @@ class GammaGamma:
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
         return p * (g + m * x) / (p * x + q - 1)
+
+
+def _prepared(x: Array, m: Array) -> tuple[Array, ...]:
+    """(x, m, ln x, ln m, distinct x, index): logs and distinct frequencies computed once."""
+    distinct, index = np.unique(x, return_inverse=True)
+    return x, m, np.log(x), np.log(m), distinct, index
