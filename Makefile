@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test test-sqlite lint fmt bench clean
+.PHONY: help demo test lint fmt bench bench-clv clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -31,6 +31,21 @@ fmt: $(STAMP)  ## ruff --fix
 bench: $(STAMP)  ## import benchmark against pandas (see benchmarks/RESULTS.md)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/import_orders.py $(BENCH_ARGS)
+
+LIFETIMES := benchmarks/.venv-lifetimes/bin/python
+PYMC := benchmarks/.venv-pymc/bin/python
+
+$(LIFETIMES):
+	$(PYTHON) -m venv benchmarks/.venv-lifetimes
+	benchmarks/.venv-lifetimes/bin/pip install --quiet "lifetimes==0.11.3" "pandas<2" \
+		"numpy<1.24" "scipy<1.11"
+
+$(PYMC):
+	$(PYTHON) -m venv benchmarks/.venv-pymc
+	benchmarks/.venv-pymc/bin/pip install --quiet "pymc-marketing==0.19.2"
+
+bench-clv: $(STAMP) $(LIFETIMES) $(PYMC)  ## value models against lifetimes and pymc-marketing
+	$(BIN)/python benchmarks/clv_models.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

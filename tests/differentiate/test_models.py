@@ -216,3 +216,37 @@ def test_fit_refuses_inconsistent_input() -> None:
 def test_fit_without_any_repeat_customer_does_not_converge() -> None:
     with pytest.raises(ConvergenceError, match="the data cannot identify the model"):
         BetaGeo().fit(np.zeros(50), np.zeros(50), np.full(50, 30.0))
+
+
+def test_pilot_fit_on_large_data_reaches_the_same_maximum(monkeypatch) -> None:
+    from relmark.differentiate.models import base
+
+    rng = np.random.default_rng(3)
+    x, tx, T = simulate.bgnbd_summary(
+        rng, 60_000, rng.uniform(20, 80, 60_000), r=0.8, alpha=6.0, a=0.9, b=3.0
+    )
+    with_pilot = BetaGeo().fit(x, tx, T)
+    monkeypatch.setattr(base, "PILOT_ABOVE", 10**9)
+    without = BetaGeo().fit(x, tx, T)
+
+    assert with_pilot.log_likelihood == pytest.approx(without.log_likelihood, rel=1e-9)
+    np.testing.assert_allclose(with_pilot.values(), without.values(), rtol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        BetaGeo.with_params(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        ModifiedBetaGeo.with_params(r=0.525, alpha=6.183, a=0.891, b=1.614),
+        ParetoNBD.with_params(r=0.553, alpha=10.578, s=0.606, beta=11.669),
+    ],
+    ids=["bgnbd", "mbgnbd", "pnbd"],
+)
+def test_purchase_curve_equals_pointwise_expectations(cdnow, model) -> None:
+    x, tx, T = columns(cdnow)
+    times = np.array([4.35, 13.0, 26.1, 52.2])
+
+    curve = model.expected_purchases_curve(times, x, tx, T)
+
+    pointwise = np.column_stack([model.expected_purchases(t, x, tx, T) for t in times])
+    np.testing.assert_allclose(curve, pointwise, rtol=1e-12)

@@ -38,6 +38,15 @@ class ValueSettings:
     time_unit: str = "week"
 
 
+def _months(settings: ValueSettings) -> tuple[Array, Array]:
+    """Month ends in model time units, and each month's discount factor."""
+    months = np.arange(1, settings.horizon_months + 1)
+    return (
+        months * PERIODS_PER_MONTH[settings.time_unit],
+        (1 + settings.discount_rate) ** (-months / 12),
+    )
+
+
 def _clv(
     purchases: TransactionModel,
     spend: GammaGamma,
@@ -46,16 +55,13 @@ def _clv(
     T: Array,
     m: Array,
     settings: ValueSettings,
+    curve: Array | None = None,
 ) -> Array:
-    tau = PERIODS_PER_MONTH[settings.time_unit]
-    value = spend.expected_spend(x, m) * settings.margin
-    total = np.zeros_like(x, dtype=float)
-    previous = np.zeros_like(x, dtype=float)
-    for month in range(1, settings.horizon_months + 1):
-        cumulative = purchases.expected_purchases(month * tau, x, tx, T)
-        total += (cumulative - previous) * value / (1 + settings.discount_rate) ** (month / 12)
-        previous = cumulative
-    return total
+    times, discount = _months(settings)
+    if curve is None:
+        curve = purchases.expected_purchases_curve(times, x, tx, T)
+    per_month = np.diff(curve, axis=1, prepend=0.0)
+    return spend.expected_spend(x, m) * settings.margin * (per_month @ discount)
 
 
 def score_customers(
@@ -69,20 +75,21 @@ def score_customers(
 ) -> pl.DataFrame:
     """P(alive), expected purchases and spend over the horizon, CLV (and 10th/90th percentile
     with `draws` > 0) for every row of `summary` (frequency, recency, T, monetary_value)."""
-    keys = ["frequency", "recency", "T", "monetary_value"]
-    distinct = summary.select(keys).unique(maintain_order=True)
-    x, tx, T, m = (distinct[c].to_numpy().astype(float) for c in keys)
-    horizon = settings.horizon_months * PERIODS_PER_MONTH[settings.time_unit]
-    scores = distinct.with_columns(
+    x, tx, T, m = (
+        summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T", "monetary_value")
+    )
+    times, _ = _months(settings)
+    curve = purchases.expected_purchases_curve(times, x, tx, T)
+    scores = summary.with_columns(
         pl.Series("p_alive", purchases.probability_alive(x, tx, T)),
-        pl.Series("expected_purchases", purchases.expected_purchases(horizon, x, tx, T)),
+        pl.Series("expected_purchases", curve[:, -1]),
         pl.Series("expected_spend", spend.expected_spend(x, m)),
-        pl.Series("clv", _clv(purchases, spend, x, tx, T, m, settings)),
+        pl.Series("clv", _clv(purchases, spend, x, tx, T, m, settings, curve)),
     )
     if draws:
         low, high = _clv_interval(purchases, spend, (x, tx, T, m), settings, draws, seed)
         scores = scores.with_columns(pl.Series("clv_p10", low), pl.Series("clv_p90", high))
-    return summary.join(scores, on=keys, how="left", nulls_equal=True)
+    return scores
 
 
 def _clv_interval(

@@ -124,6 +124,38 @@ def maximise(
     )
 
 
+#: Above this many distinct rows, a fit starts from a fit on a random sample of them.
+PILOT_ABOVE = 50_000
+PILOT_ROWS = 20_000
+
+
+def fit_unique_rows(
+    name: str,
+    param_names: tuple[str, ...],
+    loglik: LogLik,
+    rows: tuple[Array, ...],
+    weights: Array,
+    start: Array,
+    n_customers: int,
+    prepare: Callable[..., tuple[Array, ...]],
+) -> Fit:
+    """Maximise over weighted unique rows; large data first fits a uniform sample of rows
+    (an unbiased estimate of the same likelihood) so that the full fit starts near the top."""
+    if len(weights) > PILOT_ABOVE:
+        pick = np.random.default_rng(0).choice(len(weights), PILOT_ROWS, replace=False)
+        pilot = maximise(
+            name,
+            param_names,
+            loglik,
+            prepare(*(r[pick] for r in rows)),
+            weights[pick],
+            start,
+            n_customers,
+        )
+        start = pilot.values()
+    return maximise(name, param_names, loglik, prepare(*rows), weights, start, n_customers)
+
+
 def _objective(
     loglik: LogLik, data: tuple[Array, ...], weights: Array
 ) -> Callable[[Array], tuple[float, Array]]:
@@ -181,23 +213,22 @@ def check_inputs(frequency: Array, recency: Array, T: Array) -> None:
         raise InvalidInput.single("summary", "frequency must be a whole number")
 
 
+def distinct_index(**columns: Array) -> tuple[dict[str, Array], Array]:
+    """The distinct combinations of the columns, and for every row the index of its own."""
+    import polars as pl
+
+    frame = pl.DataFrame({n: np.asarray(c, dtype=float).ravel() for n, c in columns.items()})
+    keys = frame.unique(maintain_order=True).with_row_index("_key")
+    index = frame.join(keys, on=list(columns), how="left", maintain_order="left")["_key"]
+    return {n: keys[n].to_numpy() for n in columns}, index.to_numpy()
+
+
 def per_distinct(func: Callable[..., Array], **columns: Array) -> Array:
     """`func` evaluated once per distinct combination of the (broadcast) columns.
 
     A million customers share far fewer distinct (x, T) pairs; the expensive special
-    functions run on those and the results are joined back in the original order.
+    functions run on those and the results are indexed back in the original order.
     """
-    import polars as pl
-
     arrays = np.broadcast_arrays(*(np.asarray(c, dtype=float) for c in columns.values()))
-    shape = arrays[0].shape
-    frame = pl.DataFrame(dict(zip(columns, (a.ravel() for a in arrays), strict=True)))
-    keys = frame.unique()
-    values = func(**{name: keys[name].to_numpy() for name in columns})
-    joined = frame.join(
-        keys.with_columns(pl.Series("_value", np.asarray(values, dtype=float))),
-        on=list(columns),
-        how="left",
-        maintain_order="left",
-    )
-    return joined["_value"].to_numpy().reshape(shape)
+    keys, index = distinct_index(**dict(zip(columns, arrays, strict=True)))
+    return np.asarray(func(**keys), dtype=float)[index].reshape(arrays[0].shape)

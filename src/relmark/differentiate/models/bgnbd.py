@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from relmark.differentiate.models.base import Array, per_distinct
+from relmark.differentiate.models.base import Array, distinct_index, per_distinct
 from relmark.differentiate.models.transaction import TransactionModel
 
 
@@ -68,21 +68,29 @@ class BetaGeo(TransactionModel):
     def probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
         return 1.0 / (1.0 + self._odds_dead(*_arrays(frequency, recency, T)))
 
+    def _body(self, x: Array, T: Array, t: Array) -> Array:
+        """The part of E[Y(t)] that depends on (x, T, t) only (with the hypergeometric term)."""
+        r, alpha, a, b = self.params
+        z = t / (alpha + T + t)
+        ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
+        return (a + b + x - 1) / (a - 1) * (1.0 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
+
     def expected_purchases(
         self, t: float | Array, frequency: Array, recency: Array, T: Array
     ) -> Array:
-        r, alpha, a, b = self.params
         x, tx, T_ = _arrays(frequency, recency, T)
-
-        def body(x: Array, T: Array, t: Array) -> Array:
-            z = t / (alpha + T + t)
-            ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-            return (
-                (a + b + x - 1) / (a - 1) * (1.0 - ratio * hyp2f1(r + x, b + x, a + b + x - 1, z))
-            )
-
         # the hypergeometric part depends on (x, T, t) only: once per distinct triple
-        return per_distinct(body, x=x, T=T_, t=t) / (1.0 + self._odds_dead(x, tx, T_))
+        return per_distinct(self._body, x=x, T=T_, t=t) / (1.0 + self._odds_dead(x, tx, T_))
+
+    def expected_purchases_curve(
+        self, times: Array, frequency: Array, recency: Array, T: Array
+    ) -> Array:
+        x, tx, T_ = _arrays(frequency, recency, T)
+        keys, index = distinct_index(x=x, T=T_)
+        body = self._body(
+            keys["x"][:, None], keys["T"][:, None], np.asarray(times, dtype=float)[None, :]
+        )
+        return body[index] / (1.0 + self._odds_dead(x, tx, T_))[:, None]
 
     def expected_purchases_new(self, t: float | Array) -> Array:
         r, alpha, a, b = self.params

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from relmark.differentiate.models.base import Array, Fit, maximise, unique_rows
+from relmark.differentiate.models.base import Array, Fit, fit_unique_rows, unique_rows
 from relmark.errors import InvalidInput, RelmarkError
 
 
@@ -57,16 +57,16 @@ class GammaGamma:
             raise InvalidInput.single(
                 "summary", "monetary_value must be positive for customers with repeat purchases"
             )
-        (xu, mu), weights = unique_rows(x[keep], m[keep])
-        data = _prepared(xu, mu)
-        self.fit_ = maximise(
+        rows, weights = unique_rows(x[keep], m[keep])
+        self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
-            data,
+            rows,
             weights,
             np.array(self.start),
             n_customers=int(keep.sum()),
+            prepare=_prepared,
         )
         return self.fit_
 

@@ -126,6 +126,16 @@ class ParetoNBD(TransactionModel):
         rate = (r + x) / (alpha + T_) * (beta + T_)
         return rate * _horizon(s, log_q) * self.probability_alive(x, tx, T_)
 
+    def expected_purchases_curve(
+        self, times: Array, frequency: Array, recency: Array, T: Array
+    ) -> Array:
+        r, alpha, s, beta = self.params
+        x, tx, T_ = _arrays(frequency, recency, T)
+        t = np.asarray(times, dtype=float)[None, :]
+        log_q = np.log(beta + T_)[:, None] - np.log(beta + T_[:, None] + t)
+        rate = (r + x) / (alpha + T_) * (beta + T_) * self.probability_alive(x, tx, T_)
+        return rate[:, None] * _horizon(s, log_q)
+
     def expected_purchases_new(self, t: float | Array) -> Array:
         r, alpha, s, beta = self.params
         t = np.asarray(t, dtype=float)

@@ -11,7 +11,7 @@ from relmark.differentiate.models.base import (
     Array,
     Fit,
     check_inputs,
-    maximise,
+    fit_unique_rows,
     unique_rows,
     with_distinct,
 )
@@ -43,15 +43,16 @@ class TransactionModel(ABC):
     def fit(self, frequency: Array, recency: Array, T: Array) -> Fit:
         frequency, recency, T = (np.asarray(a, dtype=float) for a in (frequency, recency, T))
         check_inputs(frequency, recency, T)
-        data, weights = unique_rows(frequency, recency, T)
-        self.fit_ = maximise(
+        rows, weights = unique_rows(frequency, recency, T)
+        self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
-            with_distinct(data),
+            rows,
             weights,
             np.array(self.start),
             n_customers=len(frequency),
+            prepare=lambda *columns: with_distinct(columns),
         )
         return self.fit_
 
@@ -77,6 +78,20 @@ class TransactionModel(ABC):
         self, t: float | Array, frequency: Array, recency: Array, T: Array
     ) -> Array:
         """Expected number of purchases in the next `t` periods, given the history."""
+
+    def expected_purchases_curve(
+        self, times: Array, frequency: Array, recency: Array, T: Array
+    ) -> Array:
+        """Expected purchases by each of `times` (rows × times): the input of CLV.
+
+        Models whose expectation factorises override this to share the costly part.
+        """
+        return np.column_stack(
+            [
+                self.expected_purchases(t, frequency, recency, T)
+                for t in np.asarray(times, dtype=float)
+            ]
+        )
 
     def expected_purchases_new(self, t: float | Array) -> Array:
         """Expected purchases in (0, t] of a customer just acquired: for holdout checks."""
