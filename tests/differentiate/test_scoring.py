@@ -146,3 +146,34 @@ def test_customers_before_any_scoring_says_what_to_do(tmp_path) -> None:
 
     assert result.exit_code == 1
     assert "no scoring run yet: run `relmark score` first" in result.output
+
+
+def test_order_cost_falls_back_to_product_unit_costs(engine: Engine, tmp_path) -> None:
+    from relmark.store.scores import scoring_orders
+
+    run_import(
+        engine,
+        "products",
+        write_csv(
+            tmp_path,
+            "p.csv",
+            ["sku", "name", "unit_cost"],
+            [["A", "Kettle", "20"], ["B", "Filters", ""]],
+        ),
+    )
+    path = write_csv(
+        tmp_path,
+        "o.csv",
+        ["order_id", "customer_id", "ordered_at", "sku", "quantity", "unit_price", "cost"],
+        [
+            ["1", "C", "2026-01-01", "A", "2", "50", ""],
+            ["2", "C", "2026-01-02", "B", "1", "5", ""],
+            ["3", "C", "2026-01-03", "A", "1", "50", "12"],
+        ],
+    )
+    run_import(engine, "orders", path, create_missing=True)
+
+    with engine.connect() as connection:
+        costs = scoring_orders(connection, AS_OF).sort("ordered_at")["cost_minor"].to_list()
+
+    assert costs == [4000, None, 1200]  # lines' unit costs; unknown; the file's own

@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, desc, func, insert, select, text
+from sqlalchemy import Connection, bindparam, case, desc, func, insert, select, text
 
 from relmark.enums import EventKind
 from relmark.store.bulk import append, foreign_keys_checked_once
 from relmark.store.dialects import dialect_of
-from relmark.store.models import Customer, CustomerScore, Order, ScoreRun
+from relmark.store.models import Customer, CustomerScore, Order, OrderLine, Product, ScoreRun
 from relmark.store.types import UTCDateTime
 
 
@@ -26,14 +26,33 @@ def _frame(
 
 
 def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
-    """Every order placed up to `as_of`, by customer, with money in minor units."""
+    """Every order placed up to `as_of`, by customer, with money in minor units.
+
+    An order's cost is its own when the file gave one, else the sum of its lines' product
+    unit costs when every line has one, else unknown (scoring then uses a default margin).
+    """
+    line = OrderLine.__table__.alias("l")
+    product = Product.__table__.alias("p")
+    from_lines = (
+        select(
+            case(
+                (
+                    func.count() == func.count(product.c.unit_cost_minor),
+                    func.sum(line.c.quantity * product.c.unit_cost_minor),
+                )
+            )
+        )
+        .select_from(line.join(product, product.c.id == line.c.product_id))
+        .where(line.c.order_id == Order.id)
+        .scalar_subquery()
+    )
     statement = select(
         Order.customer_id,
         Order.ordered_at,
         Order.currency,
         Order.amount_minor,
         Order.discount_minor,
-        Order.cost_minor,
+        func.coalesce(Order.cost_minor, from_lines),
         Order.status,
     ).where(Order.ordered_at <= as_of)
     return _frame(

@@ -1,0 +1,66 @@
+"""The per-customer summary: definitions and refusals, with exact messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from relmark.differentiate.summary import rfm_summary
+from relmark.errors import InvalidInput
+
+AS_OF = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+def tx(rows: list[tuple[str, str, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": [datetime.fromisoformat(r[1]).replace(tzinfo=UTC) for r in rows],
+            "amount": [r[2] for r in rows],
+        }
+    )
+
+
+def test_same_day_purchases_merge_and_times_are_in_the_unit() -> None:
+    frame = tx(
+        [
+            ("A", "2024-01-01T09:00", 10.0),
+            ("A", "2024-01-01T17:00", 5.0),
+            ("A", "2024-01-15T10:00", 20.0),
+            ("A", "2024-01-29T10:00", 40.0),
+            ("B", "2024-02-01T10:00", 7.0),
+        ]
+    )
+
+    days = rfm_summary(frame, as_of=AS_OF, time_unit="day")
+    weeks = rfm_summary(frame, as_of=AS_OF, time_unit="week")
+
+    a = days.row(0, named=True)
+    assert (a["frequency"], a["recency"], a["T"]) == (2, 28.0, 60.0)
+    assert a["monetary_value"] == pytest.approx(30.0)  # mean of the repeat purchases only
+    assert a["orders"] == 4
+    assert a["revenue"] == pytest.approx(75.0)
+    assert weeks.row(0, named=True)["recency"] == pytest.approx(4.0)
+    b = days.row(1, named=True)
+    assert (b["frequency"], b["recency"], b["monetary_value"]) == (0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (
+            pl.DataFrame({"customer_id": ["A"], "amount": [1.0]}),
+            "required column 'timestamp' is missing",
+        ),
+        (tx([("A", "2024-01-01", -5.0)]), "1 transactions have a negative amount"),
+        (
+            tx([("A", "2024-04-01", 5.0)]),
+            "1 transactions are after as_of 2024-03-01T00:00:00+00:00",
+        ),
+    ],
+)
+def test_unusable_transactions_are_refused(frame: pl.DataFrame, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message.replace("+", r"\+")):
+        rfm_summary(frame, as_of=AS_OF)
