@@ -53,10 +53,11 @@ def large(path):
     transactions = pd.read_csv(path, parse_dates=["timestamp"])
     end = transactions["timestamp"].max()
     summary, summary_seconds = timed(lambda: summary_data_from_transaction_data(
-        transactions, "customer_id", "timestamp", observation_period_end=end, freq="D"))
+        transactions, "customer_id", "timestamp", observation_period_end=end, freq="D"),
+        repeats=3)
     model = BetaGeoFitter()
     _, fit_seconds = timed(lambda: model.fit(summary["frequency"], summary["recency"],
-                                             summary["T"]))
+                                             summary["T"]), repeats=3)
     return {"summary_seconds": summary_seconds, "fit_seconds": fit_seconds,
             "customers": int(len(summary)),
             "params": {k: float(model.params_[k]) for k in ["r", "alpha", "a", "b"]}}
