@@ -90,6 +90,8 @@ class Customer(ProfileFields, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    """Set when identity resolution folded this profile into another; null for live ones."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -102,6 +104,10 @@ class SourceRecord(ProfileFields, Base):
     source: Mapped[str] = mapped_column(String(100))
     external_id: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    email_key: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(20), index=True)
+    key_problems: Mapped[str | None] = mapped_column(String(200))
+    """Why the e-mail or phone is not used as a match key (e.g. 'email: placeholder')."""
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -314,3 +320,19 @@ class CustomerScore(Base):
     profit_minor: Mapped[int] = mapped_column(BigInteger)
     profit_tier: Mapped[str] = mapped_column(String(1))
     below_standard: Mapped[bool] = mapped_column(Boolean)
+
+
+class Merge(Base):
+    """One profile folded into another, with the evidence and the records that moved."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    survivor_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    absorbed_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    probability: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    record_ids: Mapped[list[int]] = mapped_column(JSONType)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,1 @@
+"""Identify: source records → one profile per person (exact keys first, then probabilistic)."""
