@@ -76,6 +76,8 @@ class EventKind(StrEnum):
     CUSTOMER_UPDATED = "customer_updated"
     CONSENT_RECORDED = "consent_recorded"
     SEGMENT_CHANGED = "segment_changed"
+    CUSTOMER_MERGED = "customer_merged"
+    CUSTOMER_UNMERGED = "customer_unmerged"
 
 
 class ImportKind(StrEnum):

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine
 
 from relmark.differentiate.score import ScoreSettings
 from relmark.differentiate.score import score as score_frames
+from relmark.identify.exact import KEYS, match_keys, plan_merges
+from relmark.ingest.importer import ImportOptions, ImportReport, import_file
+from relmark.store import identity as identity_store
 from relmark.store import scores as score_store
 from relmark.store.db import bulk_transaction
 
@@ -42,3 +46,49 @@ def score(
         run_id, moved = score_store.save_run(connection, result.run, result.scores, now=now)
         segments = score_store.segment_counts(connection, run_id)
     return ScoreReport(run_id, result.scores.height, moved, segments, result.run)
+
+
+@dataclass
+class IdentifyReport:
+    records_keyed: int
+    merges: int
+    flagged: int
+    plans: list[dict[str, Any]]
+
+
+def identify(engine: Engine, *, now: datetime, keys: tuple[str, ...] = KEYS) -> IdentifyReport:
+    """Deterministic identity resolution: key new records, merge profiles sharing a key."""
+    with bulk_transaction(engine) as connection:
+        records = identity_store.live_records(connection)
+        fresh = records.filter(
+            pl.col("email_key").is_null()
+            & pl.col("phone_key").is_null()
+            & pl.col("key_problems").is_null()
+            & (pl.col("email").is_not_null() | pl.col("phone").is_not_null())
+        )
+        if fresh.height:
+            keyed = match_keys(fresh)
+            identity_store.save_keys(connection, keyed)
+            records = records.update(keyed, on="id", include_nulls=True)
+        plans = plan_merges(records, keys, identity_store.undone_pairs(connection))
+        merges = [
+            {
+                "survivor_id": p.survivor_id,
+                "absorbed_id": p.absorbed_id,
+                "evidence": p.evidence,
+                "record_ids": p.record_ids,
+                "probability": None,
+            }
+            for p in plans
+        ]
+        identity_store.apply_merges(connection, merges, kind="exact", now=now)
+        flagged = int(records["key_problems"].is_not_null().sum())
+    return IdentifyReport(fresh.height, len(merges), flagged, merges)
+
+
+def import_and_identify(
+    engine: Engine, options: ImportOptions, *, now: datetime, progress: Any = None
+) -> tuple[ImportReport, IdentifyReport]:
+    """Every import of customers (or orders that bring customers) ends by resolving them."""
+    report = import_file(engine, options, now=now, progress=progress)
+    return report, identify(engine, now=now)

@@ -213,9 +213,9 @@ def make_second_source(
     offset = len(rows)
     for j, person in enumerate(extra.iter_rows(named=True)):
         key = f"L{offset + j + 1:06d}"
-        rows.append(
-            {**person, "customer_id": key, "email": person["email"] if rng.random() < 0.5 else None}
-        )
+        # shop-counter staff type what they get: sometimes nothing, sometimes a placeholder
+        email = person["email"] if rng.random() < 0.5 else rng.choice([None, None, "n/a", "-"])
+        rows.append({**person, "customer_id": key, "email": email})
         truth.append((f"pos:{key}", f"pos:{key}"))
     records = pl.DataFrame(rows, schema=web.schema)
     truth_frame = pl.DataFrame(truth, schema=["key", "truth"], orient="row")

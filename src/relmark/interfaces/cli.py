@@ -41,9 +41,11 @@ from relmark.differentiate.score import ScoreSettings
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
-from relmark.ingest.importer import ImportOptions, import_file
+from relmark.ingest.importer import ImportOptions
 from relmark.ingest.transactions import read_transactions
-from relmark.store.db import make_engine
+from relmark.store.db import bulk_transaction, make_engine
+from relmark.store.identity import identities, merges_of
+from relmark.store.identity import unmerge as undo_merge
 from relmark.store.migrate import ensure_current, upgrade
 from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
 from relmark.store.status import store_summary, table_counts
@@ -179,10 +181,21 @@ def import_command(
         timezone=timezone or settings.timezone,
     )
     engine = open_store(db)
-    with _steps(quiet=as_json, total=3) as step:
-        report = import_file(engine, options, now=datetime.now(UTC), progress=step)
+    with _steps(quiet=as_json, total=4) as step:
+        report, identified = pipeline.import_and_identify(
+            engine, options, now=datetime.now(UTC), progress=step
+        )
     if as_json:
-        print_json(report.as_dict())
+        print_json(
+            {
+                **report.as_dict(),
+                "identity": {
+                    "records_keyed": identified.records_keyed,
+                    "merges": identified.merges,
+                    "flagged": identified.flagged,
+                },
+            }
+        )
         return
     summary = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in report.counts.items())
     out.print(
@@ -191,6 +204,11 @@ def import_command(
     )
     if report.rejects_file:
         out.print(f"rejected rows and reasons: {report.rejects_file}")
+    if identified.merges:
+        out.print(
+            f"identity: {identified.merges:,} profiles merged by shared e-mail or phone "
+            "(`relmark explain-merge CUSTOMER` shows why)"
+        )
 
 
 def _extra(value: str) -> Extra:
@@ -438,6 +456,103 @@ def customers(
         out.print(f"[dim]{rows[0]['customer_id']}: {rows[0]['explanation']}[/dim]")
 
 
+@app.command()
+@friendly
+def identify(
+    keys: Annotated[
+        str,
+        typer.Option(
+            help="Which exact keys make two profiles one person: "
+            "email, phone or both (comma-separated)."
+        ),
+    ] = "email,phone",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge profiles whose records share a normalised e-mail or phone."""
+    chosen = tuple(k.strip() for k in keys.split(",") if k.strip())
+    unknown = [k for k in chosen if k not in ("email", "phone")]
+    if unknown or not chosen:
+        raise InvalidInput.single("--keys", f"{keys!r}: choose from email, phone")
+    report = pipeline.identify(open_store(db), now=datetime.now(UTC), keys=chosen)
+    if as_json:
+        print_json(
+            {
+                "records_keyed": report.records_keyed,
+                "merges": report.merges,
+                "flagged": report.flagged,
+                "merged": report.plans,
+            }
+        )
+        return
+    out.print(
+        f"{report.records_keyed:,} records keyed, {report.merges:,} profiles merged, "
+        f"{report.flagged:,} records with an unusable e-mail or phone (not used as keys)"
+    )
+
+
+@app.command("explain-merge")
+@friendly
+def explain_merge(
+    customer: Annotated[int, typer.Argument(help="Customer id.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show which merges made this profile, and on what evidence."""
+    with open_store(db).connect() as connection:
+        merges = merges_of(connection, customer)
+    if not merges:
+        raise RelmarkError(f"customer {customer} took part in no merge")
+    if as_json:
+        print_json(merges)
+        return
+    for merge in merges:
+        state = f" (undone {merge['undone_at']:%Y-%m-%d %H:%M})" if merge["undone_at"] else ""
+        evidence = "; ".join(f"same {k}: {', '.join(v)}" for k, v in merge["evidence"].items())
+        out.print(
+            f"merge {merge['merge_id']} ({merge['kind']}, {merge['at']:%Y-%m-%d %H:%M})"
+            f"{state}: customer {merge['absorbed_id']} → {merge['survivor_id']}; "
+            f"{evidence}; records {merge['record_ids']}",
+            markup=False,
+        )
+
+
+@app.command()
+@friendly
+def unmerge(
+    customer: Annotated[int, typer.Argument(help="Customer id (absorbed or surviving).")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Undo merges: records, orders and consents return to the profiles they came with."""
+    with bulk_transaction(open_store(db)) as connection:
+        restored = undo_merge(connection, customer, datetime.now(UTC))
+    if as_json:
+        print_json({"restored": restored})
+        return
+    out.print(
+        f"restored customer(s) {', '.join(map(str, restored))}; they will not be merged "
+        "again automatically"
+    )
+
+
+export_app = typer.Typer(help="Write store data for other systems.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("identities")
+@friendly
+def export_identities(
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    db: DbOption = None,
+) -> None:
+    """source, external_id, customer_id for every source record, so others can sync."""
+    with open_store(db).connect() as connection:
+        frame = identities(connection)
+    frame.write_csv(out_file)
+    out.print(f"{frame.height:,} identities written to {out_file}")
+
+
 DEMO_DB = "relmark-demo.db"
 
 
@@ -483,15 +598,23 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json, total=9) as step:
+    with _steps(quiet=as_json, total=10) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:
             folder = export_dir or Path(scratch)
             write_files(data, folder)
             counts = load_demo(engine, data, folder, now=end, progress=step)
+        step("resolving identities")
+        identified = pipeline.identify(engine, now=end)
         step("scoring customers")
-        scored = pipeline.score(engine, as_of=end, settings=ScoreSettings(), now=end)
+        scoring_error = ""
+        try:
+            scored: pipeline.ScoreReport | None = pipeline.score(
+                engine, as_of=end, settings=ScoreSettings(), now=end
+            )
+        except RelmarkError as exc:  # a tiny demo may not identify the models
+            scored, scoring_error = None, str(exc)
     result = {
         "store": make_url(url).render_as_string(hide_password=True),
         "seed": seed,
@@ -505,12 +628,15 @@ def demo(
             ).height
         ),
         "export_dir": str(export_dir) if export_dir else None,
+        "identity": {"merges": identified.merges, "flagged": identified.flagged},
         "scoring": {
             "run_id": scored.run_id,
             "customers": scored.customers,
             "segments": scored.segments,
             "params": scored.run["params"],
-        },
+        }
+        if scored
+        else {"error": scoring_error},
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -564,9 +690,16 @@ def _print_demo(result: dict[str, Any]) -> None:
         f"planted duplicate customers (second source 'pos'): {result['planted_duplicates']:,}"
     )
     out.print(
-        f"scored {result['scoring']['customers']:,} buyers; segments: "
-        + _pairs(result["scoring"]["segments"])
+        f"identity: {result['identity']['merges']:,} duplicate profiles merged by shared "
+        f"e-mail or phone; {result['identity']['flagged']:,} records with unusable keys"
     )
+    if "error" in result["scoring"]:
+        out.print(f"not scored: {result['scoring']['error']}", markup=False)
+    else:
+        out.print(
+            f"scored {result['scoring']['customers']:,} buyers; segments: "
+            + _pairs(result["scoring"]["segments"])
+        )
     if result["export_dir"]:
         out.print(f"CSV files: {result['export_dir']}")
     out.print("Next: [bold]relmark customers --db " + result["store"] + "[/bold]")

@@ -102,7 +102,13 @@ def load_customers(
         "stg_customers",
         "source_records",
         values,
-        extra={"updated_at": ":now"},
+        # match keys are recomputed by identity resolution for changed records
+        extra={
+            "updated_at": ":now",
+            "email_key": "NULL",
+            "phone_key": "NULL",
+            "key_problems": "NULL",
+        },
         params={"now": now},
         types=NOW,
     )

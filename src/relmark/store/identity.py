@@ -1,0 +1,272 @@
+"""Identity in the store: match keys on records, merges applied and undone, set-based."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, bindparam, select, text, update
+
+from relmark.enums import EventKind
+from relmark.errors import RelmarkError
+from relmark.store.bulk import stage
+from relmark.store.dialects import dialect_of
+from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, SourceRecord
+from relmark.store.types import UTCDateTime
+
+
+def live_records(connection: Connection) -> pl.DataFrame:
+    """Records of live (not merged-away) customers with their raw contact data and keys."""
+    rows = connection.execute(
+        select(
+            SourceRecord.id,
+            SourceRecord.customer_id,
+            SourceRecord.email,
+            SourceRecord.phone,
+            SourceRecord.country,
+            SourceRecord.email_key,
+            SourceRecord.phone_key,
+            SourceRecord.key_problems,
+        )
+        .join(Customer, Customer.id == SourceRecord.customer_id)
+        .where(Customer.merged_into_id.is_(None))
+    ).fetchall()
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "id": pl.Int64,
+            "customer_id": pl.Int64,
+            "email": pl.String,
+            "phone": pl.String,
+            "country": pl.String,
+            "email_key": pl.String,
+            "phone_key": pl.String,
+            "key_problems": pl.String,
+        },
+    )
+
+
+def save_keys(connection: Connection, keys: pl.DataFrame) -> None:
+    """Write email_key, phone_key, key_problems for the given record ids."""
+    stage(connection, "stg_keys", keys)
+    connection.execute(
+        text(
+            "UPDATE source_records SET email_key = s.email_key, phone_key = s.phone_key, "
+            "key_problems = s.key_problems FROM stg_keys s WHERE source_records.id = s.id"
+        )
+    )
+
+
+def undone_pairs(connection: Connection) -> set[tuple[int, int]]:
+    """Pairs a person split apart by unmerge: never joined again automatically."""
+    rows = connection.execute(
+        select(Merge.survivor_id, Merge.absorbed_id).where(Merge.undone_at.is_not(None))
+    )
+    return {(min(a, b), max(a, b)) for a, b in rows}
+
+
+def apply_merges(
+    connection: Connection, merges: list[dict[str, Any]], *, kind: str, now: datetime
+) -> int:
+    """Fold each absorbed customer into its survivor: records, orders and consents move,
+    the absorbed profile points at the survivor, the survivor's profile is refreshed."""
+    if not merges:
+        return 0
+    mapping = pl.DataFrame(
+        {
+            "absorbed_id": [m["absorbed_id"] for m in merges],
+            "survivor_id": [m["survivor_id"] for m in merges],
+        }
+    )
+    stage(connection, "stg_merge_map", mapping)
+    for table in ("source_records", "orders", "consents"):
+        connection.execute(
+            text(
+                f"UPDATE {table} SET customer_id = m.survivor_id FROM stg_merge_map m "
+                f"WHERE {table}.customer_id = m.absorbed_id"
+            )
+        )
+    connection.execute(
+        text(
+            "UPDATE customers SET merged_into_id = m.survivor_id, updated_at = :now "
+            "FROM stg_merge_map m WHERE customers.id = m.absorbed_id"
+        ).bindparams(bindparam("now", type_=UTCDateTime())),
+        {"now": now},
+    )
+    ids = []
+    for merge in merges:
+        merge_id = connection.execute(
+            Merge.__table__.insert()
+            .values(at=now, kind=kind, undone_at=None, **merge)
+            .returning(Merge.id)
+        ).scalar_one()
+        ids.append(merge_id)
+    _log(connection, EventKind.CUSTOMER_MERGED, ids, now)
+    refresh_profiles(connection, sorted({m["survivor_id"] for m in merges}), now)
+    return len(merges)
+
+
+def _log(connection: Connection, kind: EventKind, merge_ids: list[int], now: datetime) -> None:
+    parameters = dialect_of(connection).json_object(
+        {
+            "merge_id": "m.id",
+            "survivor_id": "m.survivor_id",
+            "absorbed_id": "m.absorbed_id",
+            "kind": "m.kind",
+        }
+    )
+    statement = text(
+        "INSERT INTO customer_events (at, customer_id, kind, parameters) "
+        f"SELECT :now, m.survivor_id, '{kind}', {parameters} FROM merges m "
+        "WHERE m.id IN :ids UNION ALL "
+        f"SELECT :now, m.absorbed_id, '{kind}', {parameters} FROM merges m WHERE m.id IN :ids"
+    ).bindparams(bindparam("now", type_=UTCDateTime()), bindparam("ids", expanding=True))
+    connection.execute(statement, {"now": now, "ids": merge_ids})
+
+
+def refresh_profiles(connection: Connection, customer_ids: list[int], now: datetime) -> None:
+    """Survivorship: each field from the most recently updated record that has it."""
+    if not customer_ids:
+        return
+    columns = [c for c in PROFILE_COLUMNS if c != "attributes"]
+    for column in columns:
+        latest = (
+            f"(SELECT r.{column} FROM source_records r WHERE r.customer_id = customers.id "
+            f"AND r.{column} IS NOT NULL ORDER BY r.updated_at DESC, r.id DESC LIMIT 1)"
+        )
+        connection.execute(
+            text(f"UPDATE customers SET {column} = {latest} WHERE id IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": customer_ids},
+        )
+    connection.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(updated_at=now))
+
+
+def unmerge(connection: Connection, customer_id: int, now: datetime) -> list[int]:
+    """Undo the merges that folded `customer_id` away, or that folded others into it.
+
+    Records listed in each merge go back to their profile, and with them their orders and
+    consents. Returns the customers restored.
+    """
+    merges = connection.execute(
+        select(Merge.__table__)
+        .where(Merge.undone_at.is_(None))
+        .where((Merge.absorbed_id == customer_id) | (Merge.survivor_id == customer_id))
+    ).all()
+    if not merges:
+        known = connection.execute(select(Customer.id).where(Customer.id == customer_id)).first()
+        if known is None:
+            raise RelmarkError(f"no customer {customer_id}")
+        undone = connection.execute(
+            select(Merge.id).where(
+                (Merge.absorbed_id == customer_id) | (Merge.survivor_id == customer_id)
+            )
+        ).first()
+        if undone is not None:
+            raise RelmarkError(f"customer {customer_id}'s merges are already undone")
+        raise RelmarkError(f"customer {customer_id} was never merged: nothing to undo")
+    restored = []
+    for merge in merges:
+        records = list(merge.record_ids)
+        params = {"to": merge.absorbed_id, "records": records}
+        for table, column in (
+            ("source_records", "id"),
+            ("orders", "source_record_id"),
+            ("consents", "source_record_id"),
+        ):
+            connection.execute(
+                text(f"UPDATE {table} SET customer_id = :to WHERE {column} IN :records").bindparams(
+                    bindparam("records", expanding=True)
+                ),
+                params,
+            )
+        connection.execute(
+            update(Customer)
+            .where(Customer.id == merge.absorbed_id)
+            .values(merged_into_id=None, updated_at=now)
+        )
+        connection.execute(update(Merge).where(Merge.id == merge.id).values(undone_at=now))
+        restored.append(merge.absorbed_id)
+    _log(connection, EventKind.CUSTOMER_UNMERGED, [m.id for m in merges], now)
+    refresh_profiles(connection, sorted({m.survivor_id for m in merges} | set(restored)), now)
+    return restored
+
+
+def merges_of(connection: Connection, customer_id: int) -> list[dict[str, Any]]:
+    """Every merge a customer took part in, newest first, with its evidence."""
+    rows = (
+        connection.execute(
+            select(Merge.__table__)
+            .where((Merge.absorbed_id == customer_id) | (Merge.survivor_id == customer_id))
+            .order_by(Merge.at.desc(), Merge.id.desc())
+        )
+        .mappings()
+        .all()
+    )
+    return [
+        {
+            "merge_id": m["id"],
+            **{
+                k: m[k]
+                for k in (
+                    "at",
+                    "kind",
+                    "survivor_id",
+                    "absorbed_id",
+                    "probability",
+                    "evidence",
+                    "record_ids",
+                    "undone_at",
+                )
+            },
+        }
+        for m in rows
+    ]
+
+
+def identities(connection: Connection) -> pl.DataFrame:
+    """source, external_id, customer_id (the live profile) for every source record."""
+    rows = connection.execute(
+        text(
+            "SELECT source, external_id, customer_id FROM source_records "
+            "ORDER BY source, external_id"
+        )
+    ).fetchall()
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={"source": pl.String, "external_id": pl.String, "customer_id": pl.Int64},
+    )
+
+
+def effective_consents(connection: Connection, customer_id: int) -> list[dict[str, Any]]:
+    """Per purpose and channel, the most restrictive of the latest statements of each of the
+    customer's records: a withdrawal on any record stands, with its proof."""
+    rows = (
+        connection.execute(
+            text(
+                "SELECT c.purpose, c.channel, c.status, c.proof, c.source, c.recorded_at, "
+                "c.source_record_id FROM consents c "
+                "WHERE c.customer_id = :customer "
+                "AND NOT EXISTS (SELECT 1 FROM consents later "
+                "WHERE later.customer_id = c.customer_id "
+                "AND later.purpose = c.purpose AND later.channel = c.channel "
+                "AND later.source_record_id IS NOT DISTINCT FROM c.source_record_id "
+                "AND (later.recorded_at > c.recorded_at OR "
+                "(later.recorded_at = c.recorded_at AND later.id > c.id)))"
+            ),
+            {"customer": customer_id},
+        )
+        .mappings()
+        .all()
+    )
+    chosen: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        slot = (row["purpose"], row["channel"])
+        held = chosen.get(slot)
+        if held is None or (row["status"] == "withdrawn" and held["status"] != "withdrawn"):
+            chosen[slot] = dict(row)
+    return [chosen[k] for k in sorted(chosen)]
