@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from relmark.differentiate.score import ScoreSettings
 from relmark.differentiate.score import score as score_frames
 from relmark.identify.exact import KEYS, match_keys, plan_merges
+from relmark.identify.probabilistic import plan_probabilistic, score_pairs
 from relmark.ingest.importer import ImportOptions, ImportReport, import_file
 from relmark.store import identity as identity_store
 from relmark.store import scores as score_store
@@ -54,10 +55,27 @@ class IdentifyReport:
     merges: int
     flagged: int
     plans: list[dict[str, Any]]
+    probabilistic_merges: int = 0
+    queued_for_review: int = 0
+    probabilistic_skipped: str | None = None
 
 
-def identify(engine: Engine, *, now: datetime, keys: tuple[str, ...] = KEYS) -> IdentifyReport:
-    """Deterministic identity resolution: key new records, merge profiles sharing a key."""
+#: Below this many live records the unsupervised model has too little to learn from.
+PROBABILISTIC_MIN_RECORDS = 200
+
+
+def identify(
+    engine: Engine,
+    *,
+    now: datetime,
+    keys: tuple[str, ...] = KEYS,
+    probabilistic: bool = True,
+    threshold: float = 0.95,
+    review_band: tuple[float, float] = (0.5, 0.95),
+) -> IdentifyReport:
+    """Identity resolution: key new records, merge profiles sharing a key, then score the
+    remaining candidates with the probabilistic model: merge above `threshold`, queue the
+    `review_band` for a person to decide."""
     with bulk_transaction(engine) as connection:
         records = identity_store.live_records(connection)
         fresh = records.filter(
@@ -70,7 +88,7 @@ def identify(engine: Engine, *, now: datetime, keys: tuple[str, ...] = KEYS) -> 
             keyed = match_keys(fresh)
             identity_store.save_keys(connection, keyed)
             records = records.update(keyed, on="id", include_nulls=True)
-        plans = plan_merges(records, keys, identity_store.undone_pairs(connection))
+        plans = plan_merges(records, keys, identity_store.excluded_pairs(connection))
         merges = [
             {
                 "survivor_id": p.survivor_id,
@@ -83,7 +101,88 @@ def identify(engine: Engine, *, now: datetime, keys: tuple[str, ...] = KEYS) -> 
         ]
         identity_store.apply_merges(connection, merges, kind="exact", now=now)
         flagged = int(records["key_problems"].is_not_null().sum())
-    return IdentifyReport(fresh.height, len(merges), flagged, merges)
+        report = IdentifyReport(fresh.height, len(merges), flagged, merges)
+        if probabilistic:
+            _probabilistic(connection, report, threshold, review_band, now)
+    return report
+
+
+def _probabilistic(
+    connection: Any,
+    report: IdentifyReport,
+    threshold: float,
+    review_band: tuple[float, float],
+    now: datetime,
+) -> None:
+    records = identity_store.probabilistic_records(connection)
+    if records.height < PROBABILISTIC_MIN_RECORDS:
+        report.probabilistic_skipped = (
+            f"{records.height} records: the probabilistic model needs at least "
+            f"{PROBABILISTIC_MIN_RECORDS}"
+        )
+        return
+    try:
+        pairs = score_pairs(records, threshold=review_band[0])
+    except Exception as exc:  # noqa: BLE001 - an untrainable model must not stop exact merges
+        report.probabilistic_skipped = f"the model could not be trained on these records: {exc}"
+        return
+    accepted, review = plan_probabilistic(
+        records,
+        pairs,
+        threshold=threshold,
+        review_low=review_band[0],
+        excluded=identity_store.excluded_pairs(connection),
+    )
+    merges = _components(records, accepted)
+    identity_store.apply_merges(connection, merges, kind="probabilistic", now=now)
+    report.probabilistic_merges = len(merges)
+    report.queued_for_review = identity_store.queue_reviews(connection, review, now)
+
+
+def _components(
+    records: pl.DataFrame, accepted: list[tuple[int, int, float, dict[str, str]]]
+) -> list[dict[str, Any]]:
+    """Accepted customer pairs → merges into the oldest profile of each connected group."""
+    if not accepted:
+        return []
+    parent: dict[int, int] = {}
+
+    def root(node: int) -> int:
+        while parent.get(node, node) != node:
+            node = parent[node]
+        return node
+
+    for a, b, _, _ in accepted:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    by_pair = {(a, b): (p, e) for a, b, p, e in accepted}
+    records_of = records.group_by("customer_id").agg(pl.col("id").sort())
+    owned = dict(zip(records_of["customer_id"].to_list(), records_of["id"].to_list(), strict=True))
+    merges = []
+    for node in sorted({n for a, b, _, _ in accepted for n in (a, b)}):
+        survivor = root(node)
+        if survivor == node:
+            continue
+        link = by_pair.get((min(node, survivor), max(node, survivor)))
+        probability, evidence = (
+            link
+            if link
+            else max(
+                ((p, e) for (a, b), (p, e) in by_pair.items() if node in (a, b)),
+                key=lambda item: item[0],
+            )
+        )
+        merges.append(
+            {
+                "survivor_id": survivor,
+                "absorbed_id": node,
+                "probability": probability,
+                "evidence": evidence,
+                "record_ids": owned.get(node, []),
+            }
+        )
+    return merges
 
 
 def import_and_identify(

@@ -44,7 +44,7 @@ from relmark.ingest.columns import Extra
 from relmark.ingest.importer import ImportOptions
 from relmark.ingest.transactions import read_transactions
 from relmark.store.db import bulk_transaction, make_engine
-from relmark.store.identity import identities, merges_of
+from relmark.store.identity import decide, identities, merges_of, reviews
 from relmark.store.identity import unmerge as undo_merge
 from relmark.store.migrate import ensure_current, upgrade
 from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
@@ -466,29 +466,105 @@ def identify(
             "email, phone or both (comma-separated)."
         ),
     ] = "email,phone",
+    threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Merge probabilistic matches at or above this probability."
+        ),
+    ] = 0.95,
+    review_band: Annotated[
+        tuple[float, float],
+        typer.Option(help="LOW HIGH: matches with LOW <= p < HIGH go to the review queue."),
+    ] = (0.5, 0.95),
+    probabilistic: Annotated[
+        bool, typer.Option(help="Also match records that share no key (names, birthday, address).")
+    ] = True,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Merge profiles whose records share a normalised e-mail or phone."""
+    """Merge profiles that are one person: shared e-mail or phone, then a probabilistic
+    model over names, birthday and address; uncertain pairs go to `relmark review`."""
     chosen = tuple(k.strip() for k in keys.split(",") if k.strip())
     unknown = [k for k in chosen if k not in ("email", "phone")]
     if unknown or not chosen:
         raise InvalidInput.single("--keys", f"{keys!r}: choose from email, phone")
-    report = pipeline.identify(open_store(db), now=datetime.now(UTC), keys=chosen)
+    low, high = review_band
+    if not 0 <= low <= high <= 1:
+        raise InvalidInput.single("--review-band", "needs 0 <= LOW <= HIGH <= 1")
+    report = pipeline.identify(
+        open_store(db),
+        now=datetime.now(UTC),
+        keys=chosen,
+        probabilistic=probabilistic,
+        threshold=max(threshold, high),
+        review_band=(low, max(threshold, high)),
+    )
     if as_json:
         print_json(
             {
                 "records_keyed": report.records_keyed,
                 "merges": report.merges,
+                "probabilistic_merges": report.probabilistic_merges,
+                "queued_for_review": report.queued_for_review,
                 "flagged": report.flagged,
-                "merged": report.plans,
+                "probabilistic_skipped": report.probabilistic_skipped,
             }
         )
         return
     out.print(
-        f"{report.records_keyed:,} records keyed, {report.merges:,} profiles merged, "
-        f"{report.flagged:,} records with an unusable e-mail or phone (not used as keys)"
+        f"{report.records_keyed:,} records keyed; {report.merges:,} profiles merged on a "
+        f"shared e-mail or phone, {report.probabilistic_merges:,} on the probabilistic "
+        f"model; {report.queued_for_review:,} pairs queued for review; "
+        f"{report.flagged:,} records with an unusable e-mail or phone"
     )
+    if report.probabilistic_skipped:
+        out.print(f"probabilistic matching skipped: {report.probabilistic_skipped}")
+
+
+review_app = typer.Typer(help="Decide pairs the model was unsure about.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("list")
+@friendly
+def review_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Pending pairs, most likely first."""
+    with open_store(db).connect() as connection:
+        pending = reviews(connection)
+    if as_json:
+        print_json(pending)
+        return
+    table = Table("id", "customers", "probability", "evidence", title="review queue")
+    for row in pending:
+        table.add_row(
+            str(row["id"]),
+            f"{row['customer_a']} / {row['customer_b']}",
+            f"{row['probability']:.3f}",
+            ", ".join(f"{k} {v}" for k, v in row["evidence"].items()),
+        )
+    out.print(table)
+
+
+@review_app.command("accept")
+@friendly
+def review_accept(
+    review_id: Annotated[int, typer.Argument(help="Review pair id.")], db: DbOption = None
+) -> None:
+    """The two profiles are one person: merge them."""
+    with bulk_transaction(open_store(db)) as connection:
+        row = decide(connection, review_id, True, datetime.now(UTC))
+    out.print(f"merged customers {row['customer_a']} and {row['customer_b']}")
+
+
+@review_app.command("reject")
+@friendly
+def review_reject(
+    review_id: Annotated[int, typer.Argument(help="Review pair id.")], db: DbOption = None
+) -> None:
+    """Different people: keep them apart, also in future runs."""
+    with bulk_transaction(open_store(db)) as connection:
+        row = decide(connection, review_id, False, datetime.now(UTC))
+    out.print(f"customers {row['customer_a']} and {row['customer_b']} stay apart")
 
 
 @app.command("explain-merge")
@@ -628,7 +704,12 @@ def demo(
             ).height
         ),
         "export_dir": str(export_dir) if export_dir else None,
-        "identity": {"merges": identified.merges, "flagged": identified.flagged},
+        "identity": {
+            "merges": identified.merges,
+            "probabilistic_merges": identified.probabilistic_merges,
+            "queued_for_review": identified.queued_for_review,
+            "flagged": identified.flagged,
+        },
         "scoring": {
             "run_id": scored.run_id,
             "customers": scored.customers,
@@ -691,7 +772,9 @@ def _print_demo(result: dict[str, Any]) -> None:
     )
     out.print(
         f"identity: {result['identity']['merges']:,} duplicate profiles merged by shared "
-        f"e-mail or phone; {result['identity']['flagged']:,} records with unusable keys"
+        f"e-mail or phone, {result['identity']['probabilistic_merges']:,} by the probabilistic "
+        f"model, {result['identity']['queued_for_review']:,} pairs to review; "
+        f"{result['identity']['flagged']:,} records with unusable keys"
     )
     if "error" in result["scoring"]:
         out.print(f"not scored: {result['scoring']['error']}", markup=False)

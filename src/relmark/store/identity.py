@@ -12,7 +12,7 @@ from relmark.enums import EventKind
 from relmark.errors import RelmarkError
 from relmark.store.bulk import stage
 from relmark.store.dialects import dialect_of
-from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, SourceRecord
+from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, ReviewPair, SourceRecord
 from relmark.store.types import UTCDateTime
 
 
@@ -270,3 +270,124 @@ def effective_consents(connection: Connection, customer_id: int) -> list[dict[st
         if held is None or (row["status"] == "withdrawn" and held["status"] != "withdrawn"):
             chosen[slot] = dict(row)
     return [chosen[k] for k in sorted(chosen)]
+
+
+def probabilistic_records(connection: Connection) -> pl.DataFrame:
+    """What the probabilistic model compares, for records of live customers."""
+    rows = connection.execute(
+        select(
+            SourceRecord.id,
+            SourceRecord.customer_id,
+            SourceRecord.first_name,
+            SourceRecord.last_name,
+            SourceRecord.birthday,
+            SourceRecord.email,
+            SourceRecord.phone_key,
+            SourceRecord.city,
+            SourceRecord.postcode,
+        )
+        .join(Customer, Customer.id == SourceRecord.customer_id)
+        .where(Customer.merged_into_id.is_(None))
+    ).fetchall()
+    return pl.DataFrame(
+        rows,
+        orient="row",
+        schema={
+            "id": pl.Int64,
+            "customer_id": pl.Int64,
+            "first_name": pl.String,
+            "last_name": pl.String,
+            "birthday": pl.Date,
+            "email": pl.String,
+            "phone_key": pl.String,
+            "city": pl.String,
+            "postcode": pl.String,
+        },
+    )
+
+
+def excluded_pairs(connection: Connection) -> set[tuple[int, int]]:
+    """Pairs never to merge automatically: undone merges and rejected reviews."""
+    rejected = connection.execute(
+        select(ReviewPair.customer_a, ReviewPair.customer_b).where(ReviewPair.status == "rejected")
+    )
+    return undone_pairs(connection) | {(min(a, b), max(a, b)) for a, b in rejected}
+
+
+def queue_reviews(
+    connection: Connection, pairs: list[tuple[int, int, float, dict[str, str]]], now: datetime
+) -> int:
+    """Add pairs to the review queue unless they are already there (in any state)."""
+    known = {
+        (a, b) for a, b in connection.execute(select(ReviewPair.customer_a, ReviewPair.customer_b))
+    }
+    fresh = [
+        {
+            "customer_a": a,
+            "customer_b": b,
+            "probability": p,
+            "evidence": e,
+            "status": "pending",
+            "created_at": now,
+            "decided_at": None,
+        }
+        for a, b, p, e in pairs
+        if (a, b) not in known
+    ]
+    if fresh:
+        connection.execute(ReviewPair.__table__.insert(), fresh)
+    return len(fresh)
+
+
+def reviews(connection: Connection, status: str = "pending") -> list[dict[str, Any]]:
+    rows = (
+        connection.execute(
+            select(ReviewPair.__table__)
+            .where(ReviewPair.status == status)
+            .order_by(ReviewPair.probability.desc(), ReviewPair.id)
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+def decide(connection: Connection, review_id: int, accept: bool, now: datetime) -> dict[str, Any]:
+    """Accept (merge the two profiles) or reject (keep them apart) a pending review."""
+    row = (
+        connection.execute(select(ReviewPair.__table__).where(ReviewPair.id == review_id))
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise RelmarkError(f"no review pair {review_id} (see `relmark review list`)")
+    if row["status"] != "pending":
+        raise RelmarkError(f"review pair {review_id} was already {row['status']}")
+    connection.execute(
+        update(ReviewPair)
+        .where(ReviewPair.id == review_id)
+        .values(status="accepted" if accept else "rejected", decided_at=now)
+    )
+    if accept:
+        survivor, absorbed = sorted((row["customer_a"], row["customer_b"]))
+        moved = [
+            r
+            for (r,) in connection.execute(
+                select(SourceRecord.id).where(SourceRecord.customer_id == absorbed)
+            )
+        ]
+        apply_merges(
+            connection,
+            [
+                {
+                    "survivor_id": survivor,
+                    "absorbed_id": absorbed,
+                    "probability": row["probability"],
+                    "evidence": row["evidence"],
+                    "record_ids": moved,
+                }
+            ],
+            kind="review",
+            now=now,
+        )
+    return dict(row)

@@ -336,3 +336,20 @@ class Merge(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
     record_ids: Mapped[list[int]] = mapped_column(JSONType)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReviewPair(Base):
+    """Two profiles that may be one person: a human decides (accept merges, reject keeps
+    them apart for good)."""
+
+    __tablename__ = "review_pairs"
+    __table_args__ = (UniqueConstraint("customer_a", "customer_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_a: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer_b: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    probability: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,163 @@
+"""Probabilistic identity: a Fellegi-Sunter model (Splink on DuckDB, trained without labels)
+over names, birthday, e-mail local part, phone, city and postcode.
+
+Names are compared in one script: Kazakh and Ukrainian customers write theirs in Cyrillic and
+in Latin, so every name is transliterated to Latin first (and case-folded, accents dropped).
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+import polars as pl
+from unidecode import unidecode
+
+from relmark.identify.normalize import normalize_email
+
+#: Cyrillic letters whose Kazakh or Ukrainian spelling unidecode renders differently from
+#: how people write their own names in Latin (Ukrainian и → y, і → i; Kazakh ң → ng, ұ → u).
+_FIXES = {
+    "и": "y",
+    "і": "i",
+    "ї": "yi",
+    "є": "ye",
+    "ғ": "gh",
+    "қ": "q",
+    "ң": "ng",
+    "ұ": "u",
+    "ү": "u",
+    "ө": "o",
+    "ә": "a",
+    "һ": "h",
+    "й": "y",
+    "х": "kh",
+    "ц": "ts",
+}
+SCRIPT_FIXES = str.maketrans({**_FIXES, **{k.upper(): v.capitalize() for k, v in _FIXES.items()}})
+
+
+def latin(text: str | None) -> str | None:
+    """A comparable Latin, lower-case, accent-free spelling of a name."""
+    if text is None or not text.strip():
+        return None
+    folded = unidecode(unicodedata.normalize("NFKC", text).translate(SCRIPT_FIXES))
+    return " ".join(folded.lower().replace("'", "").split()) or None
+
+
+def features(records: pl.DataFrame) -> pl.DataFrame:
+    """The comparison columns for records (id, first_name, last_name, birthday, email,
+    phone_key, city, postcode)."""
+
+    def local_part(email: str | None) -> str | None:
+        key = normalize_email(email).value
+        return key.split("@", 1)[0].replace(".", "") if key else None
+
+    return records.select(
+        pl.col("id").alias("unique_id"),
+        pl.col("first_name").map_elements(latin, return_dtype=pl.String),
+        pl.col("last_name").map_elements(latin, return_dtype=pl.String),
+        pl.col("birthday").cast(pl.String),
+        pl.col("email").map_elements(local_part, return_dtype=pl.String).alias("email_local"),
+        pl.col("phone_key"),
+        pl.col("city").map_elements(latin, return_dtype=pl.String),
+        pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
+    )
+
+
+def score_pairs(records: pl.DataFrame, *, threshold: float = 0.5) -> pl.DataFrame:
+    """Candidate duplicate pairs with their match probability (at least `threshold`).
+
+    Returns unique_id_l, unique_id_r, match_probability and, per field, the agreement level
+    (gamma_*: -1 null, 0 disagree, higher = closer).
+    """
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    frame = features(records)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        # few levels per field: every level must be seen among matches for EM to train
+        comparisons=[
+            cl.JaroWinklerAtThresholds("first_name", [0.9]),
+            cl.JaroWinklerAtThresholds("last_name", [0.9]),
+            cl.DamerauLevenshteinAtThresholds("birthday", [1]),
+            cl.JaroWinklerAtThresholds("email_local", [0.92]),
+            cl.ExactMatch("phone_key"),
+            cl.ExactMatch("city"),
+            cl.ExactMatch("postcode"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("last_name"),
+            block_on("first_name", "birthday"),
+            block_on("birthday", "city"),
+            block_on("phone_key"),
+            block_on("email_local"),
+            block_on("first_name", "postcode"),
+        ],
+        retain_intermediate_calculation_columns=True,
+    )
+    db = DuckDBAPI()
+    table = db.register(frame.to_arrow(), table_name="records")
+    linker = Linker(table, settings, log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("last_name", "birthday"), block_on("email_local", "birthday")], recall=0.8
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000)
+    for rule in (block_on("birthday"), block_on("last_name"), block_on("city", "first_name")):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    scored = pl.from_arrow(predictions.as_pyarrow_table())
+    assert isinstance(scored, pl.DataFrame)
+    levels = [c for c in scored.columns if c.startswith("gamma_")]
+    return scored.select("unique_id_l", "unique_id_r", "match_probability", *levels)
+
+
+def evidence(row: dict[str, object], top: dict[str, int]) -> dict[str, str]:
+    """Which fields agreed, and how closely, from a scored pair's gamma_* levels; `top` is
+    each field's highest (exact) level."""
+    out = {}
+    for column, level in row.items():
+        if not column.startswith("gamma_") or not isinstance(level, int):
+            continue
+        field = column.removeprefix("gamma_")
+        if level < 0:
+            out[field] = "missing"
+        elif level == 0:
+            out[field] = "different"
+        else:
+            out[field] = "same" if level == top.get(column) else "similar"
+    return out
+
+
+def top_levels(pairs: pl.DataFrame) -> dict[str, int]:
+    return {c: int(pairs[c].max() or 0) for c in pairs.columns if c.startswith("gamma_")}
+
+
+def plan_probabilistic(
+    records: pl.DataFrame,
+    pairs: pl.DataFrame,
+    *,
+    threshold: float,
+    review_low: float,
+    excluded: set[tuple[int, int]],
+) -> tuple[
+    list[tuple[int, int, float, dict[str, str]]], list[tuple[int, int, float, dict[str, str]]]
+]:
+    """Customer pairs to merge (probability ≥ threshold) and to review (review_low ≤ p <
+    threshold), best record pair per customer pair; excluded pairs are left alone."""
+    owner = dict(zip(records["id"].to_list(), records["customer_id"].to_list(), strict=True))
+    top = top_levels(pairs)
+    best: dict[tuple[int, int], tuple[float, dict[str, str]]] = {}
+    for row in pairs.sort("match_probability", descending=True).iter_rows(named=True):
+        a, b = owner.get(row["unique_id_l"]), owner.get(row["unique_id_r"])
+        if a is None or b is None or a == b:
+            continue
+        key = (min(a, b), max(a, b))
+        if key in excluded or key in best:
+            continue
+        best[key] = (float(row["match_probability"]), evidence(row, top))
+    merge = [(a, b, p, e) for (a, b), (p, e) in best.items() if p >= threshold]
+    review = [(a, b, p, e) for (a, b), (p, e) in best.items() if review_low <= p < threshold]
+    return merge, review
