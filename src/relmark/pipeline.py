@@ -88,7 +88,7 @@ def identify(
             keyed = match_keys(fresh)
             identity_store.save_keys(connection, keyed)
             records = records.update(keyed, on="id", include_nulls=True)
-        plans = plan_merges(records, keys, identity_store.excluded_pairs(connection))
+        plans, conflicts = plan_merges(records, keys, identity_store.excluded_pairs(connection))
         merges = [
             {
                 "survivor_id": p.survivor_id,
@@ -102,6 +102,9 @@ def identify(
         identity_store.apply_merges(connection, merges, kind="exact", now=now)
         flagged = int(records["key_problems"].is_not_null().sum())
         report = IdentifyReport(fresh.height, len(merges), flagged, merges)
+        report.queued_for_review = identity_store.queue_reviews(
+            connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
+        )
         if probabilistic:
             _probabilistic(connection, report, threshold, review_band, now)
     return report
@@ -136,7 +139,7 @@ def _probabilistic(
     merges = _components(records, accepted)
     identity_store.apply_merges(connection, merges, kind="probabilistic", now=now)
     report.probabilistic_merges = len(merges)
-    report.queued_for_review = identity_store.queue_reviews(connection, review, now)
+    report.queued_for_review += identity_store.queue_reviews(connection, review, now)
 
 
 def _components(

@@ -232,3 +232,29 @@ def test_demo_duplicates_are_found_precisely(engine: Engine, tmp_path) -> None:
     right_pairs = pairs(Counter(truth))  # same person and same profile
     assert right_pairs / found_pairs >= 0.98  # precision
     assert right_pairs / true_pairs >= 0.90  # recall
+
+
+def test_a_shared_key_with_different_first_names_goes_to_review(engine: Engine, tmp_path) -> None:
+    run_import(
+        engine,
+        "customers",
+        write_csv(
+            tmp_path,
+            "c.csv",
+            HEADER,
+            [
+                ["A", "salleh.family@example.my", "", "MY", "Sofea", ""],
+                ["B", "Salleh.Family@example.my", "", "MY", "Syafiq", ""],
+                ["C", "nur@example.my", "", "MY", "Nur", ""],
+                ["D", "NUR@example.my", "", "MY", "N", ""],  # an initial is alike
+            ],
+        ),
+    )
+
+    report = pipeline.identify(engine, now=NOW)
+
+    assert report.merges == 1
+    assert live(engine) == [1, 2, 3]
+    assert report.queued_for_review == 1
+    queued = rows(engine, "SELECT customer_a, customer_b, probability, status FROM review_pairs")
+    assert queued == [(1, 2, None, "pending")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 import numpy as np
 import polars as pl
@@ -60,15 +61,27 @@ class PlannedMerge:
     record_ids: list[int] = field(default_factory=list)
 
 
-def plan_merges(
-    records: pl.DataFrame, keys: Sequence[str] = KEYS, excluded: set[tuple[int, int]] | None = None
-) -> list[PlannedMerge]:
-    """Which live profiles to fold into which, from records (id, customer_id, *_key).
+@dataclass
+class Conflict:
+    """Two profiles that share a key but not a first name: a family e-mail, a reused phone."""
 
-    `excluded` pairs (undone merges) are never joined directly.
+    customer_a: int
+    customer_b: int
+    evidence: dict[str, str]
+
+
+def plan_merges(
+    records: pl.DataFrame,
+    keys: Sequence[str] = KEYS,
+    excluded: set[tuple[int, int]] | None = None,
+) -> tuple[list[PlannedMerge], list[Conflict]]:
+    """Which live profiles to fold into which, from records (id, customer_id, first_name,
+    *_key); and the pairs that share a key while their first names clearly differ, which
+    go to review instead. `excluded` pairs (undone merges, rejected reviews) are left alone.
     """
     excluded = excluded or set()
-    edges = []
+    names = _first_names(records)
+    edges, conflicts = [], {}
     for key in keys:
         column = f"{key}_key"
         linked = (
@@ -79,13 +92,18 @@ def plan_merges(
         )
         for members in linked["customer_id"].to_list():
             anchor = min(members)
-            edges += [
-                (anchor, m)
-                for m in members
-                if m != anchor and (min(anchor, m), max(anchor, m)) not in excluded
-            ]
+            for member in members:
+                pair = (min(anchor, member), max(anchor, member))
+                if member == anchor or pair in excluded:
+                    continue
+                if _names_differ(names.get(anchor), names.get(member)):
+                    conflicts.setdefault(
+                        pair, Conflict(*pair, {key: "same", "first_name": "different"})
+                    )
+                else:
+                    edges.append((anchor, member))
     if not edges:
-        return []
+        return [], list(conflicts.values())
     customers = np.unique(np.array(edges).ravel())
     position = {c: i for i, c in enumerate(customers.tolist())}
     rows = [position[a] for a, _ in edges]
@@ -95,9 +113,41 @@ def plan_merges(
     survivors = pl.DataFrame({"customer_id": customers, "label": labels}).with_columns(
         pl.col("customer_id").min().over("label").alias("survivor_id")
     )
-    return _describe(
+    plans = _describe(
         records, survivors.filter(pl.col("customer_id") != pl.col("survivor_id")), survivors, keys
     )
+    merged = {frozenset((p.survivor_id, p.absorbed_id)) for p in plans}
+    return plans, [
+        c for c in conflicts.values() if frozenset((c.customer_a, c.customer_b)) not in merged
+    ]
+
+
+def _first_names(records: pl.DataFrame) -> dict[int, set[str]]:
+    """Each customer's first names, transliterated and case-folded."""
+    from relmark.identify.probabilistic import latin
+
+    if "first_name" not in records.columns:
+        return {}
+    names: dict[int, set[str]] = {}
+    for customer, name in records.select("customer_id", "first_name").iter_rows():
+        folded = latin(name)
+        if folded:
+            names.setdefault(customer, set()).add(folded)
+    return names
+
+
+def _names_differ(a: set[str] | None, b: set[str] | None) -> bool:
+    """True when both profiles have first names and none of them is alike (one a typo or an
+    initial of the other counts as alike)."""
+    if not a or not b:
+        return False
+    for x in a:
+        for y in b:
+            if x[0] != y[0]:
+                continue
+            if len(x) == 1 or len(y) == 1 or SequenceMatcher(None, x, y).ratio() >= 0.75:
+                return False
+    return True
 
 
 def _describe(

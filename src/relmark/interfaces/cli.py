@@ -539,7 +539,7 @@ def review_list(db: DbOption = None, as_json: JsonOption = False) -> None:
         table.add_row(
             str(row["id"]),
             f"{row['customer_a']} / {row['customer_b']}",
-            f"{row['probability']:.3f}",
+            "-" if row["probability"] is None else f"{row['probability']:.3f}",
             ", ".join(f"{k} {v}" for k, v in row["evidence"].items()),
         )
     out.print(table)

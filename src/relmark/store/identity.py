@@ -28,6 +28,7 @@ def live_records(connection: Connection) -> pl.DataFrame:
             SourceRecord.email_key,
             SourceRecord.phone_key,
             SourceRecord.key_problems,
+            SourceRecord.first_name,
         )
         .join(Customer, Customer.id == SourceRecord.customer_id)
         .where(Customer.merged_into_id.is_(None))
@@ -44,6 +45,7 @@ def live_records(connection: Connection) -> pl.DataFrame:
             "email_key": pl.String,
             "phone_key": pl.String,
             "key_problems": pl.String,
+            "first_name": pl.String,
         },
     )
 
@@ -307,11 +309,10 @@ def probabilistic_records(connection: Connection) -> pl.DataFrame:
 
 
 def excluded_pairs(connection: Connection) -> set[tuple[int, int]]:
-    """Pairs never to merge automatically: undone merges and rejected reviews."""
-    rejected = connection.execute(
-        select(ReviewPair.customer_a, ReviewPair.customer_b).where(ReviewPair.status == "rejected")
-    )
-    return undone_pairs(connection) | {(min(a, b), max(a, b)) for a, b in rejected}
+    """Pairs never to merge automatically: undone merges and pairs in the review queue
+    (waiting for a person, or already decided by one)."""
+    queued = connection.execute(select(ReviewPair.customer_a, ReviewPair.customer_b))
+    return undone_pairs(connection) | {(min(a, b), max(a, b)) for a, b in queued}
 
 
 def queue_reviews(

@@ -349,7 +349,8 @@ class ReviewPair(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     customer_a: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     customer_b: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    probability: Mapped[float] = mapped_column(Float)
+    probability: Mapped[float | None] = mapped_column(Float)
+    """Match probability; null for pairs that share an exact key but not a first name."""
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(10), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

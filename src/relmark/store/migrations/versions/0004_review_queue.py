@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("created_at", relmark.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("customer_a", sa.Integer(), nullable=False),
         sa.Column("customer_b", sa.Integer(), nullable=False),
-        sa.Column("probability", sa.Float(), nullable=False),
+        sa.Column("probability", sa.Float(), nullable=True),
         sa.Column(
             "evidence",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
