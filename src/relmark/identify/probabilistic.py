@@ -95,13 +95,16 @@ def score_pairs(
             # the street only where every source has one: an unseen level cannot be trained
             *([cl.JaroWinklerAtThresholds("address", [0.9])] if use_address else []),
         ],
+        # candidate pairs must share something specific: a surname alone is too common
         blocking_rules_to_generate_predictions=[
-            block_on("last_name"),
+            block_on("last_name", "substr(first_name, 1, 1)"),
             block_on("first_name", "birthday"),
+            block_on("last_name", "birthday"),
             block_on("birthday", "city"),
             block_on("phone_key"),
             block_on("email_local"),
             block_on("first_name", "postcode"),
+            block_on("last_name", "postcode"),
         ],
         retain_intermediate_calculation_columns=True,
     )
