@@ -18,12 +18,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from relmark.differentiate.models.base import Array, distinct_index, per_distinct
-from relmark.differentiate.models.bgnbd import _arrays
-from relmark.differentiate.models.transaction import TransactionModel
+from relmark.differentiate.models.base import Array
+from relmark.differentiate.models.bgnbd import BetaGeo
 
 
-class ModifiedBetaGeo(TransactionModel):
+class ModifiedBetaGeo(BetaGeo):
+    """Shares BG/NBD's prediction code; differs in the likelihood, the odds of having
+    dropped out and the expectation's hypergeometric term."""
+
     name = "mbgnbd"
     param_names = ("r", "alpha", "a", "b")
     start = (1.0, 1.0, 1.0, 1.0)
@@ -61,32 +63,12 @@ class ModifiedBetaGeo(TransactionModel):
             np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         )
 
-    def probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
-        return 1.0 / (1.0 + self._odds_dead(*_arrays(frequency, recency, T)))
-
     def _body(self, x: Array, T: Array, t: Array) -> Array:
         """The part of E[Y(t)] that depends on (x, T, t) only (with the hypergeometric term)."""
         r, alpha, a, b = self.params
         z = t / (alpha + T + t)
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
         return (a + b + x) / (a - 1) * (1.0 - ratio * hyp2f1(r + x, b + x + 1, a + b + x, z))
-
-    def expected_purchases(
-        self, t: float | Array, frequency: Array, recency: Array, T: Array
-    ) -> Array:
-        x, tx, T_ = _arrays(frequency, recency, T)
-        # the hypergeometric part depends on (x, T, t) only: once per distinct triple
-        return per_distinct(self._body, x=x, T=T_, t=t) / (1.0 + self._odds_dead(x, tx, T_))
-
-    def expected_purchases_curve(
-        self, times: Array, frequency: Array, recency: Array, T: Array
-    ) -> Array:
-        x, tx, T_ = _arrays(frequency, recency, T)
-        keys, index = distinct_index(x=x, T=T_)
-        body = self._body(
-            keys["x"][:, None], keys["T"][:, None], np.asarray(times, dtype=float)[None, :]
-        )
-        return body[index] / (1.0 + self._odds_dead(x, tx, T_))[:, None]
 
     def expected_purchases_new(self, t: float | Array) -> Array:
         r, alpha, a, b = self.params
