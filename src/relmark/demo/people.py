@@ -32,9 +32,13 @@ def mobile_number(rng: np.random.Generator, region: str) -> phonenumbers.PhoneNu
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     digits = str(example.national_number)
     for _ in range(50):
-        tail = "".join(str(d) for d in rng.integers(0, 10, size=len(digits) - 3))
-        candidate = phonenumbers.parse(f"+{example.country_code}{digits[:3]}{tail}")
-        if phonenumbers.is_valid_number(candidate):
+        # keep the carrier prefix, draw the rest: enough digits that strangers rarely collide
+        tail = "".join(str(d) for d in rng.integers(0, 10, size=len(digits) - 2))
+        candidate = phonenumbers.parse(f"+{example.country_code}{digits[:2]}{tail}")
+        if (
+            phonenumbers.is_valid_number(candidate)
+            and phonenumbers.region_code_for_number(candidate) == region
+        ):
             return candidate
     return example
 
@@ -71,7 +75,11 @@ def _email_local(rng: np.random.Generator, first: str, last: str, born: date) ->
 
 
 def make_customers(
-    rng: np.random.Generator, count: int, as_of: datetime, prefix: str = "W"
+    rng: np.random.Generator,
+    count: int,
+    as_of: datetime,
+    prefix: str = "W",
+    taken: set[str] | None = None,
 ) -> pl.DataFrame:
     """`count` customers of the web shop, spread over the six locales."""
     weights = np.array([loc.weight for loc in LOCALES])
@@ -80,7 +88,7 @@ def make_customers(
     ages = rng.integers(18, 76, size=count)
     signup_days = rng.integers(0, 3 * 365, size=count)
     rows = []
-    used_emails: set[str] = set()
+    used_emails: set[str] = taken if taken is not None else set()  # one address, one person
     for i in range(count):
         loc = LOCALES[which[i]]
         first = str(rng.choice(loc.female if female[i] else loc.male))
@@ -209,7 +217,8 @@ def make_second_source(
             }
         )
         truth.append((f"pos:{key}", f"web:{person['customer_id']}"))
-    extra = make_customers(rng, int(round(count * share_new)), as_of, prefix="N")
+    taken = set(web["email"].drop_nulls().to_list())
+    extra = make_customers(rng, int(round(count * share_new)), as_of, prefix="N", taken=taken)
     offset = len(rows)
     for j, person in enumerate(extra.iter_rows(named=True)):
         key = f"L{offset + j + 1:06d}"

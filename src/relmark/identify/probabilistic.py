@@ -85,8 +85,13 @@ def score_pairs(
         link_type="dedupe_only",
         # few levels per field: every level must be seen among matches for EM to train
         comparisons=[
-            cl.JaroWinklerAtThresholds("first_name", [0.9]),
-            cl.JaroWinklerAtThresholds("last_name", [0.9]),
+            # common names are weak evidence: weigh exact name matches by their rarity
+            cl.JaroWinklerAtThresholds("first_name", [0.9]).configure(
+                term_frequency_adjustments=True
+            ),
+            cl.JaroWinklerAtThresholds("last_name", [0.9]).configure(
+                term_frequency_adjustments=True
+            ),
             cl.DamerauLevenshteinAtThresholds("birthday", [1]),
             cl.JaroWinklerAtThresholds("email_local", [0.92]),
             cl.ExactMatch("phone_key"),
@@ -156,8 +161,9 @@ def plan_probabilistic(
 ) -> tuple[
     list[tuple[int, int, float, dict[str, str]]], list[tuple[int, int, float, dict[str, str]]]
 ]:
-    """Customer pairs to merge (probability ≥ threshold) and to review (review_low ≤ p <
-    threshold), best record pair per customer pair; excluded pairs are left alone."""
+    """Customer pairs to merge (probability ≥ threshold and a strong identifier agrees) and to
+    review (the rest from review_low up), best record pair per customer pair; excluded pairs
+    are left alone."""
     owner = dict(zip(records["id"].to_list(), records["customer_id"].to_list(), strict=True))
     top = top_levels(pairs)
     best: dict[tuple[int, int], tuple[float, dict[str, str]]] = {}
@@ -169,6 +175,25 @@ def plan_probabilistic(
         if key in excluded or key in best:
             continue
         best[key] = (float(row["match_probability"]), evidence(row, top))
-    merge = [(a, b, p, e) for (a, b), (p, e) in best.items() if p >= threshold]
-    review = [(a, b, p, e) for (a, b), (p, e) in best.items() if review_low <= p < threshold]
+    merge = [
+        (a, b, p, e)
+        for (a, b), (p, e) in best.items()
+        if p >= threshold and e.get("birthday") == "same"
+    ]
+    review = [
+        (a, b, p, e)
+        for (a, b), (p, e) in best.items()
+        if p >= review_low
+        and _corroborated(e)
+        and not (p >= threshold and e.get("birthday") == "same")
+    ]
     return merge, review
+
+
+def _corroborated(evidence: dict[str, str]) -> bool:
+    """Names and places alone never merge, nor even reach review: people who share a common
+    name and a city are not rare. To merge unseen, the birthday must be the same (e-mails and
+    phones that are the same were merged by the exact step; an e-mail's local part alone is
+    often a common name); to be reviewed, the birthday must at least be alike, or the phone
+    the same."""
+    return evidence.get("birthday") in ("same", "similar") or evidence.get("phone_key") == "same"
