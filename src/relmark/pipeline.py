@@ -117,7 +117,7 @@ def _probabilistic(
     review_band: tuple[float, float],
     now: datetime,
 ) -> None:
-    records = identity_store.probabilistic_records(connection)
+    records = identity_store.live_records(connection)
     if records.height < PROBABILISTIC_MIN_RECORDS:
         report.probabilistic_skipped = (
             f"{records.height} records: the probabilistic model needs at least "

@@ -15,39 +15,34 @@ from relmark.store.dialects import dialect_of
 from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, ReviewPair, SourceRecord
 from relmark.store.types import UTCDateTime
 
+#: Record columns identity resolution reads, with their types.
+RECORD_COLUMNS: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "customer_id": pl.Int64(),
+    "email": pl.String(),
+    "phone": pl.String(),
+    "country": pl.String(),
+    "email_key": pl.String(),
+    "phone_key": pl.String(),
+    "key_problems": pl.String(),
+    "first_name": pl.String(),
+    "last_name": pl.String(),
+    "birthday": pl.Date(),
+    "city": pl.String(),
+    "postcode": pl.String(),
+    "address": pl.String(),
+}
+
 
 def live_records(connection: Connection) -> pl.DataFrame:
-    """Records of live (not merged-away) customers with their raw contact data and keys."""
+    """Every record of a live (not merged-away) customer, with what matching needs."""
+    table = SourceRecord.__table__
     rows = connection.execute(
-        select(
-            SourceRecord.id,
-            SourceRecord.customer_id,
-            SourceRecord.email,
-            SourceRecord.phone,
-            SourceRecord.country,
-            SourceRecord.email_key,
-            SourceRecord.phone_key,
-            SourceRecord.key_problems,
-            SourceRecord.first_name,
-        )
+        select(*(table.c[name] for name in RECORD_COLUMNS))
         .join(Customer, Customer.id == SourceRecord.customer_id)
         .where(Customer.merged_into_id.is_(None))
     ).fetchall()
-    return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "id": pl.Int64,
-            "customer_id": pl.Int64,
-            "email": pl.String,
-            "phone": pl.String,
-            "country": pl.String,
-            "email_key": pl.String,
-            "phone_key": pl.String,
-            "key_problems": pl.String,
-            "first_name": pl.String,
-        },
-    )
+    return pl.DataFrame(rows, orient="row", schema=RECORD_COLUMNS)
 
 
 def save_keys(connection: Connection, keys: pl.DataFrame) -> None:
@@ -272,42 +267,6 @@ def effective_consents(connection: Connection, customer_id: int) -> list[dict[st
         if held is None or (row["status"] == "withdrawn" and held["status"] != "withdrawn"):
             chosen[slot] = dict(row)
     return [chosen[k] for k in sorted(chosen)]
-
-
-def probabilistic_records(connection: Connection) -> pl.DataFrame:
-    """What the probabilistic model compares, for records of live customers."""
-    rows = connection.execute(
-        select(
-            SourceRecord.id,
-            SourceRecord.customer_id,
-            SourceRecord.first_name,
-            SourceRecord.last_name,
-            SourceRecord.birthday,
-            SourceRecord.email,
-            SourceRecord.phone_key,
-            SourceRecord.city,
-            SourceRecord.postcode,
-            SourceRecord.address,
-        )
-        .join(Customer, Customer.id == SourceRecord.customer_id)
-        .where(Customer.merged_into_id.is_(None))
-    ).fetchall()
-    return pl.DataFrame(
-        rows,
-        orient="row",
-        schema={
-            "id": pl.Int64,
-            "customer_id": pl.Int64,
-            "first_name": pl.String,
-            "last_name": pl.String,
-            "birthday": pl.Date,
-            "email": pl.String,
-            "phone_key": pl.String,
-            "city": pl.String,
-            "postcode": pl.String,
-            "address": pl.String,
-        },
-    )
 
 
 def excluded_pairs(connection: Connection) -> set[tuple[int, int]]:
