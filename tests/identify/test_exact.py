@@ -258,3 +258,31 @@ def test_a_shared_key_with_different_first_names_goes_to_review(engine: Engine, 
     assert report.queued_for_review == 1
     queued = rows(engine, "SELECT customer_a, customer_b, probability, status FROM review_pairs")
     assert queued == [(1, 2, None, "pending")]
+
+
+def test_review_commands_decide_a_queued_pair(tmp_path) -> None:
+    import json
+
+    runner = CliRunner()
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    path = write_csv(
+        tmp_path,
+        "c.csv",
+        HEADER,
+        [
+            ["A", "family@example.si", "", "SI", "Ana", ""],
+            ["B", "family@example.si", "", "SI", "Rok", ""],
+        ],
+    )
+    runner.invoke(app, ["import", "customers", str(path), "--db", db])
+
+    listed = json.loads(runner.invoke(app, ["review", "list", "--db", db, "--json"]).stdout)
+    accepted = runner.invoke(app, ["review", "accept", str(listed[0]["id"]), "--db", db])
+    again = runner.invoke(app, ["review", "reject", str(listed[0]["id"]), "--db", db])
+    unknown = runner.invoke(app, ["review", "accept", "999", "--db", db])
+
+    assert [(r["customer_a"], r["customer_b"]) for r in listed] == [(1, 2)]
+    assert "merged customers 1 and 2" in accepted.stdout
+    assert again.exit_code == 1
+    assert "review pair 1 was already accepted" in again.output
+    assert "no review pair 999" in unknown.output

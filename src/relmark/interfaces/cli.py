@@ -545,25 +545,27 @@ def review_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     out.print(table)
 
 
+ReviewId = Annotated[int, typer.Argument(help="Review pair id (see `relmark review list`).")]
+
+
+def _decide(review_id: int, accept: bool, db: str | None) -> dict[str, Any]:
+    with bulk_transaction(open_store(db)) as connection:
+        return decide(connection, review_id, accept, datetime.now(UTC))
+
+
 @review_app.command("accept")
 @friendly
-def review_accept(
-    review_id: Annotated[int, typer.Argument(help="Review pair id.")], db: DbOption = None
-) -> None:
+def review_accept(review_id: ReviewId, db: DbOption = None) -> None:
     """The two profiles are one person: merge them."""
-    with bulk_transaction(open_store(db)) as connection:
-        row = decide(connection, review_id, True, datetime.now(UTC))
+    row = _decide(review_id, True, db)
     out.print(f"merged customers {row['customer_a']} and {row['customer_b']}")
 
 
 @review_app.command("reject")
 @friendly
-def review_reject(
-    review_id: Annotated[int, typer.Argument(help="Review pair id.")], db: DbOption = None
-) -> None:
+def review_reject(review_id: ReviewId, db: DbOption = None) -> None:
     """Different people: keep them apart, also in future runs."""
-    with bulk_transaction(open_store(db)) as connection:
-        row = decide(connection, review_id, False, datetime.now(UTC))
+    row = _decide(review_id, False, db)
     out.print(f"customers {row['customer_a']} and {row['customer_b']} stay apart")
 
 
