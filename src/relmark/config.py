@@ -6,8 +6,9 @@ Built by a function, never at import time, so that tests and commands can overri
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,38 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(
         default="UTC", description="Zone assumed for timestamps that come without an offset."
+    )
+
+    shop_name: str = Field(default="relmark demo shop", description="Signs every message.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where relmark's web server is reachable: links in messages point here.",
+    )
+    shop_url: str | None = Field(
+        default=None, description="The shop's own site (win-back and referral links)."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs unsubscribe and tracking links; default: a secret kept in the store.",
+    )
+    playbooks_dir: Path | None = Field(
+        default=None, description="Folder of playbook files; default: the shipped playbooks."
+    )
+    templates_dir: Path | None = Field(
+        default=None, description="Folder of message templates; default: the shipped ones."
+    )
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "relmark <noreply@relmark.invalid>"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 30.0
+    webhook_url: str | None = Field(
+        default=None, description="Messages of the webhook channel (SMS and others) go here."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key for the webhook signature header."
     )
 
     @field_validator("currency")

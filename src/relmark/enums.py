@@ -93,3 +93,19 @@ class FileFormat(StrEnum):
     JSONL = "jsonl"
     CDNOW = "cdnow"
     SHOPIFY = "shopify"
+
+
+#: RFM segment names, best first (the rules that assign them live in differentiate.rfm).
+RFM_SEGMENTS = (
+    "champions",
+    "cant_lose",
+    "at_risk",
+    "loyal",
+    "new",
+    "promising",
+    "potential_loyalist",
+    "need_attention",
+    "about_to_sleep",
+    "lost",
+    "hibernating",
+)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from relmark.enums import RFM_SEGMENTS
+
 #: (segment, R range, FM range), first match wins.
 SEGMENT_RULES: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
     ("champions", (4, 5), (4, 5)),
@@ -26,6 +28,7 @@ SEGMENT_RULES: tuple[tuple[str, tuple[int, int], tuple[int, int]], ...] = (
     ("hibernating", (1, 2), (1, 2)),
 )
 SEGMENTS = tuple(rule[0] for rule in SEGMENT_RULES)
+assert SEGMENTS == RFM_SEGMENTS, "enums.RFM_SEGMENTS must list the rules' segments"
 
 
 def segment_of(r: int, fm: int) -> str:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import json
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import polars as pl
 import typer
 from babel.numbers import get_currency_precision
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -25,9 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from relmark import pipeline
 from relmark.config import get_settings
@@ -43,72 +37,23 @@ from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
 from relmark.ingest.importer import ImportOptions
 from relmark.ingest.transactions import read_transactions
+from relmark.interfaces import interact_cli  # noqa: F401  (registers the interact commands)
+from relmark.interfaces.cli_base import (
+    DbOption,
+    JsonOption,
+    app,
+    err,
+    friendly,
+    open_store,
+    out,
+    print_json,
+)
 from relmark.store.db import bulk_transaction, make_engine
 from relmark.store.identity import decide, identities, merges_of, reviews
 from relmark.store.identity import unmerge as undo_merge
-from relmark.store.migrate import ensure_current, upgrade
+from relmark.store.migrate import upgrade
 from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
 from relmark.store.status import store_summary, table_counts
-
-app = typer.Typer(
-    help="relmark: relationship marketing from the first sale onwards.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-out = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option("--db", help="Store URL (overrides RELMARK_DATABASE_URL).", show_default=False),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(command: F) -> F:
-    """Turn expected failures into one clear message and a non-zero exit, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except InvalidInput as exc:
-            err.print("[red]error:[/red] ", end="")
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            err.print("nothing was changed", style="dim")
-            raise typer.Exit(1) from None
-        except RelmarkError as exc:
-            err.print("[red]error:[/red] ", end="")
-            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except OperationalError as exc:
-            err.print("[red]error:[/red] cannot use the store: ", end="")
-            err.print(
-                str(exc.orig).strip().splitlines()[0], markup=False, highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(1) from None
-        except SQLAlchemyError as exc:
-            err.print("[red]error:[/red] store error: ", end="")
-            err.print(str(exc).splitlines()[0], markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("interrupted: nothing was changed")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def open_store(db: str | None) -> Engine:
-    engine = make_engine(db or get_settings().database_url)
-    ensure_current(engine)
-    return engine
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
 @app.command()

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
+from relmark.store import consents
 from relmark.store.bulk import stage
 from relmark.store.dialects import dialect_of
 from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, ReviewPair, SourceRecord
@@ -78,7 +79,8 @@ def apply_merges(
         }
     )
     stage(connection, "stg_merge_map", mapping)
-    for table in ("source_records", "orders", "consents"):
+    # Messages move too: the survivor's contact budget must count what the absorbed got.
+    for table in ("source_records", "orders", "consents", "messages", "message_events"):
         connection.execute(
             text(
                 f"UPDATE {table} SET customer_id = m.survivor_id FROM stg_merge_map m "
@@ -240,33 +242,11 @@ def identities(connection: Connection) -> pl.DataFrame:
 
 
 def effective_consents(connection: Connection, customer_id: int) -> list[dict[str, Any]]:
-    """Per purpose and channel, the most restrictive of the latest statements of each of the
-    customer's records: a withdrawal on any record stands, with its proof."""
-    rows = (
-        connection.execute(
-            text(
-                "SELECT c.purpose, c.channel, c.status, c.proof, c.source, c.recorded_at, "
-                "c.source_record_id FROM consents c "
-                "WHERE c.customer_id = :customer "
-                "AND NOT EXISTS (SELECT 1 FROM consents later "
-                "WHERE later.customer_id = c.customer_id "
-                "AND later.purpose = c.purpose AND later.channel = c.channel "
-                "AND later.source_record_id IS NOT DISTINCT FROM c.source_record_id "
-                "AND (later.recorded_at > c.recorded_at OR "
-                "(later.recorded_at = c.recorded_at AND later.id > c.id)))"
-            ),
-            {"customer": customer_id},
-        )
-        .mappings()
-        .all()
-    )
-    chosen: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
-        slot = (row["purpose"], row["channel"])
-        held = chosen.get(slot)
-        if held is None or (row["status"] == "withdrawn" and held["status"] != "withdrawn"):
-            chosen[slot] = dict(row)
-    return [chosen[k] for k in sorted(chosen)]
+    """Per purpose and channel, the statement that holds, with its proof (see
+    `relmark.store.consents` for the rule)."""
+    held = consents.effective(consents.latest_statements(connection, customer_id=customer_id))
+    columns = ["purpose", "channel", "status", "proof", "source", "recorded_at", "source_record_id"]
+    return held.sort("purpose", "channel").select(columns).to_dicts()
 
 
 def excluded_pairs(connection: Connection) -> set[tuple[int, int]]:

@@ -92,6 +92,8 @@ class Customer(ProfileFields, Base):
     first_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     """Set when identity resolution folded this profile into another; null for live ones."""
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set while the customer has restricted processing: nothing but transactional mail."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -354,3 +356,86 @@ class ReviewPair(Base):
     evidence: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(10), index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StoreSetting(Base):
+    """Settings kept with the store (caps, quiet hours, the signing secret) and lock rows."""
+
+    __tablename__ = "store_settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PlaybookState(Base):
+    """Whether a playbook runs; playbooks themselves live in files."""
+
+    __tablename__ = "playbook_states"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PlanRun(Base):
+    """One evaluation of the playbooks: as of when, and what it decided."""
+
+    __tablename__ = "plan_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class Message(Base):
+    """The outbox: every candidate message, planned, sent or held with the reason why.
+
+    `idempotency_key` (playbook, customer, occasion) is unique: planning twice plans nothing
+    new, and the e-mail's Message-ID derives from it, so a retried send is recognisably the
+    same message.
+    """
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_status_due", "status", "due_at"),
+        Index("ix_messages_customer_due", "customer_id", "due_at"),
+        Index("ix_messages_playbook", "playbook", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    playbook: Mapped[str] = mapped_column(String(100))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    occasion: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    plan_run_id: Mapped[int | None] = mapped_column(ForeignKey("plan_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """After a temporary failure: not before this time (due_at stays what the budget saw)."""
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    rfc_message_id: Mapped[str] = mapped_column(String(200))
+
+
+class MessageEvent(Base):
+    """What happened after a message: open, click, rating, unsubscribe."""
+
+    __tablename__ = "message_events"
+    __table_args__ = (Index("ix_message_events_message", "message_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)

@@ -1,0 +1,78 @@
+"""Audience conditions as Polars expressions over candidate rows joined with their facts.
+
+A playbook's audiences are alternatives: a customer qualifies when any of them matches.
+Score conditions need a score; a customer never scored matches none of them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import reduce
+
+import polars as pl
+
+from relmark.interact.playbook import Audience, Playbook
+
+
+@dataclass
+class AudienceFacts:
+    """What audience conditions look at beyond the candidate's own row."""
+
+    scores: pl.DataFrame
+    categories: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
+    )
+    partners: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
+    )
+    promoters: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
+
+    def top_threshold(self, column: str, share: float) -> float:
+        """The lowest value still inside the top `share` of scored customers."""
+        values = self.scores[column].drop_nulls().sort(descending=True)
+        if values.is_empty():
+            return math.inf
+        return float(values[max(0, math.ceil(share * values.len()) - 1)])
+
+
+def expression(audience: Audience, facts: AudienceFacts) -> pl.Expr:
+    """True where the row matches every condition the audience sets."""
+    conditions: list[pl.Expr] = []
+    if audience.segments is not None:
+        conditions.append(pl.col("segment").is_in(audience.segments))
+    if audience.exclude_segments is not None:
+        conditions.append(~pl.col("segment").is_in(audience.exclude_segments))
+    if audience.min_p_alive is not None:
+        conditions.append(pl.col("p_alive") >= audience.min_p_alive)
+    if audience.max_p_alive is not None:
+        conditions.append(pl.col("p_alive") < audience.max_p_alive)
+    if audience.clv_top_share is not None:
+        threshold = facts.top_threshold("clv_minor", audience.clv_top_share)
+        conditions.append(pl.col("clv_minor") >= threshold)
+    if audience.revenue_top_share is not None:
+        threshold = facts.top_threshold("revenue_minor", audience.revenue_top_share)
+        conditions.append(pl.col("revenue_minor") >= threshold)
+    if audience.min_orders is not None:
+        conditions.append(pl.col("orders") >= audience.min_orders)
+    if audience.languages is not None:
+        bases = [code.lower().split("-")[0] for code in audience.languages]
+        base = pl.col("language").str.to_lowercase().str.replace_all("_", "-")
+        conditions.append(base.str.split("-").list.first().is_in(bases))
+    if audience.categories is not None:
+        buyers = facts.categories.filter(pl.col("value").is_in(audience.categories))
+        conditions.append(pl.col("customer_id").is_in(buyers["customer_id"].implode()))
+    if audience.partners is not None:
+        buyers = facts.partners.filter(pl.col("value").is_in(audience.partners))
+        conditions.append(pl.col("customer_id").is_in(buyers["customer_id"].implode()))
+    if audience.promoter is not None:
+        is_promoter = pl.col("customer_id").is_in(facts.promoters.implode())
+        conditions.append(is_promoter if audience.promoter else ~is_promoter)
+    if not conditions:
+        return pl.lit(True)
+    # A null (no score) fails the condition rather than propagating.
+    return reduce(lambda a, b: a & b, [c.fill_null(False) for c in conditions])
+
+
+def matches(book: Playbook, facts: AudienceFacts) -> pl.Expr:
+    return reduce(lambda a, b: a | b, [expression(a, facts) for a in book.audience])

@@ -1,0 +1,200 @@
+"""Compose one outbox message: template variables, signed links, and the e-mail itself.
+
+Links in a message go through relmark: the call to action and every content link through a
+signed click redirect, an open pixel, signed rating links, and for marketing and service
+mail the RFC 8058 one-click unsubscribe (`List-Unsubscribe` + `List-Unsubscribe-Post`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy as mail_policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from relmark.interact.occasions import known_zone
+from relmark.interact.playbook import Playbook
+from relmark.interact.templating import Rendered, TemplateSet
+from relmark.interact.tokens import LinkClaim, LinkKind, Signer
+
+#: CRLF line ends, and long header lines kept whole (up to RFC 5322's 998) rather than
+#: RFC 2047-encoded: List-Unsubscribe must stay a plain list of <URI>s.
+MAIL_POLICY = mail_policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Branding:
+    shop_name: str
+    public_url: str
+    shop_url: str
+    sender: str
+    default_zone: str = "UTC"
+
+    @property
+    def mail_domain(self) -> str:
+        address = parseaddr(self.sender)[1]
+        return address.rpartition("@")[2] or "relmark.invalid"
+
+
+@dataclass(frozen=True)
+class Composed:
+    rendered: Rendered
+    recipient: str | None
+    phone: str | None
+    unsubscribe_url: str | None
+    variables: dict[str, Any]
+
+
+class Links:
+    """Signed URLs for one message."""
+
+    def __init__(self, signer: Signer, public_url: str, message: dict[str, Any]) -> None:
+        self.signer = signer
+        self.base = public_url.rstrip("/")
+        self.message = message
+
+    def _claim(self, kind: LinkKind, **extra: Any) -> str:
+        return self.signer.sign(
+            LinkClaim(
+                kind,
+                int(self.message["id"]),
+                int(self.message["customer_id"]),
+                str(self.message["purpose"]),
+                **extra,
+            )
+        )
+
+    def click(self, url: str) -> str:
+        return f"{self.base}/t/c/{self._claim(LinkKind.CLICK, url=url)}"
+
+    def pixel(self) -> str:
+        return f"{self.base}/t/o/{self._claim(LinkKind.OPEN)}.gif"
+
+    def rating(self, score: int) -> str:
+        return f"{self.base}/t/r/{self._claim(LinkKind.RATING, score=score)}"
+
+    def unsubscribe(self) -> str:
+        return f"{self.base}/u/{self._claim(LinkKind.UNSUBSCRIBE)}"
+
+
+def discount_code(prefix: str, key: str, secret: str) -> str:
+    """A code unique to the message and not guessable from another customer's."""
+    digest = hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
+    return f"{prefix}-{digest[:8].upper()}"
+
+
+def referral_code(customer_id: int, secret: str) -> str:
+    digest = hmac.new(secret.encode(), f"referral:{customer_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:10]
+
+
+def compose(
+    message: dict[str, Any],
+    facts: dict[str, Any],
+    book: Playbook,
+    templates: TemplateSet,
+    branding: Branding,
+    signer: Signer,
+    secret: str,
+) -> Composed:
+    """Everything needed to deliver `message`, in the customer's language."""
+    customer = facts["customer"]
+    links = Links(signer, branding.public_url, message)
+    zone = customer.get("timezone")
+    tz = ZoneInfo(zone if known_zone(zone) else branding.default_zone)
+    unsubscribe = links.unsubscribe() if message["purpose"] != "transactional" else None
+    variables: dict[str, Any] = {
+        "shop": branding.shop_name,
+        "first_name": customer.get("first_name"),
+        "offer": dict(book.offer),
+        "code": discount_code(
+            str(book.offer.get("code_prefix", "RM")), message["idempotency_key"], secret
+        ),
+        "ratings": [],
+        "links": {
+            "cta": None,
+            "unsubscribe": unsubscribe,
+            "pixel": links.pixel() if message["channel"] == "email" else None,
+            "referral": None,
+        },
+    }
+    if "order" in facts:
+        order = facts["order"]
+        variables["order"] = {
+            "number": order["external_id"],
+            "date": order["ordered_at"].astimezone(tz).date(),
+            "amount_minor": order["amount_minor"],
+            "currency": order["currency"],
+            "products": order["products"],
+        }
+    if "product" in facts:
+        product = facts["product"]
+        howto = product.get("howto_url")
+        variables["product"] = {
+            "name": product["name"],
+            "howto_url": links.click(howto) if howto else None,
+        }
+        variables["links"]["cta"] = variables["product"]["howto_url"]
+    since: datetime | None = customer.get("customer_since")
+    if since is not None:
+        variables["since"] = since.astimezone(tz).date()
+        variables["since_year"] = variables["since"].year
+    if book.template == "satisfaction":
+        variables["ratings"] = [{"score": n, "url": links.rating(n)} for n in range(11)]
+    if book.template in ("winback", "discount"):
+        variables["links"]["cta"] = links.click(branding.shop_url)
+    if book.template == "referral":
+        code = referral_code(int(message["customer_id"]), secret)
+        personal = f"{branding.shop_url.rstrip('/')}/?ref={code}"
+        variables["links"]["referral"] = personal
+        variables["links"]["cta"] = links.click(personal)
+    rendered = templates.render(
+        book.template, customer.get("language"), variables, country=customer.get("country")
+    )
+    return Composed(rendered, customer.get("email"), customer.get("phone"), unsubscribe, variables)
+
+
+def email_message(
+    composed: Composed, message: dict[str, Any], branding: Branding, now: datetime
+) -> EmailMessage:
+    """A multipart text + HTML e-mail with a stable Message-ID and one-click unsubscribe."""
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["From"] = branding.sender
+    email["To"] = formataddr(("", composed.recipient or ""))
+    email["Subject"] = composed.rendered.subject
+    email["Date"] = format_datetime(now)
+    email["Message-ID"] = message["rfc_message_id"]
+    email["Content-Language"] = composed.rendered.language
+    email["X-Relmark-Playbook"] = message["playbook"]
+    if composed.unsubscribe_url:
+        token = composed.unsubscribe_url.rsplit("/", 1)[1]
+        mailbox = f"unsubscribe@{branding.mail_domain}"
+        subject = quote(f"unsubscribe {token}")
+        email["List-Unsubscribe"] = (
+            f"<{composed.unsubscribe_url}>, <mailto:{mailbox}?subject={subject}>"
+        )
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(composed.rendered.text)
+    email.add_alternative(composed.rendered.html, subtype="html")
+    return email
+
+
+def webhook_payload(composed: Composed, message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "message_id": message["rfc_message_id"],
+        "idempotency_key": message["idempotency_key"],
+        "playbook": message["playbook"],
+        "purpose": message["purpose"],
+        "customer_id": message["customer_id"],
+        "to": {"phone": composed.phone, "email": composed.recipient},
+        "language": composed.rendered.language,
+        "subject": composed.rendered.subject,
+        "text": composed.rendered.text,
+        "unsubscribe_url": composed.unsubscribe_url,
+    }

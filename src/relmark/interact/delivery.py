@@ -1,0 +1,274 @@
+"""Delivery from the outbox: claim, compose, send, record — one message at a time.
+
+Crash safety comes from the order of steps, each its own transaction: claim (planned →
+sending), send, mark sent. A sender killed after the claim leaves the message in `sending`;
+the next sender reclaims it and sends it again with the same Message-ID, so at most the one
+message in flight at the kill can arrive twice, and receivers can tell it is the same.
+Temporary failures retry with exponential backoff; permanent ones are recorded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import smtplib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy import Engine
+
+from relmark.errors import RelmarkError
+from relmark.interact.compose import Branding, compose, email_message, webhook_payload
+from relmark.interact.playbook import Playbook
+from relmark.interact.templating import TemplateSet
+from relmark.interact.tokens import Signer
+from relmark.store import outbox
+
+
+class TemporaryFailure(RelmarkError):
+    """Worth retrying later: the server is down, busy, or said 4xx."""
+
+
+class PermanentFailure(RelmarkError):
+    """Retrying will not help: bad address, refused content, missing data."""
+
+
+class Transport(Protocol):
+    def deliver(self, message: dict[str, Any], composed: Any, branding: Branding) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class SmtpTransport:
+    """One SMTP connection reused for every message; reconnects when the server drops it."""
+
+    host: str
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 30.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    _smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.starttls:
+                smtp.starttls()
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            self._smtp = smtp
+        return self._smtp
+
+    def deliver(self, message: dict[str, Any], composed: Any, branding: Branding) -> None:
+        if not composed.recipient:
+            raise PermanentFailure("the customer has no e-mail address")
+        email = email_message(composed, message, branding, self.clock())
+        for attempt in (1, 2):
+            try:
+                refused = self._connection().send_message(email)
+            except smtplib.SMTPServerDisconnected as exc:
+                self._smtp = None
+                if attempt == 2:
+                    raise TemporaryFailure(f"SMTP server disconnected: {exc}") from None
+                continue
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, text = next(iter(exc.recipients.values()))
+                raise _by_code(code, f"recipient refused: {code} {_text(text)}") from None
+            except smtplib.SMTPResponseException as exc:
+                raise _by_code(
+                    exc.smtp_code, f"SMTP {exc.smtp_code} {_text(exc.smtp_error)}"
+                ) from None
+            except (OSError, smtplib.SMTPException) as exc:
+                self._smtp = None
+                raise TemporaryFailure(f"SMTP error: {exc}") from None
+            if refused:
+                code, text = next(iter(refused.values()))
+                raise _by_code(code, f"recipient refused: {code} {_text(text)}")
+            return
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+            self._smtp = None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _by_code(code: int, text: str) -> RelmarkError:
+    return TemporaryFailure(text) if 400 <= code < 500 else PermanentFailure(text)
+
+
+@dataclass
+class WebhookTransport:
+    """POST the message as JSON, signed: `X-Relmark-Signature: sha256=HEX(HMAC(body))`."""
+
+    url: str
+    secret: str
+    timeout: float = 10.0
+    _client: httpx.Client | None = None
+
+    def deliver(self, message: dict[str, Any], composed: Any, branding: Branding) -> None:
+        if not composed.phone:
+            raise PermanentFailure("the customer has no phone number")
+        body = json.dumps(webhook_payload(composed, message), ensure_ascii=False).encode()
+        signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        if self._client is None:
+            self._client = httpx.Client(timeout=self.timeout)
+        try:
+            response = self._client.post(
+                self.url,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Relmark-Signature": f"sha256={signature}",
+                    "Idempotency-Key": message["idempotency_key"],
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise TemporaryFailure(f"webhook unreachable: {exc}") from None
+        if response.is_success:
+            return
+        text = f"webhook answered {response.status_code}"
+        if response.status_code in (408, 425, 429) or response.status_code >= 500:
+            raise TemporaryFailure(text)
+        raise PermanentFailure(text)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+@dataclass
+class SendOptions:
+    as_of: Callable[[], datetime]
+    """The clock deciding what is due (a fixed time with `--as-of`, else now)."""
+    once: bool = True
+    rate: float | None = None
+    max_attempts: int = 5
+    backoff: timedelta = timedelta(minutes=1)
+    reclaim_after: timedelta = timedelta(minutes=5)
+    batch: int = 500
+    poll_seconds: float = 5.0
+    limit: int | None = None
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    reclaimed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "retried": self.retried,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "reclaimed": self.reclaimed,
+            "errors": self.errors[:20],
+        }
+
+
+@dataclass
+class Sender:
+    engine: Engine
+    playbooks: dict[str, Playbook]
+    templates: TemplateSet
+    branding: Branding
+    signer: Signer
+    secret: str
+    transports: dict[str, Transport]
+
+    def run(
+        self, options: SendOptions, progress: Callable[[int], None] | None = None
+    ) -> SendReport:
+        report = SendReport()
+        interval = 1.0 / options.rate if options.rate else 0.0
+        next_slot = time.monotonic()
+        try:
+            while True:
+                now = options.as_of()
+                with self.engine.begin() as connection:
+                    report.reclaimed += outbox.reclaim_stale(
+                        connection, now - options.reclaim_after
+                    )
+                    due = outbox.due_message_ids(connection, now, options.batch)
+                for message_id in due:
+                    if options.limit is not None and report.sent >= options.limit:
+                        return report
+                    if interval:
+                        time.sleep(max(0.0, next_slot - time.monotonic()))
+                        next_slot = max(next_slot, time.monotonic()) + interval
+                    self._one(message_id, options, report)
+                    if progress:
+                        progress(1)
+                if not due and options.once:
+                    return report
+                if not due:
+                    time.sleep(options.poll_seconds)
+        finally:
+            for transport in self.transports.values():
+                transport.close()
+
+    def _one(self, message_id: int, options: SendOptions, report: SendReport) -> None:
+        now = options.as_of()
+        with self.engine.begin() as connection:
+            if not outbox.claim(connection, message_id, now):
+                report.skipped += 1
+                return
+            message = outbox.message_row(connection, message_id)
+            assert message is not None
+            facts = outbox.render_facts(connection, message)
+        try:
+            transport = self.transports.get(message["channel"])
+            if transport is None:
+                raise PermanentFailure(f"no transport configured for {message['channel']!r}")
+            book = self.playbooks.get(message["playbook"])
+            if book is None:
+                raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
+            composed = compose(
+                message, facts, book, self.templates, self.branding, self.signer, self.secret
+            )
+            transport.deliver(message, composed, self.branding)
+        except TemporaryFailure as exc:
+            self._retry_or_fail(message, str(exc), options, report)
+            return
+        except RelmarkError as exc:  # permanent, or a template that cannot render
+            with self.engine.begin() as connection:
+                outbox.mark_failed(connection, message_id, str(exc))
+            report.failed += 1
+            report.errors.append(f"message {message_id}: {exc}")
+            return
+        with self.engine.begin() as connection:
+            outbox.mark_sent(connection, message_id, options.as_of())
+        report.sent += 1
+
+    def _retry_or_fail(
+        self, message: dict[str, Any], error: str, options: SendOptions, report: SendReport
+    ) -> None:
+        attempts = int(message["attempts"])
+        with self.engine.begin() as connection:
+            if attempts >= options.max_attempts:
+                outbox.mark_failed(connection, message["id"], f"gave up after {attempts}: {error}")
+                report.failed += 1
+                report.errors.append(f"message {message['id']}: {error}")
+                return
+            wait = options.backoff * (2 ** (attempts - 1))
+            outbox.mark_retry(connection, message["id"], error, options.as_of() + wait)
+        report.retried += 1

@@ -1,0 +1,300 @@
+"""Planning: evaluate every enabled playbook as of a time and write each decision to the outbox.
+
+Reads in bulk (occasions, scores, facts, consents, contact history), decides in Polars, and
+writes planned and held messages in one statement, all inside the caller's transaction and
+under the contact-budget lock, so that concurrent planners cannot both spend one budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from relmark.interact import occasions
+from relmark.interact.audience import AudienceFacts, matches
+from relmark.interact.governor import decide, message_id
+from relmark.interact.playbook import Playbook, TriggerKind
+from relmark.interact.policy import ContactPolicy
+from relmark.store import consents, outbox
+
+#: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
+CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
+#: The budget's widest window, on both sides of a new message.
+HISTORY_DAYS = 31
+
+
+@dataclass
+class PlanOptions:
+    as_of: datetime
+    now: datetime
+    playbooks: list[Playbook]
+    policy: ContactPolicy = field(default_factory=ContactPolicy)
+    default_zone: str = "UTC"
+    mail_domain: str = "relmark.invalid"
+    only_customer: int | None = None
+
+
+@dataclass
+class PlanResult:
+    run_id: int | None
+    as_of: datetime
+    candidates: int
+    planned: int
+    held: dict[str, int]
+    deferred: int
+    by_playbook: dict[str, dict[str, Any]]
+    decided: pl.DataFrame
+    already_decided: list[str] = field(default_factory=list)
+    """Idempotency keys of candidates the outbox already held (planned nothing new)."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "as_of": self.as_of.isoformat(),
+            "candidates": self.candidates,
+            "planned": self.planned,
+            "deferred_for_quiet_hours": self.deferred,
+            "held": self.held,
+            "playbooks": self.by_playbook,
+        }
+
+
+def plan(connection: Connection, options: PlanOptions, *, write: bool = True) -> PlanResult:
+    """Decide every candidate message as of `options.as_of`; write them unless `write` is
+    False (a dry run, as `explain-message` uses)."""
+    outbox.lock_budget(connection, options.now)
+    states = outbox.playbook_states(connection)
+    books = [b for b in options.playbooks if states.get(b.name, b.enabled)]
+    by_name = {b.name: b for b in books}
+    scores = outbox.latest_scores(connection)
+    candidates = _candidates(connection, books, scores, options)
+    if options.only_customer is not None:
+        candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
+    if candidates.is_empty():
+        return _result(connection, options, candidates, write)
+
+    outbox.stage_customers(connection, candidates["customer_id"])
+    candidates = _not_recently_considered(connection, candidates, books, options.as_of)
+    facts = outbox.customer_facts(connection).filter(pl.col("merged_into_id").is_null())
+    rows = candidates.join(facts, on="customer_id").join(scores, on="customer_id", how="left")
+    rows = _in_audience(connection, rows, books, scores)
+    rows = rows.with_columns(
+        pl.format("{}:{}:{}", "playbook", "customer_id", "occasion").alias("idempotency_key")
+    )
+    known = outbox.existing_keys(connection, rows["idempotency_key"])
+    rows = rows.filter(~pl.col("idempotency_key").is_in(known.implode()))
+    if rows.is_empty():
+        return _result(connection, options, rows, write, known.to_list())
+
+    rows = _with_settings(rows, by_name)
+    rows = _with_consent(connection, rows)
+    rows = occasions.with_zone(rows, options.default_zone)
+    longest = max([HISTORY_DAYS, *(b.repeat_after_days for b in books)])
+    history = outbox.contact_history(
+        connection,
+        options.as_of - timedelta(days=longest),
+        options.as_of + timedelta(days=longest),
+    )
+    decided = decide(rows, history, options.policy)
+    return _result(connection, options, decided, write, known.to_list())
+
+
+def _candidates(
+    connection: Connection,
+    books: list[Playbook],
+    scores: pl.DataFrame,
+    options: PlanOptions,
+) -> pl.DataFrame:
+    as_of = options.as_of
+    parts = [occasions.empty()]
+    for kind, read in (
+        (TriggerKind.ORDER, outbox.completed_orders),
+        (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, outbox.first_howto_purchases),
+    ):
+        event_books = [b for b in books if b.trigger.on is kind]
+        if not event_books:
+            continue
+        windows = [occasions.event_window(b, as_of) for b in event_books]
+        facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
+        parts += [occasions.from_orders(b, facts, as_of) for b in event_books]
+    date_books = [
+        b for b in books if b.trigger.on in (TriggerKind.BIRTHDAY, TriggerKind.ANNIVERSARY)
+    ]
+    if date_books:
+        people = outbox.customers_with_dates(connection, occasions.month_days_around(as_of))
+        parts += [occasions.from_dates(b, people, as_of, options.default_zone) for b in date_books]
+    if not scores.is_empty():
+        parts += [
+            occasions.from_scores(b, scores["customer_id"], as_of)
+            for b in books
+            if b.trigger.on is TriggerKind.SCORE
+        ]
+    return pl.concat(parts)
+
+
+def _not_recently_considered(
+    connection: Connection, candidates: pl.DataFrame, books: list[Playbook], as_of: datetime
+) -> pl.DataFrame:
+    """A score-triggered playbook looks at a customer once per repeat window: any message
+    of it in the window, held ones included, means 'already decided'."""
+    score_books = {b.name: b.repeat_after_days for b in books if b.trigger.on is TriggerKind.SCORE}
+    if not score_books:
+        return candidates
+    last = outbox.last_rows_by_playbook(
+        connection, as_of - timedelta(days=max(score_books.values()))
+    )
+    repeat = pl.DataFrame(
+        {"playbook": list(score_books), "repeat": list(score_books.values())},
+        schema={"playbook": pl.String, "repeat": pl.Int64},
+    )
+    recent = (
+        last.join(repeat, on="playbook")
+        .filter(pl.col("last_due_at") > pl.lit(as_of) - pl.duration(days=pl.col("repeat")))
+        .select("playbook", "customer_id")
+    )
+    return candidates.join(recent, on=["playbook", "customer_id"], how="anti")
+
+
+def _in_audience(
+    connection: Connection, rows: pl.DataFrame, books: list[Playbook], scores: pl.DataFrame
+) -> pl.DataFrame:
+    audiences = [a for b in books for a in b.audience]
+    facts = AudienceFacts(scores)
+    if any(a.categories for a in audiences):
+        facts.categories = outbox.categories_bought(connection)
+    if any(a.partners for a in audiences):
+        facts.partners = outbox.partners_used(connection)
+    if any(a.promoter is not None for a in audiences):
+        facts.promoters = outbox.promoters(connection)
+    kept = [
+        rows.filter(pl.col("playbook") == b.name).filter(matches(b, facts))
+        for b in books
+        if rows["playbook"].is_in([b.name]).any()
+    ]
+    return pl.concat(kept) if kept else rows.clear()
+
+
+def _with_settings(rows: pl.DataFrame, books: dict[str, Playbook]) -> pl.DataFrame:
+    settings = pl.DataFrame(
+        [
+            {
+                "playbook": b.name,
+                "purpose": b.purpose.value,
+                "channel": b.channel,
+                "priority": b.priority,
+                "cost": b.cost,
+                "control_share": b.control_share,
+                "repeat_after_days": b.repeat_after_days,
+            }
+            for b in books.values()
+        ]
+    )
+    return rows.join(settings, on="playbook")
+
+
+def _with_consent(connection: Connection, rows: pl.DataFrame) -> pl.DataFrame:
+    held = consents.effective(
+        consents.latest_statements(connection, staged_ids=outbox.STAGED_IDS)
+    ).select("customer_id", "purpose", "channel", pl.col("status").alias("consent"))
+    return (
+        rows.with_columns(
+            pl.col("channel").replace_strict(CONSENT_CHANNEL).alias("consent_channel")
+        )
+        .join(
+            held.rename({"channel": "consent_channel"}),
+            on=["customer_id", "purpose", "consent_channel"],
+            how="left",
+        )
+        .drop("consent_channel")
+    )
+
+
+def _result(
+    connection: Connection,
+    options: PlanOptions,
+    decided: pl.DataFrame,
+    write: bool,
+    known: list[str] | None = None,
+) -> PlanResult:
+    if "status" not in decided.columns:
+        decided = decided.with_columns(
+            pl.lit(None, dtype=pl.String).alias("status"),
+            pl.lit(None, dtype=pl.String).alias("reason"),
+        )
+    counts = _counts(decided)
+    run_id = None
+    if write:
+        run_id = outbox.start_plan_run(connection, options.as_of, options.now)
+        if decided.height:
+            outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
+        outbox.finish_plan_run(connection, run_id, counts)
+    return PlanResult(
+        run_id,
+        options.as_of,
+        decided.height,
+        counts["planned"],
+        counts["held"],
+        counts["deferred_for_quiet_hours"],
+        counts["playbooks"],
+        decided,
+        known or [],
+    )
+
+
+def _counts(decided: pl.DataFrame) -> dict[str, Any]:
+    planned = decided.filter(pl.col("status") == "planned")
+    held = decided.filter(pl.col("status") == "held")
+    by_playbook: dict[str, dict[str, Any]] = {}
+    for (name,), group in decided.group_by("playbook", maintain_order=True):
+        by_playbook[str(name)] = {
+            "planned": int((group["status"] == "planned").sum()),
+            "held": _reason_counts(group.filter(pl.col("status") == "held")),
+        }
+    return {
+        "candidates": decided.height,
+        "planned": planned.height,
+        "deferred_for_quiet_hours": int((planned["reason"] == "quiet_hours_deferred").sum()),
+        "held": _reason_counts(held),
+        "playbooks": dict(sorted(by_playbook.items())),
+    }
+
+
+def _reason_counts(frame: pl.DataFrame) -> dict[str, int]:
+    if frame.is_empty():
+        return {}
+    counts = frame.group_by("reason").len().sort("len", descending=True)
+    return {str(r): int(n) for r, n in counts.iter_rows()}
+
+
+def _outbox_rows(decided: pl.DataFrame, run_id: int, options: PlanOptions) -> pl.DataFrame:
+    """Outbox rows. A message held for a passing reason (caps, spacing, budget) is kept
+    under a run-specific key, so a later plan may still send it while its occasion lasts."""
+    domain = options.mail_domain
+    passing = (pl.col("status") == "held") & pl.col("reason").is_in(outbox.TRANSIENT_REASONS)
+    return decided.select(
+        pl.when(passing)
+        .then(pl.format("{}#held-{}", "idempotency_key", pl.lit(run_id)))
+        .otherwise(pl.col("idempotency_key"))
+        .alias("idempotency_key"),
+        "playbook",
+        "customer_id",
+        "occasion",
+        "channel",
+        "purpose",
+        "priority",
+        "status",
+        "reason",
+        "detail",
+        pl.struct("order_id", "product_id").struct.json_encode().alias("context"),
+        pl.lit(run_id, dtype=pl.Int64).alias("plan_run_id"),
+        pl.lit(options.now, dtype=occasions.UTC_US).alias("created_at"),
+        "due_at",
+        pl.lit(0, dtype=pl.Int64).alias("attempts"),
+        pl.col("idempotency_key")
+        .map_elements(lambda key: message_id(key, domain), return_dtype=pl.String)
+        .alias("rfc_message_id"),
+    )

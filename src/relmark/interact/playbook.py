@@ -1,0 +1,200 @@
+"""Playbooks: who gets which message when, declared in TOML files a marketer can copy and edit.
+
+A playbook names a trigger (an order, a first purchase of a product with a how-to, a date such
+as a birthday, or the latest scores), a delay, one or more audiences (a customer qualifies when
+any of them matches), a channel, a template, a priority, a purpose and a control-group share.
+Files are validated as a whole: every problem is reported with the file and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from relmark.enums import RFM_SEGMENTS as SEGMENTS
+from relmark.errors import InvalidInput, Problem
+
+SHIPPED = resources.files("relmark.interact") / "playbooks"
+
+
+class Purpose(StrEnum):
+    """Why a message is sent; decides the consent it needs and whether caps apply."""
+
+    MARKETING = "marketing"  # needs granted marketing consent; counts against the budget
+    SERVICE = "service"  # about something the customer bought; stops on opt-out; counts
+    TRANSACTIONAL = "transactional"  # receipts and the like: exempt from caps and consent
+
+
+class TriggerKind(StrEnum):
+    ORDER = "order"  # a completed order, `delay_days` later
+    FIRST_PURCHASE_WITH_HOWTO = "first_purchase_with_howto"  # first time a product is bought
+    BIRTHDAY = "birthday"  # on the day, in the customer's timezone
+    ANNIVERSARY = "anniversary"  # of the customer's first purchase / sign-up
+    SCORE = "score"  # whenever the audience conditions hold on the latest scores
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trigger(Strict):
+    on: TriggerKind
+    delay_days: Annotated[int, Field(ge=0, le=365)] = 0
+    expires_days: Annotated[int, Field(ge=1, le=60)] = 2
+    """An event-triggered message not planned within this many days after it fell due lapses
+    (a thank-you three weeks late is worse than none)."""
+    local_hour: Annotated[int, Field(ge=0, le=23)] = 9
+    """For date triggers: the hour of the day, in the customer's timezone, to send at."""
+
+
+class Audience(Strict):
+    """Conditions that must all hold; an unset condition does not filter."""
+
+    segments: list[str] | None = None
+    exclude_segments: list[str] | None = None
+    min_p_alive: Annotated[float, Field(ge=0, le=1)] | None = None
+    max_p_alive: Annotated[float, Field(ge=0, le=1)] | None = None
+    clv_top_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Only customers whose CLV is in this top share of all scored customers."""
+    revenue_top_share: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Only customers whose past revenue is in this top share of all scored customers."""
+    min_orders: Annotated[int, Field(ge=1)] | None = None
+    categories: list[str] | None = None
+    """Bought at least one product in one of these categories."""
+    languages: list[str] | None = None
+    partners: list[str] | None = None
+    """Bought through one of these partners (external ids)."""
+    promoter: bool | None = None
+    """Rated us 9-10 (of 10) in a satisfaction check."""
+
+    @field_validator("segments", "exclude_segments")
+    @classmethod
+    def _known_segments(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - set(SEGMENTS))
+        if unknown:
+            raise ValueError(f"unknown segment {unknown[0]!r}; known: {', '.join(SEGMENTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _p_alive_range(self) -> Audience:
+        if (
+            self.min_p_alive is not None
+            and self.max_p_alive is not None
+            and self.min_p_alive > self.max_p_alive
+        ):
+            raise ValueError("min_p_alive is above max_p_alive: nobody can match")
+        return self
+
+    @property
+    def needs_scores(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.segments,
+                self.exclude_segments,
+                self.min_p_alive,
+                self.max_p_alive,
+                self.clv_top_share,
+                self.revenue_top_share,
+                self.min_orders,
+            )
+        )
+
+
+class Playbook(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+    title: str
+    description: str = ""
+    purpose: Purpose
+    channel: Literal["email", "webhook"] = "email"
+    template: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,64}$")]
+    priority: Annotated[int, Field(ge=0, le=100)] = 50
+    cost: Literal["low", "high"] = "low"
+    """High-cost touches (gifts, discounts) are withheld from customers below the
+    profitability standard."""
+    control_share: Annotated[float, Field(ge=0, le=0.9)] = 0.1
+    repeat_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
+    """At most one message of this playbook per customer within this many days."""
+    offer: dict[str, str | int | float] = Field(default_factory=dict)
+    """Values the template may use: discount percent, gift name, code prefix…"""
+    enabled: bool = True
+    trigger: Trigger
+    audience: list[Audience] = Field(default_factory=lambda: [Audience()])
+
+    @field_validator("audience", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _score_trigger_has_conditions(self) -> Playbook:
+        if self.trigger.on is TriggerKind.SCORE:
+            if not all(a.needs_scores or a.promoter for a in self.audience):
+                raise ValueError(
+                    "a score trigger needs score conditions in every audience "
+                    "(segments, p_alive, clv_top_share or min_orders), else it targets everyone"
+                )
+            if self.repeat_after_days == 0:
+                raise ValueError("a score trigger needs repeat_after_days (how often at most)")
+        return self
+
+    @property
+    def needs_scores(self) -> bool:
+        return any(a.needs_scores for a in self.audience)
+
+
+def parse_playbook(text: str, where: str) -> Playbook:
+    """One playbook from TOML text; every problem reported as `where: field: message`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput.single(where, f"not valid TOML: {exc}") from None
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput([_problem(where, e) for e in exc.errors()]) from None
+
+
+def _problem(where: str, error: Any) -> Problem:
+    field = ".".join(str(p) for p in error["loc"]) or "(file)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field (a typo?)"
+    return Problem(where, message, column=field)
+
+
+def load_playbooks(folder: Path | None = None) -> list[Playbook]:
+    """The playbooks of `folder` (every *.toml), or the shipped ones; names must be unique."""
+    if folder is not None and not folder.is_dir():
+        raise InvalidInput.single(str(folder), "no such folder of playbooks")
+    entries = sorted(
+        (p for p in (folder or SHIPPED).iterdir() if p.name.endswith(".toml")),
+        key=lambda p: p.name,
+    )
+    problems: list[Problem] = []
+    books: dict[str, Playbook] = {}
+    for entry in entries:
+        where = str(entry) if folder else f"shipped playbook {entry.name}"
+        try:
+            book = parse_playbook(entry.read_text(encoding="utf-8"), where)
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+            continue
+        if book.name in books:
+            problems.append(Problem(where, f"playbook name {book.name!r} is used twice"))
+        books[book.name] = book
+    if problems:
+        raise InvalidInput(problems)
+    return list(books.values())
+
+
+def shipped_files() -> dict[str, str]:
+    """File name → text of every shipped playbook (for `relmark playbooks copy`)."""
+    return {
+        p.name: p.read_text(encoding="utf-8") for p in SHIPPED.iterdir() if p.name.endswith(".toml")
+    }

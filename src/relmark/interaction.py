@@ -1,0 +1,344 @@
+"""The interact stage's seam for the interfaces: policy, plan, send, consent, explain, uplift.
+
+Like `pipeline`, each function opens what it needs from the store, calls the stage, and
+commits in one transaction; the CLI, the API and the web pages call only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from babel.numbers import get_currency_precision
+from sqlalchemy import Engine, select
+
+from relmark.config import Settings
+from relmark.enums import ConsentStatus
+from relmark.errors import InvalidInput, RelmarkError
+from relmark.interact import uplift as uplift_stats
+from relmark.interact.compose import Branding
+from relmark.interact.delivery import (
+    Sender,
+    SendOptions,
+    SendReport,
+    SmtpTransport,
+    Transport,
+    WebhookTransport,
+)
+from relmark.interact.planner import PlanOptions, PlanResult
+from relmark.interact.planner import plan as plan_stage
+from relmark.interact.playbook import Playbook, load_playbooks
+from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
+from relmark.interact.templating import TemplateSet, shipped
+from relmark.interact.tokens import LinkKind, Signer
+from relmark.store import consents, outbox
+from relmark.store.db import bulk_transaction
+from relmark.store.models import Customer
+
+
+@dataclass
+class Interaction:
+    """What every interact command needs: the store, the settings, the playbooks."""
+
+    engine: Engine
+    settings: Settings
+    playbooks_dir: Path | None = None
+    templates_dir: Path | None = None
+
+    def playbooks(self) -> list[Playbook]:
+        books = load_playbooks(self.playbooks_dir)
+        known = set(self.templates().names())
+        missing = [b for b in books if b.template not in known]
+        if missing:
+            raise InvalidInput.single(
+                str(self.playbooks_dir or "shipped playbooks"),
+                f"playbook {missing[0].name!r} names template {missing[0].template!r}, "
+                f"which does not exist (known: {', '.join(sorted(known))})",
+            )
+        return books
+
+    def templates(self) -> TemplateSet:
+        return TemplateSet(self.templates_dir) if self.templates_dir else shipped()
+
+    def branding(self) -> Branding:
+        return Branding(
+            shop_name=self.settings.shop_name,
+            public_url=self.settings.public_url,
+            shop_url=self.settings.shop_url or self.settings.public_url,
+            sender=self.settings.smtp_from,
+            default_zone=self.settings.timezone,
+        )
+
+    def secret(self, now: datetime) -> str:
+        if self.settings.secret_key is not None:
+            return self.settings.secret_key.get_secret_value()
+        with self.engine.begin() as connection:
+            return outbox.signing_secret(connection, now)
+
+    def signer(self, now: datetime) -> Signer:
+        return Signer(self.secret(now))
+
+    # --- policy ---------------------------------------------------------------------------
+
+    def policy(self) -> ContactPolicy:
+        with self.engine.connect() as connection:
+            return policy_from(outbox.get_setting(connection, POLICY_KEY))
+
+    def set_policy(self, changes: dict[str, Any], now: datetime) -> ContactPolicy:
+        current = self.policy().model_dump(mode="json")
+        updated = policy_from({**current, **changes}, "policy change")
+        with self.engine.begin() as connection:
+            outbox.put_setting(connection, POLICY_KEY, updated.model_dump(mode="json"), now)
+        return updated
+
+    # --- playbooks ------------------------------------------------------------------------
+
+    def playbook_list(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            states = outbox.playbook_states(connection)
+        return [
+            {
+                "name": b.name,
+                "title": b.title,
+                "trigger": b.trigger.on.value,
+                "purpose": b.purpose.value,
+                "channel": b.channel,
+                "priority": b.priority,
+                "cost": b.cost,
+                "control_share": b.control_share,
+                "enabled": states.get(b.name, b.enabled),
+            }
+            for b in self.playbooks()
+        ]
+
+    def enable(self, name: str, enabled: bool, now: datetime) -> None:
+        if name not in {b.name for b in self.playbooks()}:
+            raise InvalidInput.single("playbook", f"no playbook named {name!r}")
+        with self.engine.begin() as connection:
+            outbox.set_playbook_enabled(connection, name, enabled, now)
+
+    # --- plan and send --------------------------------------------------------------------
+
+    def plan(
+        self,
+        as_of: datetime,
+        now: datetime,
+        *,
+        write: bool = True,
+        only_customer: int | None = None,
+        only_playbook: str | None = None,
+    ) -> PlanResult:
+        books = self.playbooks()
+        if only_playbook is not None:
+            books = [b for b in books if b.name == only_playbook]
+            if not books:
+                raise InvalidInput.single("playbook", f"no playbook named {only_playbook!r}")
+        options = PlanOptions(
+            as_of=as_of,
+            now=now,
+            playbooks=books,
+            policy=self.policy(),
+            default_zone=self.settings.timezone,
+            mail_domain=self.branding().mail_domain,
+            only_customer=only_customer,
+        )
+        with bulk_transaction(self.engine) as connection:
+            result = plan_stage(connection, options, write=write)
+            if not write:
+                connection.rollback()
+        return result
+
+    def transports(self) -> dict[str, Transport]:
+        settings = self.settings
+        found: dict[str, Transport] = {}
+        if settings.smtp_host:
+            found["email"] = SmtpTransport(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                user=settings.smtp_user,
+                password=settings.smtp_password.get_secret_value()
+                if settings.smtp_password
+                else None,
+                starttls=settings.smtp_starttls,
+                timeout=settings.smtp_timeout,
+            )
+        if settings.webhook_url:
+            if settings.webhook_secret is None:
+                raise RelmarkError("RELMARK_WEBHOOK_SECRET is needed to sign webhook messages")
+            found["webhook"] = WebhookTransport(
+                settings.webhook_url, settings.webhook_secret.get_secret_value()
+            )
+        return found
+
+    def send(
+        self,
+        options: SendOptions,
+        *,
+        transports: dict[str, Transport] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> SendReport:
+        transports = self.transports() if transports is None else transports
+        if not transports:
+            raise RelmarkError(
+                "no delivery configured: set RELMARK_SMTP_HOST (e-mail) or "
+                "RELMARK_WEBHOOK_URL (webhook channel)"
+            )
+        now = options.as_of()
+        secret = self.secret(now)
+        sender = Sender(
+            engine=self.engine,
+            playbooks={b.name: b for b in self.playbooks()},
+            templates=self.templates(),
+            branding=self.branding(),
+            signer=Signer(secret),
+            secret=secret,
+            transports=transports,
+        )
+        return sender.run(options, progress)
+
+    # --- consent, unsubscribe, restriction ------------------------------------------------
+
+    def record_consent(
+        self,
+        customer_id: int,
+        *,
+        purpose: str,
+        channel: str,
+        status: ConsentStatus,
+        source: str,
+        proof: str,
+        wording_version: str | None,
+        now: datetime,
+    ) -> dict[str, Any]:
+        with bulk_transaction(self.engine) as connection:
+            _live_customer(connection, customer_id)
+            outbox.lock_budget(connection, now)
+            consent_id = consents.record(
+                connection,
+                customer_id=customer_id,
+                purpose=purpose,
+                channel=channel,
+                status=status,
+                source=source,
+                proof=proof,
+                wording_version=wording_version,
+                now=now,
+            )
+            held = 0
+            if status is ConsentStatus.WITHDRAWN:
+                held = outbox.hold_unsent(connection, customer_id, purpose, channel, "unsubscribed")
+        return {"consent_id": consent_id, "messages_held": held}
+
+    def unsubscribe(self, token: str, now: datetime, *, via: str = "link") -> dict[str, Any]:
+        """Withdraw the consent a signed unsubscribe token names; every unsent message of
+        that customer and purpose is held at once. Idempotent."""
+        claim = self.signer(now).verify(LinkKind.UNSUBSCRIBE, token)
+        with self.engine.connect() as connection:
+            message = outbox.message_row(connection, claim.message_id)
+        if message is None or message["customer_id"] != claim.customer_id:
+            raise InvalidInput.single("unsubscribe", "the link names an unknown message")
+        channel = "email" if message["channel"] == "email" else "sms"
+        result = self.record_consent(
+            claim.customer_id,
+            purpose=claim.purpose,
+            channel=channel,
+            status=ConsentStatus.WITHDRAWN,
+            source=f"unsubscribe-{via}",
+            proof=f"signed unsubscribe token of message {claim.message_id} "
+            f"({message['rfc_message_id']}), used {now.isoformat()}",
+            wording_version=None,
+            now=now,
+        )
+        with self.engine.begin() as connection:
+            outbox.record_message_event(
+                connection,
+                message_id=claim.message_id,
+                customer_id=claim.customer_id,
+                kind="unsubscribe",
+                data={"via": via},
+                now=now,
+            )
+        return {"customer_id": claim.customer_id, "purpose": claim.purpose, **result}
+
+    def restrict(self, customer_id: int, restricted: bool, now: datetime) -> int:
+        with bulk_transaction(self.engine) as connection:
+            _live_customer(connection, customer_id)
+            outbox.lock_budget(connection, now)
+            return outbox.restrict(connection, customer_id, now if restricted else None)
+
+    # --- explain and report ---------------------------------------------------------------
+
+    def explain(self, customer_id: int, playbook: str, as_of: datetime, now: datetime) -> dict:
+        """Why this customer did (not) get this playbook: its outbox rows, and what a plan
+        would decide now (a dry run that changes nothing)."""
+        with self.engine.connect() as connection:
+            _live_customer(connection, customer_id)
+            rows = outbox.messages_of(connection, customer_id, playbook)
+            policy = outbox.get_setting(connection, POLICY_KEY)
+        dry = self.plan(as_of, now, write=False, only_customer=customer_id, only_playbook=playbook)
+        would = dry.decided.select(
+            [c for c in ("occasion", "due_at", "status", "reason", "detail") if c in dry.decided]
+        ).to_dicts()
+        return {
+            "customer_id": customer_id,
+            "playbook": playbook,
+            "messages": [
+                {
+                    k: r[k]
+                    for k in (
+                        "id",
+                        "occasion",
+                        "status",
+                        "reason",
+                        "detail",
+                        "due_at",
+                        "sent_at",
+                        "attempts",
+                        "last_error",
+                    )
+                }
+                for r in rows
+            ],
+            "if_planned_now": would
+            or [
+                {"status": "already decided", "reason": f"outbox holds {key}"}
+                for key in dry.already_decided
+            ]
+            or [{"status": None, "reason": "no occasion: the trigger or audience does not apply"}],
+            "policy": policy_from(policy).model_dump(mode="json"),
+        }
+
+    def uplift(self, playbook: str | None = None, window_days: int = 7) -> dict[str, Any]:
+        with self.engine.connect() as connection:
+            messages, orders = outbox.uplift_inputs(connection, playbook)
+        currency = _main_currency(orders, self.settings.currency)
+        orders = orders.filter(pl.col("currency") == currency)
+        outcome = uplift_stats.outcomes(messages, orders, window_days)
+        minor_units = 10 ** get_currency_precision(currency)
+        return {
+            "window_days": window_days,
+            "currency": currency,
+            "playbooks": uplift_stats.summarise(outcome, minor_units),
+        }
+
+
+def _main_currency(orders: pl.DataFrame, default: str) -> str:
+    if orders.is_empty():
+        return default
+    return str(orders.group_by("currency").len().sort("len", descending=True)["currency"][0])
+
+
+def _live_customer(connection: Any, customer_id: int) -> None:
+    row = connection.execute(
+        select(Customer.merged_into_id).where(Customer.id == customer_id)
+    ).first()
+    if row is None:
+        raise InvalidInput.single("customer", f"no customer with id {customer_id}")
+    if row[0] is not None:
+        raise InvalidInput.single(
+            "customer", f"customer {customer_id} was merged into {row[0]}: use that id"
+        )

@@ -1,0 +1,99 @@
+"""What every `relmark` command shares: the app, the consoles, common options, and one
+way of turning expected failures into a clear message."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from relmark.config import get_settings
+from relmark.errors import InvalidInput, RelmarkError
+from relmark.store.db import make_engine
+from relmark.store.migrate import ensure_current
+
+app = typer.Typer(
+    help="relmark: relationship marketing from the first sale onwards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL (overrides RELMARK_DATABASE_URL).", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(command: F) -> F:
+    """Turn expected failures into one clear message and a non-zero exit, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InvalidInput as exc:
+            err.print("[red]error:[/red] ", end="")
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            err.print("nothing was changed", style="dim")
+            raise typer.Exit(1) from None
+        except RelmarkError as exc:
+            err.print("[red]error:[/red] ", end="")
+            err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OperationalError as exc:
+            err.print("[red]error:[/red] cannot use the store: ", end="")
+            err.print(
+                str(exc.orig).strip().splitlines()[0], markup=False, highlight=False, soft_wrap=True
+            )
+            raise typer.Exit(1) from None
+        except SQLAlchemyError as exc:
+            err.print("[red]error:[/red] store error: ", end="")
+            err.print(str(exc).splitlines()[0], markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing was changed")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def open_store(db: str | None) -> Engine:
+    engine = make_engine(db or get_settings().database_url)
+    ensure_current(engine)
+    return engine
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def parse_moment(value: str | None, option: str) -> datetime:
+    """`2026-11-20` (end of that day, UTC) or an ISO timestamp with offset; default now."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.single(
+            option, f"{value!r} is neither a date (YYYY-MM-DD) nor an ISO timestamp"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput.single(option, f"{value!r} has no UTC offset (add Z or +08:00)")
+    return moment.astimezone(UTC)

@@ -1,0 +1,469 @@
+"""`relmark` commands of the interact stage: playbooks, policy, consent, plan, send, explain,
+uplift. Registered on the shared app by importing this module."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from relmark.config import get_settings
+from relmark.enums import ConsentStatus
+from relmark.errors import InvalidInput
+from relmark.interact.delivery import SendOptions
+from relmark.interact.playbook import load_playbooks, shipped_files
+from relmark.interaction import Interaction
+from relmark.interfaces.cli_base import (
+    DbOption,
+    JsonOption,
+    app,
+    friendly,
+    open_store,
+    out,
+    parse_moment,
+    print_json,
+)
+from relmark.store import consents, outbox
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The clock: YYYY-MM-DD (end of day, UTC) or an ISO timestamp; default now.",
+        show_default=False,
+    ),
+]
+PlaybooksDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--playbooks",
+        help="Folder of playbook files (overrides RELMARK_PLAYBOOKS_DIR).",
+        show_default=False,
+    ),
+]
+
+
+def interaction(db: str | None, playbooks: Path | None = None) -> Interaction:
+    settings = get_settings()
+    return Interaction(
+        open_store(db),
+        settings,
+        playbooks_dir=playbooks or settings.playbooks_dir,
+        templates_dir=settings.templates_dir,
+    )
+
+
+# --- playbooks ------------------------------------------------------------------------------
+
+playbooks_app = typer.Typer(help="The relationship playbooks.", no_args_is_help=True)
+app.add_typer(playbooks_app, name="playbooks")
+
+
+@playbooks_app.command("list")
+@friendly
+def playbooks_list(
+    db: DbOption = None, playbooks: PlaybooksDir = None, as_json: JsonOption = False
+) -> None:
+    """Every playbook, whether it runs, and how."""
+    rows = interaction(db, playbooks).playbook_list()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("name", "trigger", "purpose", "priority", "cost", "control", "enabled")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["trigger"],
+            r["purpose"],
+            str(r["priority"]),
+            r["cost"],
+            f"{r['control_share']:.0%}",
+            "yes" if r["enabled"] else "no",
+        )
+    out.print(table)
+
+
+@playbooks_app.command("check")
+@friendly
+def playbooks_check(
+    folder: Annotated[Path, typer.Argument(help="Folder of *.toml files.")],
+) -> None:
+    """Validate a folder of playbooks; every problem is listed with file and field."""
+    books = load_playbooks(folder)
+    out.print(f"{len(books)} playbooks are valid: {', '.join(b.name for b in books)}")
+
+
+@playbooks_app.command("copy")
+@friendly
+def playbooks_copy(
+    folder: Annotated[Path, typer.Argument(help="Where to write the shipped playbooks.")],
+) -> None:
+    """Copy the shipped playbooks into a folder, to edit them (existing files are kept)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in sorted(shipped_files().items()):
+        target = folder / name
+        if not target.exists():
+            target.write_text(content, encoding="utf-8")
+            written.append(name)
+    out.print(f"{len(written)} files written to {folder}; use them with --playbooks {folder}")
+
+
+def _toggle(name: str, enabled: bool, db: str | None, playbooks: Path | None) -> None:
+    interaction(db, playbooks).enable(name, enabled, datetime.now(UTC))
+    out.print(f"playbook {name} {'enabled' if enabled else 'disabled'}")
+
+
+@playbooks_app.command("enable")
+@friendly
+def playbooks_enable(name: str, db: DbOption = None, playbooks: PlaybooksDir = None) -> None:
+    """Let a playbook run."""
+    _toggle(name, True, db, playbooks)
+
+
+@playbooks_app.command("disable")
+@friendly
+def playbooks_disable(name: str, db: DbOption = None, playbooks: PlaybooksDir = None) -> None:
+    """Stop a playbook from planning anything (planned messages stay)."""
+    _toggle(name, False, db, playbooks)
+
+
+# --- contact policy -------------------------------------------------------------------------
+
+policy_app = typer.Typer(help="Caps, spacing and quiet hours.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("show")
+@friendly
+def policy_show(db: DbOption = None) -> None:
+    """The contact policy in force."""
+    print_json(interaction(db).policy().model_dump(mode="json"))
+
+
+@policy_app.command("set")
+@friendly
+def policy_set(
+    changes: Annotated[
+        list[str], typer.Argument(help="KEY=VALUE pairs, e.g. max_per_7_days=1 quiet_start=22:00")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Change the contact policy (validated as a whole; a bad value changes nothing)."""
+    parsed: dict[str, Any] = {}
+    for change in changes:
+        key, sep, value = change.partition("=")
+        if not sep:
+            raise InvalidInput.single("policy set", f"{change!r} is not KEY=VALUE")
+        parsed[key.strip()] = (
+            [v for v in value.split(",") if v]
+            if "purposes" in key or (key.startswith("below_standard"))
+            else (None if value.strip().lower() in ("", "none") else value.strip())
+        )
+    print_json(interaction(db).set_policy(parsed, datetime.now(UTC)).model_dump(mode="json"))
+
+
+# --- consent --------------------------------------------------------------------------------
+
+consent_app = typer.Typer(help="Consent statements with proof.", no_args_is_help=True)
+app.add_typer(consent_app, name="consent")
+
+Purpose = Annotated[str, typer.Option(help="marketing, service or profiling.")]
+ChannelOpt = Annotated[str, typer.Option(help="email, sms, phone or post.")]
+
+
+def _consent(
+    customer: int,
+    status: ConsentStatus,
+    purpose: str,
+    channel: str,
+    source: str,
+    proof: str,
+    wording: str | None,
+    db: str | None,
+) -> None:
+    if purpose not in ("marketing", "service", "profiling"):
+        raise InvalidInput.single("--purpose", f"{purpose!r} is not marketing/service/profiling")
+    if channel not in ("email", "sms", "phone", "post"):
+        raise InvalidInput.single("--channel", f"{channel!r} is not email/sms/phone/post")
+    result = interaction(db).record_consent(
+        customer,
+        purpose=purpose,
+        channel=channel,
+        status=status,
+        source=source,
+        proof=proof,
+        wording_version=wording,
+        now=datetime.now(UTC),
+    )
+    out.print(
+        f"customer {customer}: {purpose}/{channel} {status.value} "
+        f"(statement {result['consent_id']}); unsent messages held: {result['messages_held']}"
+    )
+
+
+@consent_app.command("grant")
+@friendly
+def consent_grant(
+    customer: int,
+    proof: Annotated[str, typer.Option(help="What shows the consent: form id, call note…")],
+    purpose: Purpose = "marketing",
+    channel: ChannelOpt = "email",
+    source: Annotated[str, typer.Option(help="Where it was given.")] = "cli",
+    wording: Annotated[str | None, typer.Option(help="Version of the consent text.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Record that a customer gave consent, with its proof."""
+    _consent(customer, ConsentStatus.GRANTED, purpose, channel, source, proof, wording, db)
+
+
+@consent_app.command("withdraw")
+@friendly
+def consent_withdraw(
+    customer: int,
+    proof: Annotated[str, typer.Option(help="How the customer withdrew it.")],
+    purpose: Purpose = "marketing",
+    channel: ChannelOpt = "email",
+    source: Annotated[str, typer.Option(help="Where it was withdrawn.")] = "cli",
+    db: DbOption = None,
+) -> None:
+    """Record a withdrawal; every unsent message of that purpose is held at once."""
+    _consent(customer, ConsentStatus.WITHDRAWN, purpose, channel, source, proof, None, db)
+
+
+@consent_app.command("show")
+@friendly
+def consent_show(customer: int, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """The consent that holds per purpose and channel, and every statement (the proof)."""
+    engine = open_store(db)
+    with engine.connect() as connection:
+        held = consents.effective(consents.latest_statements(connection, customer_id=customer))
+        trail = consents.statements_of(connection, customer)
+    data = {"holds": held.drop("id").to_dicts(), "statements": trail}
+    if as_json:
+        print_json(data)
+        return
+    table = Table("purpose", "channel", "status", "since", "source", "proof")
+    for row in data["holds"]:
+        table.add_row(
+            row["purpose"],
+            row["channel"],
+            row["status"],
+            str(row["recorded_at"])[:19],
+            row["source"],
+            row["proof"] or "",
+        )
+    out.print(table)
+    out.print(f"{len(trail)} statements on record")
+
+
+@app.command()
+@friendly
+def unsubscribe(
+    token: Annotated[str, typer.Argument(help="The token of an unsubscribe link or mailto.")],
+    db: DbOption = None,
+) -> None:
+    """Process an unsubscribe token (e.g. from a mailto unsubscribe request)."""
+    result = interaction(db).unsubscribe(token, datetime.now(UTC), via="mailto")
+    out.print(
+        f"customer {result['customer_id']} unsubscribed from {result['purpose']}; "
+        f"unsent messages held: {result['messages_held']}"
+    )
+
+
+@app.command()
+@friendly
+def restrict(
+    customer: int,
+    lift: Annotated[bool, typer.Option("--lift", help="Lift the restriction.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Restrict processing for a customer: nothing but transactional messages until lifted."""
+    held = interaction(db).restrict(customer, not lift, datetime.now(UTC))
+    state = "lifted" if lift else f"set; unsent messages held: {held}"
+    out.print(f"customer {customer}: restriction {state}")
+
+
+# --- plan, send, explain --------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def plan(
+    as_of: AsOf = None,
+    db: DbOption = None,
+    playbooks: PlaybooksDir = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate the playbooks and put every decision in the outbox (planning twice plans
+    nothing new)."""
+    moment = parse_moment(as_of, "--as-of")
+    result = interaction(db, playbooks).plan(moment, datetime.now(UTC))
+    summary = result.summary()
+    if as_json:
+        print_json(summary)
+        return
+    out.print(
+        f"plan {summary['run_id']} as of {summary['as_of'][:19]}: {summary['candidates']:,} "
+        f"candidates, {summary['planned']:,} planned "
+        f"({summary['deferred_for_quiet_hours']:,} deferred for quiet hours)"
+    )
+    table = Table("playbook", "planned", "held (by reason)")
+    for name, counts in summary["playbooks"].items():
+        held = ", ".join(f"{k} {v:,}" for k, v in counts["held"].items())
+        table.add_row(name, f"{counts['planned']:,}", held)
+    out.print(table)
+
+
+@app.command()
+@friendly
+def send(
+    once: Annotated[
+        bool, typer.Option("--once/--loop", help="Deliver what is due and exit, or keep going.")
+    ] = True,
+    as_of: AsOf = None,
+    rate: Annotated[
+        str | None, typer.Option(help="At most this many per second, e.g. 50/s.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many.")] = None,
+    reclaim_after: Annotated[
+        int, typer.Option(min=0, help="Seconds after which a claimed, unsent message is retried.")
+    ] = 300,
+    db: DbOption = None,
+    playbooks: PlaybooksDir = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Deliver due messages from the outbox (SMTP e-mail, webhook)."""
+    fixed = parse_moment(as_of, "--as-of") if as_of else None
+    per_second = _rate(rate)
+    options = SendOptions(
+        as_of=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
+        once=once,
+        rate=per_second,
+        limit=limit,
+        reclaim_after=timedelta(seconds=reclaim_after),
+    )
+    started = time.perf_counter()
+    report = interaction(db, playbooks).send(options)
+    data = report.as_dict() | {"seconds": round(time.perf_counter() - started, 2)}
+    if as_json:
+        print_json(data)
+        return
+    out.print(
+        f"sent {report.sent:,}, retrying {report.retried:,}, failed {report.failed:,} "
+        f"in {data['seconds']} s"
+    )
+    for line in report.errors[:10]:
+        out.print(f"  {line}", markup=False)
+
+
+def _rate(value: str | None) -> float | None:
+    if value is None:
+        return None
+    number = value.strip().removesuffix("/s")
+    try:
+        rate = float(number)
+    except ValueError:
+        raise InvalidInput.single("--rate", f"{value!r} is not N/s (e.g. 50/s)") from None
+    if rate <= 0:
+        raise InvalidInput.single("--rate", "must be above zero")
+    return rate
+
+
+@app.command("explain-message")
+@friendly
+def explain_message(
+    customer: int,
+    playbook: str,
+    as_of: AsOf = None,
+    db: DbOption = None,
+    playbooks: PlaybooksDir = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Why did this customer (not) get this playbook's message?"""
+    moment = parse_moment(as_of, "--as-of")
+    data = interaction(db, playbooks).explain(customer, playbook, moment, datetime.now(UTC))
+    if as_json:
+        print_json(data)
+        return
+    out.print(f"customer {customer}, playbook {playbook}")
+    if not data["messages"]:
+        out.print("  no message of this playbook so far")
+    for m in data["messages"]:
+        why = f" — {m['reason']}" if m["reason"] else ""
+        detail = f" {m['detail']}" if m["detail"] else ""
+        out.print(
+            f"  {str(m['due_at'])[:16]} {m['occasion']}: {m['status']}{why}{detail}", markup=False
+        )
+    for w in data["if_planned_now"]:
+        out.print(f"  if planned now: {w.get('status') or '-'} ({w.get('reason') or 'ok'})")
+
+
+@app.command("outbox")
+@friendly
+def outbox_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Messages by playbook, status and reason."""
+    engine = open_store(db)
+    with engine.connect() as connection:
+        rows = outbox.outbox_counts(connection)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("playbook", "status", "reason", "messages")
+    for r in rows:
+        table.add_row(r["playbook"], r["status"], r["reason"] or "", f"{r['count']:,}")
+    out.print(table)
+
+
+report_app = typer.Typer(help="Reports.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("uplift")
+@friendly
+def report_uplift(
+    playbook: Annotated[str | None, typer.Option(help="Only this playbook.")] = None,
+    window_days: Annotated[int, typer.Option(min=1, max=90)] = 7,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Conversion and revenue per customer, treated vs control, with 95% intervals."""
+    data = interaction(db).uplift(playbook, window_days)
+    if as_json:
+        print_json(data)
+        return
+    table = Table(
+        "playbook",
+        "treated",
+        "control",
+        "conv. treated",
+        "conv. control",
+        "uplift (95% CI)",
+        f"revenue/customer uplift ({data['currency']})",
+        title=f"Uplift: orders within {window_days} days of the message",
+    )
+    for r in data["playbooks"]:
+        table.add_row(
+            r["playbook"],
+            f"{r['treated']:,}",
+            f"{r['control']:,}",
+            _pct(r["conversion_treated"]),
+            _pct(r["conversion_control"]),
+            _interval(r["conversion_uplift"], r["conversion_uplift_ci95"], _pct),
+            _interval(r["revenue_uplift"], r["revenue_uplift_ci95"], lambda v: f"{v:,.2f}"),
+        )
+    out.print(table)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _interval(value: float | None, ci: list[float] | None, fmt: Any) -> str:
+    if value is None or ci is None:
+        return "—"
+    return f"{fmt(value)} ({fmt(ci[0])} … {fmt(ci[1])})"

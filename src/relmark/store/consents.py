@@ -1,0 +1,156 @@
+"""Consent statements: record them with proof, and decide which one holds.
+
+The rule, per customer, purpose and channel: take the latest statement of each source record
+(a merged profile has several) and the latest statement made to relmark directly (an
+unsubscribe link, the preference centre, `relmark consent`). A direct statement supersedes
+every older record statement; of what remains, the most restrictive holds: a withdrawal on
+any record stands until the customer says otherwise to us directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, insert, select, text
+
+from relmark.enums import ConsentStatus, EventKind
+from relmark.store.models import Consent, CustomerEvent
+from relmark.store.types import UTCDateTime
+
+STATEMENT_COLUMNS = [
+    "id",
+    "customer_id",
+    "source_record_id",
+    "purpose",
+    "channel",
+    "status",
+    "lawful_basis",
+    "source",
+    "proof",
+    "wording_version",
+    "recorded_at",
+]
+SCHEMA = {
+    "id": pl.Int64,
+    "customer_id": pl.Int64,
+    "source_record_id": pl.Int64,
+    "purpose": pl.String,
+    "channel": pl.String,
+    "status": pl.String,
+    "lawful_basis": pl.String,
+    "source": pl.String,
+    "proof": pl.String,
+    "wording_version": pl.String,
+    "recorded_at": pl.Datetime("us", "UTC"),
+}
+
+
+def latest_statements(
+    connection: Connection,
+    *,
+    customer_id: int | None = None,
+    staged_ids: str | None = None,
+    channel: str | None = None,
+) -> pl.DataFrame:
+    """The latest statement of each (customer, purpose, channel, source record); optionally
+    for one customer or for the ids in a staged table with a `customer_id` column."""
+    where, params = ["1 = 1"], {}
+    join = ""
+    if customer_id is not None:
+        where.append("c.customer_id = :customer")
+        params["customer"] = customer_id
+    if staged_ids:
+        join = f'JOIN "{staged_ids}" s ON s.customer_id = c.customer_id'
+    if channel:
+        where.append("c.channel = :channel")
+        params["channel"] = channel
+    columns = ", ".join(f"c.{name}" for name in STATEMENT_COLUMNS)
+    statement = text(
+        f"SELECT {', '.join(STATEMENT_COLUMNS)} FROM (SELECT {columns}, ROW_NUMBER() OVER ("
+        "PARTITION BY c.customer_id, c.purpose, c.channel, c.source_record_id "
+        f"ORDER BY c.recorded_at DESC, c.id DESC) AS rn FROM consents c {join} "
+        f"WHERE {' AND '.join(where)}) latest WHERE rn = 1"
+    ).columns(recorded_at=UTCDateTime())
+    rows = connection.execute(statement, params).fetchall()
+    return pl.DataFrame(rows, schema=SCHEMA, orient="row")
+
+
+def effective(latest: pl.DataFrame) -> pl.DataFrame:
+    """One row per (customer, purpose, channel): the statement that holds (see module doc)."""
+    keys = ["customer_id", "purpose", "channel"]
+    direct_at = (
+        latest.filter(pl.col("source_record_id").is_null())
+        .group_by(keys)
+        .agg(pl.col("recorded_at").max().alias("direct_at"))
+    )
+    standing = latest.join(direct_at, on=keys, how="left").filter(
+        pl.col("source_record_id").is_null()
+        | pl.col("direct_at").is_null()
+        | (pl.col("recorded_at") > pl.col("direct_at"))
+    )
+    return (
+        standing.sort(
+            [*keys, (pl.col("status") == ConsentStatus.WITHDRAWN.value), "recorded_at", "id"],
+            descending=[False, False, False, True, True, True],
+        )
+        .unique(subset=keys, keep="first", maintain_order=True)
+        .drop("direct_at")
+    )
+
+
+def record(
+    connection: Connection,
+    *,
+    customer_id: int,
+    purpose: str,
+    channel: str,
+    status: ConsentStatus,
+    source: str,
+    proof: str,
+    wording_version: str | None,
+    now: datetime,
+) -> int:
+    """A statement made to relmark directly, with its proof; logged on the timeline."""
+    consent_id = connection.execute(
+        insert(Consent)
+        .values(
+            customer_id=customer_id,
+            source_record_id=None,
+            purpose=purpose,
+            channel=channel,
+            status=status.value,
+            lawful_basis="consent" if status is ConsentStatus.GRANTED else "withdrawal",
+            source=source,
+            proof=proof,
+            wording_version=wording_version,
+            recorded_at=now,
+        )
+        .returning(Consent.id)
+    ).scalar_one()
+    connection.execute(
+        insert(CustomerEvent).values(
+            at=now,
+            customer_id=customer_id,
+            kind=EventKind.CONSENT_RECORDED.value,
+            parameters={
+                "purpose": purpose,
+                "channel": channel,
+                "status": status.value,
+                "source": source,
+                "consent_id": consent_id,
+            },
+        )
+    )
+    return int(consent_id)
+
+
+def statements_of(connection: Connection, customer_id: int) -> list[dict[str, Any]]:
+    """Every statement about a customer, newest first (the proof trail)."""
+    rows = connection.execute(
+        select(Consent)
+        .where(Consent.customer_id == customer_id)
+        .order_by(Consent.recorded_at.desc(), Consent.id.desc())
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,630 @@
+"""The outbox and what planning reads: occasions, customer facts, contact history.
+
+Planning reads in bulk into Polars frames and writes every decision in one statement; the
+sender claims one message at a time with an atomic `UPDATE … WHERE status = 'planned'`, so
+two senders never take the same message and a crash leaves it claimable again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from relmark.store.bulk import stage
+from relmark.store.models import (
+    Customer,
+    CustomerScore,
+    Message,
+    MessageEvent,
+    Order,
+    OrderLine,
+    PlanRun,
+    PlaybookState,
+    Product,
+    ScoreRun,
+    StoreSetting,
+)
+from relmark.store.types import UTCDateTime
+
+UTC_US = pl.Datetime("us", "UTC")
+LOCK_KEY = "lock:contact-budget"
+SECRET_KEY = "secret:signing"
+#: Statuses that count against a customer's budget: the message went or will go out.
+LIVE_STATUSES = ("planned", "sending", "sent")
+#: Held for a reason that passes with time: the occasion may be reconsidered next plan.
+TRANSIENT_REASONS = ("cap_7d", "cap_30d", "spacing", "budget")
+TRANSIENT_SQL = "(" + ", ".join(f"'{r}'" for r in TRANSIENT_REASONS) + ")"
+
+
+def _frame(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    rows = connection.execute(statement).fetchall()
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+# --- settings and locks -------------------------------------------------------------------
+
+
+def lock_budget(connection: Connection, now: datetime) -> None:
+    """Serialise every writer of contact decisions (planners, unsubscribes) on one row.
+
+    The UPDATE takes a row lock (PostgreSQL) or the write lock (SQLite) until commit, so
+    a second planner reads the first one's messages before it decides anything.
+    """
+    connection.execute(
+        update(StoreSetting).where(StoreSetting.key == LOCK_KEY).values(updated_at=now)
+    )
+
+
+def get_setting(connection: Connection, key: str) -> Any:
+    return connection.execute(
+        select(StoreSetting.value).where(StoreSetting.key == key)
+    ).scalar_one_or_none()
+
+
+def put_setting(connection: Connection, key: str, value: Any, now: datetime) -> None:
+    table = StoreSetting.__table__
+    if connection.dialect.name == "postgresql":
+        statement = pg_insert(table).values(key=key, value=value, updated_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"], set_={"value": value, "updated_at": now}
+        )
+        connection.execute(statement)
+        return
+    statement = sqlite_insert(table).values(key=key, value=value, updated_at=now)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["key"], set_={"value": value, "updated_at": now}
+        )
+    )
+
+
+def signing_secret(connection: Connection, now: datetime) -> str:
+    """The store's own link-signing secret, made on first use (when none is configured)."""
+    secret = get_setting(connection, SECRET_KEY)
+    if secret is None:
+        secret = secrets.token_urlsafe(32)
+        put_setting(connection, SECRET_KEY, secret, now)
+    return str(secret)
+
+
+def playbook_states(connection: Connection) -> dict[str, bool]:
+    rows = connection.execute(select(PlaybookState.name, PlaybookState.enabled))
+    return {name: bool(enabled) for name, enabled in rows}
+
+
+def set_playbook_enabled(connection: Connection, name: str, enabled: bool, now: datetime) -> None:
+    connection.execute(PlaybookState.__table__.delete().where(PlaybookState.name == name))
+    connection.execute(insert(PlaybookState).values(name=name, enabled=enabled, updated_at=now))
+
+
+# --- occasions ------------------------------------------------------------------------------
+
+
+def completed_orders(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
+    """Completed orders placed in (start, end]: each may occasion a thank-you or a check."""
+    statement = select(Order.id, Order.customer_id, Order.ordered_at).where(
+        Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
+    )
+    return _frame(
+        connection,
+        statement,
+        {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": UTC_US},
+    )
+
+
+def first_howto_purchases(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
+    """Lines of completed orders in (start, end] for a product with a how-to video that the
+    customer had never bought before that order."""
+    earlier = Order.__table__.alias("earlier")
+    earlier_line = OrderLine.__table__.alias("earlier_line")
+    bought_before = (
+        select(1)
+        .select_from(earlier.join(earlier_line, earlier_line.c.order_id == earlier.c.id))
+        .where(
+            earlier.c.customer_id == Order.customer_id,
+            earlier_line.c.product_id == OrderLine.product_id,
+            or_(
+                earlier.c.ordered_at < Order.ordered_at,
+                and_(earlier.c.ordered_at == Order.ordered_at, earlier.c.id < Order.id),
+            ),
+        )
+        .exists()
+    )
+    statement = (
+        select(Order.id, Order.customer_id, Order.ordered_at, OrderLine.product_id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Product, Product.id == OrderLine.product_id)
+        .where(
+            Order.status == "completed",
+            Order.ordered_at > start,
+            Order.ordered_at <= end,
+            Product.howto_url.is_not(None),
+            ~bought_before,
+        )
+        .distinct()
+    )
+    return _frame(
+        connection,
+        statement,
+        {
+            "order_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "ordered_at": UTC_US,
+            "product_id": pl.Int64,
+        },
+    )
+
+
+def _month_day(connection: Connection, column: Any) -> Any:
+    if connection.dialect.name == "postgresql":
+        return func.to_char(column, "MM-DD")
+    return func.strftime("%m-%d", column)
+
+
+def customers_with_dates(connection: Connection, month_days: list[str]) -> pl.DataFrame:
+    """Live customers whose birthday or first-purchase anniversary falls on one of the
+    month-days (MM-DD); the caller narrows to the exact local day."""
+    statement = select(
+        Customer.id, Customer.birthday, Customer.customer_since, Customer.timezone
+    ).where(
+        Customer.merged_into_id.is_(None),
+        or_(
+            _month_day(connection, Customer.birthday).in_(month_days),
+            _month_day(connection, Customer.customer_since).in_(month_days),
+        ),
+    )
+    return _frame(
+        connection,
+        statement,
+        {
+            "customer_id": pl.Int64,
+            "birthday": pl.Date,
+            "customer_since": UTC_US,
+            "timezone": pl.String,
+        },
+    )
+
+
+SCORE_SCHEMA = {
+    "customer_id": pl.Int64,
+    "segment": pl.String,
+    "p_alive": pl.Float64,
+    "clv_minor": pl.Int64,
+    "revenue_minor": pl.Int64,
+    "orders": pl.Int64,
+    "below_standard": pl.Boolean,
+}
+
+
+def latest_scores(connection: Connection) -> pl.DataFrame:
+    """The newest score run's values for customers still live (empty if never scored)."""
+    run_id = connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
+    if run_id is None:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
+    statement = (
+        select(
+            CustomerScore.customer_id,
+            CustomerScore.segment,
+            CustomerScore.p_alive,
+            CustomerScore.clv_minor,
+            CustomerScore.revenue_minor,
+            CustomerScore.orders,
+            CustomerScore.below_standard,
+        )
+        .join(Customer, Customer.id == CustomerScore.customer_id)
+        .where(CustomerScore.run_id == run_id, Customer.merged_into_id.is_(None))
+    )
+    return _frame(connection, statement, SCORE_SCHEMA)
+
+
+# --- facts about the candidates -------------------------------------------------------------
+
+STAGED_IDS = "stg_plan_customers"
+
+
+def stage_customers(connection: Connection, customer_ids: pl.Series) -> None:
+    frame = pl.DataFrame({"customer_id": customer_ids.unique().sort()})
+    stage(connection, STAGED_IDS, frame, index=["customer_id"])
+
+
+def customer_facts(connection: Connection) -> pl.DataFrame:
+    """Contact facts of the staged customers (merged profiles resolve to their survivor)."""
+    statement = text(
+        "SELECT c.id, c.first_name, c.email, c.phone, c.language, c.country, c.timezone, "
+        f"c.restricted_at IS NOT NULL, c.merged_into_id FROM customers c JOIN {STAGED_IDS} s "
+        "ON s.customer_id = c.id"
+    )
+    return _frame(
+        connection,
+        statement,
+        {
+            "customer_id": pl.Int64,
+            "first_name": pl.String,
+            "email": pl.String,
+            "phone": pl.String,
+            "language": pl.String,
+            "country": pl.String,
+            "timezone": pl.String,
+            "restricted": pl.Boolean,
+            "merged_into_id": pl.Int64,
+        },
+    )
+
+
+def contact_history(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
+    """Live messages of the staged customers due in [start, end]: what the budget counts."""
+    statement = (
+        text(
+            "SELECT m.customer_id, m.playbook, m.purpose, m.due_at FROM messages m "
+            f"JOIN {STAGED_IDS} s ON s.customer_id = m.customer_id "
+            "WHERE m.status IN ('planned', 'sending', 'sent') AND m.due_at >= :start "
+            "AND m.due_at <= :end"
+        )
+        .bindparams(_time("start"), _time("end"))
+        .columns(due_at=UTCDateTime())
+    )
+    rows = connection.execute(statement, {"start": start, "end": end}).fetchall()
+    return pl.DataFrame(
+        rows,
+        schema={
+            "customer_id": pl.Int64,
+            "playbook": pl.String,
+            "purpose": pl.String,
+            "due_at": UTC_US,
+        },
+        orient="row",
+    )
+
+
+def last_rows_by_playbook(connection: Connection, since: datetime) -> pl.DataFrame:
+    """(playbook, customer) → latest due time of a message since `since`, held ones
+    included unless held for a passing reason (caps, spacing, budget): a score-triggered
+    playbook decides about a customer once per repeat window."""
+    statement = (
+        text(
+            "SELECT m.playbook, m.customer_id, MAX(m.due_at) AS last_due_at FROM messages m "
+            f"JOIN {STAGED_IDS} s ON s.customer_id = m.customer_id WHERE m.due_at >= :since "
+            f"AND (m.reason IS NULL OR m.reason NOT IN {TRANSIENT_SQL}) "
+            "GROUP BY m.playbook, m.customer_id"
+        )
+        .bindparams(_time("since"))
+        .columns(last_due_at=UTCDateTime())
+    )
+    rows = connection.execute(statement, {"since": since}).fetchall()
+    return pl.DataFrame(
+        rows,
+        schema={"playbook": pl.String, "customer_id": pl.Int64, "last_due_at": UTC_US},
+        orient="row",
+    )
+
+
+def _time(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def existing_keys(connection: Connection, keys: pl.Series) -> pl.Series:
+    """Which of `keys` the outbox already holds."""
+    if keys.is_empty():
+        return pl.Series("idempotency_key", [], dtype=pl.String)
+    stage(connection, "stg_plan_keys", pl.DataFrame({"idempotency_key": keys}))
+    rows = connection.execute(
+        text(
+            "SELECT m.idempotency_key FROM messages m JOIN stg_plan_keys k "
+            "ON k.idempotency_key = m.idempotency_key"
+        )
+    ).fetchall()
+    return pl.Series("idempotency_key", [r[0] for r in rows], dtype=pl.String)
+
+
+def categories_bought(connection: Connection) -> pl.DataFrame:
+    statement = text(
+        "SELECT DISTINCT o.customer_id, p.category FROM orders o "
+        f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
+        "JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id "
+        "WHERE o.status = 'completed' AND p.category IS NOT NULL"
+    )
+    return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
+
+
+def partners_used(connection: Connection) -> pl.DataFrame:
+    statement = text(
+        "SELECT DISTINCT o.customer_id, p.external_id FROM orders o "
+        f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
+        "JOIN partners p ON p.id = o.partner_id WHERE o.status = 'completed'"
+    )
+    return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
+
+
+def promoters(connection: Connection) -> pl.Series:
+    """Customers whose latest satisfaction rating is 9 or 10."""
+    rows = connection.execute(
+        select(MessageEvent.customer_id, MessageEvent.data)
+        .where(MessageEvent.kind == "rating")
+        .order_by(MessageEvent.customer_id, MessageEvent.at, MessageEvent.id)
+    ).fetchall()
+    latest: dict[int, int] = {}
+    for customer_id, data in rows:
+        latest[int(customer_id)] = int((data or {}).get("score", -1))
+    return pl.Series("customer_id", [c for c, s in latest.items() if s >= 9], dtype=pl.Int64)
+
+
+# --- writing decisions ----------------------------------------------------------------------
+
+
+def start_plan_run(connection: Connection, as_of: datetime, now: datetime) -> int:
+    return int(
+        connection.execute(
+            insert(PlanRun).values(as_of=as_of, created_at=now, counts={}).returning(PlanRun.id)
+        ).scalar_one()
+    )
+
+
+def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:
+    connection.execute(update(PlanRun).where(PlanRun.id == run_id).values(counts=counts))
+
+
+MESSAGE_COLUMNS = (
+    "idempotency_key",
+    "playbook",
+    "customer_id",
+    "occasion",
+    "channel",
+    "purpose",
+    "priority",
+    "status",
+    "reason",
+    "detail",
+    "context",
+    "plan_run_id",
+    "created_at",
+    "due_at",
+    "attempts",
+    "rfc_message_id",
+)
+JSON_COLUMNS = ("detail", "context")
+
+
+def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
+    """Write planned and held messages in one statement; `detail` and `context` arrive as
+    JSON text. The unique idempotency key refuses a second copy of any message."""
+    if frame.is_empty():
+        return 0
+    staged = frame.select(MESSAGE_COLUMNS)
+    stage(connection, "stg_messages", staged, Message.__table__)
+    json_cast = "CAST({} AS JSONB)" if connection.dialect.name == "postgresql" else "{}"
+    values = ", ".join(json_cast.format(c) if c in JSON_COLUMNS else c for c in MESSAGE_COLUMNS)
+    result = connection.execute(
+        text(
+            f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) SELECT {values} FROM stg_messages"
+        )
+    )
+    return int(result.rowcount or 0)
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def due_message_ids(connection: Connection, now: datetime, limit: int) -> list[int]:
+    rows = connection.execute(
+        select(Message.id)
+        .where(
+            Message.status == "planned",
+            Message.due_at <= now,
+            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+        )
+        .order_by(Message.due_at, Message.id)
+        .limit(limit)
+    )
+    return [int(r[0]) for r in rows]
+
+
+def reclaim_stale(connection: Connection, older_than: datetime) -> int:
+    """Messages a crashed sender left in 'sending' go back to 'planned' (same Message-ID)."""
+    result = connection.execute(
+        update(Message)
+        .where(Message.status == "sending", Message.sent_at < older_than)
+        .values(status="planned", sent_at=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def claim(connection: Connection, message_id: int, now: datetime) -> bool:
+    """Take a planned message for sending; False when someone else (or an unsubscribe) got
+    there first. `sent_at` holds the claim time until the send succeeds."""
+    result = connection.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.status == "planned")
+        .values(status="sending", attempts=Message.attempts + 1, sent_at=now)
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(connection: Connection, message_id: int, now: datetime) -> None:
+    connection.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(status="sent", sent_at=now, last_error=None)
+    )
+
+
+def mark_retry(connection: Connection, message_id: int, error: str, next_at: datetime) -> None:
+    connection.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(status="planned", next_attempt_at=next_at, sent_at=None, last_error=error[:2000])
+    )
+
+
+def mark_failed(connection: Connection, message_id: int, error: str) -> None:
+    connection.execute(
+        update(Message)
+        .where(Message.id == message_id)
+        .values(status="failed", sent_at=None, last_error=error[:2000])
+    )
+
+
+def message_row(connection: Connection, message_id: int) -> dict[str, Any] | None:
+    row = connection.execute(select(Message).where(Message.id == message_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def render_facts(connection: Connection, message: dict[str, Any]) -> dict[str, Any]:
+    """What a template may say about the customer, the order and the product."""
+    customer = (
+        connection.execute(select(Customer).where(Customer.id == message["customer_id"]))
+        .mappings()
+        .one()
+    )
+    facts: dict[str, Any] = {"customer": dict(customer)}
+    context = message.get("context") or {}
+    if context.get("order_id"):
+        order = (
+            connection.execute(select(Order).where(Order.id == context["order_id"]))
+            .mappings()
+            .one()
+        )
+        products = connection.execute(
+            select(func.coalesce(Product.name, OrderLine.sku))
+            .select_from(OrderLine)
+            .outerjoin(Product, Product.id == OrderLine.product_id)
+            .where(OrderLine.order_id == order["id"])
+            .order_by(OrderLine.line_no)
+        ).scalars()
+        facts["order"] = {**dict(order), "products": list(products)}
+    if context.get("product_id"):
+        product = (
+            connection.execute(select(Product).where(Product.id == context["product_id"]))
+            .mappings()
+            .one()
+        )
+        facts["product"] = dict(product)
+    return facts
+
+
+def record_message_event(
+    connection: Connection,
+    *,
+    message_id: int,
+    customer_id: int,
+    kind: str,
+    data: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    connection.execute(
+        insert(MessageEvent).values(
+            message_id=message_id, customer_id=customer_id, at=now, kind=kind, data=data
+        )
+    )
+
+
+def hold_unsent(
+    connection: Connection, customer_id: int, purpose: str, channel: str, reason: str
+) -> int:
+    """Every not-yet-sent message of this customer and purpose is held, in one statement."""
+    result = connection.execute(
+        update(Message)
+        .where(
+            Message.customer_id == customer_id,
+            Message.purpose == purpose,
+            Message.channel.in_(_channels_for(channel)),
+            Message.status == "planned",
+        )
+        .values(status="held", reason=reason)
+    )
+    return int(result.rowcount or 0)
+
+
+def _channels_for(consent_channel: str) -> tuple[str, ...]:
+    """The outbox channels a consent channel covers (webhooks carry SMS and the like)."""
+    return ("email",) if consent_channel == "email" else ("webhook",)
+
+
+def restrict(connection: Connection, customer_id: int, now: datetime | None) -> int:
+    """Set or lift restriction of processing; while set, nothing but transactional mail."""
+    connection.execute(update(Customer).where(Customer.id == customer_id).values(restricted_at=now))
+    if now is None:
+        return 0
+    result = connection.execute(
+        update(Message)
+        .where(
+            Message.customer_id == customer_id,
+            Message.purpose != "transactional",
+            Message.status == "planned",
+        )
+        .values(status="held", reason="restricted")
+    )
+    return int(result.rowcount or 0)
+
+
+def messages_of(
+    connection: Connection, customer_id: int, playbook: str | None = None
+) -> list[dict[str, Any]]:
+    statement = select(Message).where(Message.customer_id == customer_id)
+    if playbook:
+        statement = statement.where(Message.playbook == playbook)
+    rows = connection.execute(statement.order_by(Message.due_at.desc(), Message.id.desc()))
+    return [dict(r) for r in rows.mappings()]
+
+
+def outbox_counts(connection: Connection) -> list[dict[str, Any]]:
+    rows = connection.execute(
+        select(Message.playbook, Message.status, Message.reason, func.count())
+        .group_by(Message.playbook, Message.status, Message.reason)
+        .order_by(Message.playbook, Message.status, Message.reason)
+    )
+    return [{"playbook": p, "status": s, "reason": r, "count": int(n)} for p, s, r, n in rows]
+
+
+def window(as_of: datetime, days: int) -> tuple[datetime, datetime]:
+    return as_of - timedelta(days=days), as_of + timedelta(days=days)
+
+
+def uplift_inputs(
+    connection: Connection, playbook: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Treated (sent) and control (held out) messages, and the completed orders of their
+    customers placed after the earliest of them."""
+    group = "CASE WHEN m.status = 'sent' THEN 'treated' ELSE 'control' END"
+    where = "(m.status = 'sent' OR (m.status = 'held' AND m.reason = 'control_group'))"
+    params: dict[str, Any] = {}
+    if playbook:
+        where += " AND m.playbook = :playbook"
+        params["playbook"] = playbook
+    messages = text(
+        f"SELECT m.id, m.playbook, {group}, m.customer_id, m.due_at FROM messages m WHERE {where}"
+    ).columns(due_at=UTCDateTime())
+    message_rows = connection.execute(messages, params).fetchall()
+    frame = pl.DataFrame(
+        message_rows,
+        schema={
+            "message_id": pl.Int64,
+            "playbook": pl.String,
+            "group": pl.String,
+            "customer_id": pl.Int64,
+            "due_at": UTC_US,
+        },
+        orient="row",
+    )
+    orders = text(
+        "SELECT o.customer_id, o.ordered_at, o.amount_minor, o.currency FROM orders o "
+        "WHERE o.status = 'completed' AND o.customer_id IN "
+        f"(SELECT m.customer_id FROM messages m WHERE {where}) "
+        f"AND o.ordered_at > (SELECT MIN(m.due_at) FROM messages m WHERE {where})"
+    ).columns(ordered_at=UTCDateTime())
+    order_rows = connection.execute(orders, params).fetchall()
+    return frame, pl.DataFrame(
+        order_rows,
+        schema={
+            "customer_id": pl.Int64,
+            "ordered_at": UTC_US,
+            "amount_minor": pl.Int64,
+            "currency": pl.String,
+        },
+        orient="row",
+    )
