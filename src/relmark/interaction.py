@@ -242,6 +242,14 @@ class Interaction:
         if message is None or message["customer_id"] != claim.customer_id:
             raise InvalidInput.single("unsubscribe", "the link names an unknown message")
         channel = "email" if message["channel"] == "email" else "sms"
+        if self._withdrawn(claim.customer_id, claim.purpose, channel):
+            return {
+                "customer_id": claim.customer_id,
+                "purpose": claim.purpose,
+                "consent_id": None,
+                "messages_held": 0,
+                "already": True,
+            }
         result = self.record_consent(
             claim.customer_id,
             purpose=claim.purpose,
@@ -263,6 +271,14 @@ class Interaction:
                 now=now,
             )
         return {"customer_id": claim.customer_id, "purpose": claim.purpose, **result}
+
+    def _withdrawn(self, customer_id: int, purpose: str, channel: str) -> bool:
+        with self.engine.connect() as connection:
+            held = consents.effective(
+                consents.latest_statements(connection, customer_id=customer_id, channel=channel)
+            )
+        row = held.filter(pl.col("purpose") == purpose)
+        return bool(row.height) and row["status"][0] == ConsentStatus.WITHDRAWN.value
 
     def restrict(self, customer_id: int, restricted: bool, now: datetime) -> int:
         with bulk_transaction(self.engine) as connection:

@@ -85,7 +85,8 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     rows = rows.with_columns(
         pl.format("{}:{}:{}", "playbook", "customer_id", "occasion").alias("idempotency_key")
     )
-    known = outbox.existing_keys(connection, rows["idempotency_key"])
+    existing = outbox.existing_keys(connection, rows["idempotency_key"])
+    known = existing.filter(~pl.col("transient"))["idempotency_key"]
     rows = rows.filter(~pl.col("idempotency_key").is_in(known.implode()))
     if rows.is_empty():
         return _result(connection, options, rows, write, known.to_list())
@@ -271,15 +272,9 @@ def _reason_counts(frame: pl.DataFrame) -> dict[str, int]:
 
 
 def _outbox_rows(decided: pl.DataFrame, run_id: int, options: PlanOptions) -> pl.DataFrame:
-    """Outbox rows. A message held for a passing reason (caps, spacing, budget) is kept
-    under a run-specific key, so a later plan may still send it while its occasion lasts."""
     domain = options.mail_domain
-    passing = (pl.col("status") == "held") & pl.col("reason").is_in(outbox.TRANSIENT_REASONS)
     return decided.select(
-        pl.when(passing)
-        .then(pl.format("{}#held-{}", "idempotency_key", pl.lit(run_id)))
-        .otherwise(pl.col("idempotency_key"))
-        .alias("idempotency_key"),
+        "idempotency_key",
         "playbook",
         "customer_id",
         "occasion",

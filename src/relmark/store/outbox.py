@@ -308,18 +308,21 @@ def _time(name: str) -> Any:
     return bindparam(name, type_=UTCDateTime())
 
 
-def existing_keys(connection: Connection, keys: pl.Series) -> pl.Series:
-    """Which of `keys` the outbox already holds."""
+def existing_keys(connection: Connection, keys: pl.Series) -> pl.DataFrame:
+    """Which of `keys` the outbox already holds, and whether each was only held for a
+    passing reason (then a new plan may decide it again)."""
+    schema = {"idempotency_key": pl.String, "transient": pl.Boolean}
     if keys.is_empty():
-        return pl.Series("idempotency_key", [], dtype=pl.String)
+        return pl.DataFrame(schema=schema)
     stage(connection, "stg_plan_keys", pl.DataFrame({"idempotency_key": keys}))
     rows = connection.execute(
         text(
-            "SELECT m.idempotency_key FROM messages m JOIN stg_plan_keys k "
+            "SELECT m.idempotency_key, m.status = 'held' AND m.reason IN "
+            f"{TRANSIENT_SQL} FROM messages m JOIN stg_plan_keys k "
             "ON k.idempotency_key = m.idempotency_key"
         )
     ).fetchall()
-    return pl.Series("idempotency_key", [r[0] for r in rows], dtype=pl.String)
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def categories_bought(connection: Connection) -> pl.DataFrame:
@@ -391,17 +394,34 @@ JSON_COLUMNS = ("detail", "context")
 
 
 def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
-    """Write planned and held messages in one statement; `detail` and `context` arrive as
-    JSON text. The unique idempotency key refuses a second copy of any message."""
+    """Write planned and held messages; `detail` and `context` arrive as JSON text.
+
+    A candidate that an earlier plan held for a passing reason keeps its row: the row is
+    updated with the new decision. Every other key is new (the unique index refuses a
+    second copy of any message)."""
     if frame.is_empty():
         return 0
     staged = frame.select(MESSAGE_COLUMNS)
     stage(connection, "stg_messages", staged, Message.__table__)
     json_cast = "CAST({} AS JSONB)" if connection.dialect.name == "postgresql" else "{}"
-    values = ", ".join(json_cast.format(c) if c in JSON_COLUMNS else c for c in MESSAGE_COLUMNS)
+    changes = ", ".join(
+        f"{c} = " + (json_cast.format(f"s.{c}") if c in JSON_COLUMNS else f"s.{c}")
+        for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority")
+    )
+    connection.execute(
+        text(
+            f"UPDATE messages SET {changes} FROM stg_messages s "
+            "WHERE messages.idempotency_key = s.idempotency_key"
+        )
+    )
+    values = ", ".join(
+        json_cast.format(f"s.{c}") if c in JSON_COLUMNS else f"s.{c}" for c in MESSAGE_COLUMNS
+    )
     result = connection.execute(
         text(
-            f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) SELECT {values} FROM stg_messages"
+            f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) SELECT {values} "
+            "FROM stg_messages s WHERE NOT EXISTS (SELECT 1 FROM messages m "
+            "WHERE m.idempotency_key = s.idempotency_key)"
         )
     )
     return int(result.rowcount or 0)
