@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import phonenumbers
+
 from relmark.interact.occasions import known_zone
 from relmark.interact.playbook import Playbook
 from relmark.interact.templating import Rendered, TemplateSet
@@ -157,7 +159,19 @@ def compose(
     rendered = templates.render(
         book.template, customer.get("language"), variables, country=customer.get("country")
     )
-    return Composed(rendered, customer.get("email"), customer.get("phone"), unsubscribe, variables)
+    phone = e164(customer.get("phone"), customer.get("country"))
+    return Composed(rendered, customer.get("email"), phone, unsubscribe, variables)
+
+
+def e164(phone: str | None, country: str | None) -> str | None:
+    """The number as SMS gateways want it (+38631100000), or as typed if it won't parse."""
+    if not phone:
+        return None
+    try:
+        parsed = phonenumbers.parse(phone, (country or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def email_message(
@@ -170,7 +184,6 @@ def email_message(
     email["Subject"] = composed.rendered.subject
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message["rfc_message_id"]
-    email["Content-Language"] = composed.rendered.language
     email["X-Relmark-Playbook"] = message["playbook"]
     if composed.unsubscribe_url:
         token = composed.unsubscribe_url.rsplit("/", 1)[1]
@@ -182,6 +195,7 @@ def email_message(
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(composed.rendered.text)
     email.add_alternative(composed.rendered.html, subtype="html")
+    email["Content-Language"] = composed.rendered.language  # after: set_content drops Content-*
     return email
 
 
