@@ -114,6 +114,8 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
         db,
         "--export-dir",
         str(tmp_path / "csv"),
+        "--mail-dir",
+        str(tmp_path / "mail"),
         "--no-serve",
     ]
 
@@ -126,6 +128,11 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
     assert result["planted_duplicates"] == 8
     assert result["as_of"] == "2026-10-01T23:59:59+00:00"
     assert (tmp_path / "csv" / "orders_web.csv").exists()
+    interact = result["interact"]
+    assert interact["planned"] > 0
+    assert sum(interact["held"].values()) > 0
+    assert interact["sent"] == len(list((tmp_path / "mail").glob("*.eml")))
+    assert interact["sent"] + interact["deferred_for_quiet_hours"] == interact["planned"]
     assert again.exit_code == 1
     assert "is not empty" in again.output
 

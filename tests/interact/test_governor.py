@@ -177,6 +177,12 @@ def test_quiet_hours_defer_to_the_morning_in_the_customers_zone() -> None:
     assert result["due_at"][1] == late
 
 
+def test_quiet_hours_end_exactly_at_their_end_even_a_second_before() -> None:
+    almost = datetime(2026, 6, 10, 7, 59, 59, 500000, tzinfo=UTC)
+    moved = defer_quiet_hours(frame(candidate(due_at=almost)), ContactPolicy())
+    assert moved["due_at"][0] == datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
+
+
 def test_quiet_hours_within_one_day() -> None:
     policy = ContactPolicy(quiet_start=time(12, 0), quiet_end=time(14, 0))
     noon = frame(candidate(due_at=datetime(2026, 6, 10, 12, 15, tzinfo=UTC)))

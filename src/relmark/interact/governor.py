@@ -70,11 +70,7 @@ def defer_quiet_hours(frame: pl.DataFrame, policy: ContactPolicy) -> pl.DataFram
         )
         # Minutes to wait until the quiet period ends (next day when it ends after midnight).
         wait = pl.when(minute >= end).then(24 * 60 - minute + end).otherwise(end - minute)
-        moved = (
-            local.dt.truncate("1m")
-            + pl.duration(minutes=wait)
-            - pl.duration(seconds=local.dt.second(), microseconds=local.dt.microsecond())
-        )
+        moved = local.dt.truncate("1m") + pl.duration(minutes=wait)
         parts.append(
             group.with_columns(
                 pl.when(quiet)

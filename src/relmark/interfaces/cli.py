@@ -37,6 +37,9 @@ from relmark.errors import InvalidInput, RelmarkError
 from relmark.ingest.columns import Extra
 from relmark.ingest.importer import ImportOptions
 from relmark.ingest.transactions import read_transactions
+from relmark.interact.delivery import SendOptions, SmtpTransport
+from relmark.interact.sink import MailSink
+from relmark.interaction import Interaction
 from relmark.interfaces import interact_cli  # noqa: F401  (registers the interact commands)
 from relmark.interfaces.cli_base import (
     DbOption,
@@ -577,6 +580,19 @@ def export_identities(
 
 
 DEMO_DB = "relmark-demo.db"
+DEMO_MAIL = "relmark-demo-mail"
+
+
+def _demo_send(interaction: Interaction, end: datetime, mail_dir: Path) -> dict[str, Any]:
+    """Deliver what is due: to the configured SMTP server, else to a local sink."""
+    options = SendOptions(as_of=lambda: end)
+    if interaction.settings.smtp_host:
+        report = interaction.send(options)
+        return {"sent": report.sent, "failed": report.failed, "to": interaction.settings.smtp_host}
+    with MailSink(mail_dir) as sink:
+        transport = SmtpTransport(host="127.0.0.1", port=sink.port)
+        report = interaction.send(options, transports={"email": transport})
+    return {"sent": report.sent, "failed": report.failed, "to": str(mail_dir)}
 
 
 @app.command()
@@ -606,6 +622,12 @@ def demo(
     serve: Annotated[
         bool, typer.Option(help="Serve the dashboard afterwards (arrives with the web interface).")
     ] = True,
+    mail_dir: Annotated[
+        Path,
+        typer.Option(
+            help="Without RELMARK_SMTP_HOST, the demo's own SMTP server files messages here."
+        ),
+    ] = Path(DEMO_MAIL),
     as_json: JsonOption = False,
 ) -> None:
     """Build a realistic sample store, run every pipeline stage, print a summary."""
@@ -621,7 +643,7 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json, total=10) as step:
+    with _steps(quiet=as_json, total=12) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:
@@ -638,6 +660,11 @@ def demo(
             )
         except RelmarkError as exc:  # a tiny demo may not identify the models
             scored, scoring_error = None, str(exc)
+        step("planning messages (all playbooks, consent, caps)")
+        interaction = Interaction(engine, get_settings())
+        planned = interaction.plan(end, end)
+        step("sending what is due")
+        sending = _demo_send(interaction, end, mail_dir)
     result = {
         "store": make_url(url).render_as_string(hide_password=True),
         "seed": seed,
@@ -665,6 +692,13 @@ def demo(
         }
         if scored
         else {"error": scoring_error},
+        "interact": {
+            "planned": planned.planned,
+            "deferred_for_quiet_hours": planned.deferred,
+            "held": planned.held,
+            "playbooks": planned.by_playbook,
+            **sending,
+        },
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -730,6 +764,13 @@ def _print_demo(result: dict[str, Any]) -> None:
             f"scored {result['scoring']['customers']:,} buyers; segments: "
             + _pairs(result["scoring"]["segments"])
         )
+    sent = result["interact"]
+    out.print(
+        f"messages: {sent['planned']:,} planned ({sent['deferred_for_quiet_hours']:,} wait for "
+        f"the end of quiet hours), {sent['sent']:,} sent to {sent['to']}"
+        + (f", {sent['failed']:,} failed" if sent["failed"] else "")
+    )
+    out.print("held, by reason: " + (_pairs(sent["held"]) or "none"))
     if result["export_dir"]:
         out.print(f"CSV files: {result['export_dir']}")
     out.print("Next: [bold]relmark customers --db " + result["store"] + "[/bold]")
