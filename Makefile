@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint fmt bench bench-clv bench-identity clean
+.PHONY: help demo test lint fmt bench bench-clv bench-identity bench-interact clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ $(FEBRL):
 
 bench-identity: $(STAMP) $(FEBRL)  ## identity resolution: FEBRL accuracy, 100k-customer speed
 	$(BIN)/python benchmarks/identity.py --febrl-wheel $(FEBRL) $(BENCH_ARGS)
+
+bench-interact: $(STAMP)  ## planning over 1M customers / 5M orders, SMTP delivery speed
+	$(BIN)/python benchmarks/interact.py $(BENCH_ARGS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -198,9 +198,7 @@ def _with_settings(rows: pl.DataFrame, books: dict[str, Playbook]) -> pl.DataFra
 
 
 def _with_consent(connection: Connection, rows: pl.DataFrame) -> pl.DataFrame:
-    held = consents.effective(
-        consents.latest_statements(connection, staged_ids=outbox.STAGED_IDS)
-    ).select("customer_id", "purpose", "channel", pl.col("status").alias("consent"))
+    held = consents.effective_status(connection, outbox.STAGED_IDS).rename({"status": "consent"})
     return (
         rows.with_columns(
             pl.col("channel").replace_strict(CONSENT_CHANNEL).alias("consent_channel")

@@ -12,11 +12,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    column,
+    func,
+    insert,
+    or_,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from relmark.store.bulk import stage
+from relmark.store.bulk import fetch_frame, stage
 from relmark.store.models import (
     Customer,
     CustomerScore,
@@ -43,8 +54,7 @@ TRANSIENT_SQL = "(" + ", ".join(f"'{r}'" for r in TRANSIENT_REASONS) + ")"
 
 
 def _frame(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
-    rows = connection.execute(statement).fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
+    return fetch_frame(connection, statement, schema)
 
 
 # --- settings and locks -------------------------------------------------------------------
@@ -120,45 +130,44 @@ def completed_orders(connection: Connection, start: datetime, end: datetime) -> 
 
 def first_howto_purchases(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
     """Lines of completed orders in (start, end] for a product with a how-to video that the
-    customer had never bought before that order."""
-    earlier = Order.__table__.alias("earlier")
-    earlier_line = OrderLine.__table__.alias("earlier_line")
-    bought_before = (
-        select(1)
-        .select_from(earlier.join(earlier_line, earlier_line.c.order_id == earlier.c.id))
-        .where(
-            earlier.c.customer_id == Order.customer_id,
-            earlier_line.c.product_id == OrderLine.product_id,
-            or_(
-                earlier.c.ordered_at < Order.ordered_at,
-                and_(earlier.c.ordered_at == Order.ordered_at, earlier.c.id < Order.id),
-            ),
-        )
-        .exists()
-    )
-    statement = (
+    customer had never bought before that order.
+
+    Two small queries instead of one correlated one: the window's lines, then every purchase
+    of those products by those customers (through the customer index), first one wins."""
+    schema = {
+        "order_id": pl.Int64,
+        "customer_id": pl.Int64,
+        "ordered_at": UTC_US,
+        "product_id": pl.Int64,
+    }
+    with_video = (
         select(Order.id, Order.customer_id, Order.ordered_at, OrderLine.product_id)
         .join(OrderLine, OrderLine.order_id == Order.id)
         .join(Product, Product.id == OrderLine.product_id)
-        .where(
-            Order.status == "completed",
-            Order.ordered_at > start,
-            Order.ordered_at <= end,
-            Product.howto_url.is_not(None),
-            ~bought_before,
-        )
-        .distinct()
+        .where(Product.howto_url.is_not(None))
     )
-    return _frame(
+    window = _frame(
         connection,
-        statement,
-        {
-            "order_id": pl.Int64,
-            "customer_id": pl.Int64,
-            "ordered_at": UTC_US,
-            "product_id": pl.Int64,
-        },
+        with_video.where(
+            Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
+        ).distinct(),
+        schema,
     )
+    if window.is_empty():
+        return window
+    stage(connection, "stg_howto_customers", window.select("customer_id").unique())
+    staged = table("stg_howto_customers", column("customer_id"))
+    earlier = _frame(
+        connection,
+        with_video.join(staged, staged.c.customer_id == Order.customer_id).where(
+            Order.status == "completed", Order.ordered_at <= end
+        ),
+        schema,
+    )
+    first = earlier.sort("ordered_at", "order_id").unique(
+        ["customer_id", "product_id"], keep="first"
+    )
+    return window.join(first.select("order_id", "product_id"), on=["order_id", "product_id"])
 
 
 def _month_day(connection: Connection, column: Any) -> Any:
@@ -269,16 +278,16 @@ def contact_history(connection: Connection, start: datetime, end: datetime) -> p
         .bindparams(_time("start"), _time("end"))
         .columns(due_at=UTCDateTime())
     )
-    rows = connection.execute(statement, {"start": start, "end": end}).fetchall()
-    return pl.DataFrame(
-        rows,
-        schema={
+    return fetch_frame(
+        connection,
+        statement,
+        {
             "customer_id": pl.Int64,
             "playbook": pl.String,
             "purpose": pl.String,
             "due_at": UTC_US,
         },
-        orient="row",
+        {"start": start, "end": end},
     )
 
 
@@ -296,11 +305,11 @@ def last_rows_by_playbook(connection: Connection, since: datetime) -> pl.DataFra
         .bindparams(_time("since"))
         .columns(last_due_at=UTCDateTime())
     )
-    rows = connection.execute(statement, {"since": since}).fetchall()
-    return pl.DataFrame(
-        rows,
-        schema={"playbook": pl.String, "customer_id": pl.Int64, "last_due_at": UTC_US},
-        orient="row",
+    return fetch_frame(
+        connection,
+        statement,
+        {"playbook": pl.String, "customer_id": pl.Int64, "last_due_at": UTC_US},
+        {"since": since},
     )
 
 
