@@ -34,7 +34,7 @@ from relmark.interact.planner import plan as plan_stage
 from relmark.interact.playbook import Playbook, load_playbooks
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
-from relmark.interact.tokens import LinkKind, Signer
+from relmark.interact.tokens import LinkClaim, LinkKind, Signer
 from relmark.store import consents, outbox
 from relmark.store.db import bulk_transaction
 from relmark.store.models import Customer
@@ -279,6 +279,33 @@ class Interaction:
             )
         row = held.filter(pl.col("purpose") == purpose)
         return bool(row.height) and row["status"][0] == ConsentStatus.WITHDRAWN.value
+
+    def track(self, kind: LinkKind, token: str, now: datetime) -> LinkClaim:
+        """Record an open, click or rating from a signed link; the claim says where a click
+        goes (only to the URL that was signed: no open redirect)."""
+        if kind is LinkKind.UNSUBSCRIBE:
+            raise InvalidInput.single("link", "unsubscribe links are processed by unsubscribe()")
+        claim = self.signer(now).verify(kind, token)
+        data: dict[str, Any] | None = None
+        if kind is LinkKind.CLICK:
+            data = {"url": claim.url}
+        elif kind is LinkKind.RATING:
+            if claim.score is None or not 0 <= claim.score <= 10:
+                raise InvalidInput.single("rating", "a rating is a whole number from 0 to 10")
+            data = {"score": claim.score}
+        with self.engine.begin() as connection:
+            message = outbox.message_row(connection, claim.message_id)
+            if message is None or message["customer_id"] != claim.customer_id:
+                raise InvalidInput.single("link", "the link names an unknown message")
+            outbox.record_message_event(
+                connection,
+                message_id=claim.message_id,
+                customer_id=claim.customer_id,
+                kind=kind.value,
+                data=data,
+                now=now,
+            )
+        return claim
 
     def restrict(self, customer_id: int, restricted: bool, now: datetime) -> int:
         with bulk_transaction(self.engine) as connection:

@@ -17,7 +17,7 @@ import smtplib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
@@ -205,8 +205,9 @@ class Sender:
             while True:
                 now = options.as_of()
                 with self.engine.begin() as connection:
+                    # Claims are leases on the wall clock, whatever clock decides what is due.
                     report.reclaimed += outbox.reclaim_stale(
-                        connection, now - options.reclaim_after
+                        connection, datetime.now(UTC) - options.reclaim_after
                     )
                     due = outbox.due_message_ids(connection, now, options.batch)
                 for message_id in due:
@@ -227,9 +228,8 @@ class Sender:
                 transport.close()
 
     def _one(self, message_id: int, options: SendOptions, report: SendReport) -> None:
-        now = options.as_of()
         with self.engine.begin() as connection:
-            if not outbox.claim(connection, message_id, now):
+            if not outbox.claim(connection, message_id, datetime.now(UTC)):
                 report.skipped += 1
                 return
             message = outbox.message_row(connection, message_id)

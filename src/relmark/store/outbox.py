@@ -457,7 +457,7 @@ def reclaim_stale(connection: Connection, older_than: datetime) -> int:
     """Messages a crashed sender left in 'sending' go back to 'planned' (same Message-ID)."""
     result = connection.execute(
         update(Message)
-        .where(Message.status == "sending", Message.sent_at < older_than)
+        .where(Message.status == "sending", Message.sent_at <= older_than)
         .values(status="planned", sent_at=None)
     )
     return int(result.rowcount or 0)
