@@ -78,6 +78,7 @@ class EventKind(StrEnum):
     SEGMENT_CHANGED = "segment_changed"
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_UNMERGED = "customer_unmerged"
+    TRACKED = "tracked"  # a tracking-API event (track, page, screen, group)
 
 
 class ImportKind(StrEnum):

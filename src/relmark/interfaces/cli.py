@@ -40,7 +40,10 @@ from relmark.ingest.transactions import read_transactions
 from relmark.interact.delivery import SendOptions, SmtpTransport
 from relmark.interact.sink import MailSink
 from relmark.interaction import Interaction
-from relmark.interfaces import interact_cli  # noqa: F401  (registers the interact commands)
+from relmark.interfaces import (
+    interact_cli,  # noqa: F401  (registers the interact commands)
+    server_cli,  # noqa: F401  (registers serve, users, keys)
+)
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,

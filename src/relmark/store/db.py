@@ -41,6 +41,12 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-262144")  # KiB, i.e. up to 256 MiB per connection
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+    # SQLite's lower() folds ASCII only: searching "айгерим" must find "Айгерим".
+    dbapi_connection.create_function("casefold", 1, _casefold, deterministic=True)
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
 
 
 @contextmanager

@@ -1,0 +1,136 @@
+"""`relmark serve`, `relmark users`, `relmark keys`: the web server and who may use it."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from relmark import accounts
+from relmark.accounts import Role
+from relmark.config import get_settings
+from relmark.errors import InvalidInput
+from relmark.interfaces.cli_base import (
+    DbOption,
+    JsonOption,
+    app,
+    friendly,
+    open_store,
+    out,
+    print_json,
+)
+from relmark.store import accounts as account_store
+
+users_app = typer.Typer(help="Dashboard users and their roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+
+def read_password(prompt: str = "Password") -> str:
+    """Prompted (hidden, twice) on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("add")
+@friendly
+def users_add(
+    email: str,
+    role: Annotated[str, typer.Option(help="admin, marketer, analyst or viewer.")] = "viewer",
+    db: DbOption = None,
+) -> None:
+    """Add a user; the password is prompted for (or read from the first line of stdin)."""
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise InvalidInput.single(
+            "--role", f"{role!r} is not admin/marketer/analyst/viewer"
+        ) from None
+    user_id = accounts.add_user(open_store(db), email, read_password(), chosen, datetime.now(UTC))
+    out.print(f"user {user_id} {email.strip().lower()} ({chosen}) added")
+
+
+@users_app.command("list")
+@friendly
+def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    engine = open_store(db)
+    with engine.connect() as connection:
+        rows = account_store.users(connection)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "email", "role", "since")
+    for r in rows:
+        table.add_row(str(r["id"]), r["email"], r["role"], str(r["created_at"])[:10])
+    out.print(table)
+
+
+@keys_app.command("create")
+@friendly
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, marketer, analyst, viewer or ingest.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "api key",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key and print it once (only its hash is kept)."""
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise InvalidInput.single("--role", f"{role!r} is not a role") from None
+    key_id, key = accounts.create_key(open_store(db), chosen, name, datetime.now(UTC))
+    if as_json:
+        print_json({"id": key_id, "key": key, "role": chosen.value, "name": name})
+        return
+    out.print(f"key {key_id} ({chosen}, {name}); copy it now, it is not shown again:")
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+@friendly
+def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    engine = open_store(db)
+    with engine.connect() as connection:
+        rows = account_store.keys(connection)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "name", "starts with", "role", "revoked")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["name"], r["prefix"] + "…", r["role"], str(r["revoked_at"] or "")
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+@friendly
+def keys_revoke(key_id: int, db: DbOption = None) -> None:
+    engine = open_store(db)
+    with engine.begin() as connection:
+        done = account_store.revoke_key(connection, key_id, datetime.now(UTC))
+    if not done:
+        raise InvalidInput.single("key", f"no active key with id {key_id}")
+    out.print(f"key {key_id} revoked")
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the dashboard, the REST API and the tracking endpoint (uvicorn)."""
+    import uvicorn
+
+    from relmark.interfaces.web.app import create_app
+
+    settings = get_settings()
+    out.print(f"relmark on http://{host}:{port}/  (API: /api/v1, tracking: /v1/batch)")
+    uvicorn.run(create_app(open_store(db), settings), host=host, port=port, log_level="warning")

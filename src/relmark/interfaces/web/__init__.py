@@ -1,0 +1,1 @@
+"""relmark over HTTP: the REST API, the tracking endpoint, customers' links, the dashboard."""

@@ -1,0 +1,225 @@
+"""The REST API under /api/v1: parse, call the stage, shape the response. Nothing more."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import select
+
+from relmark import pipeline
+from relmark.accounts import Principal, Role
+from relmark.enums import ImportKind
+from relmark.ingest.importer import ImportOptions
+from relmark.interaction import Interaction
+from relmark.interfaces.web.auth import require
+from relmark.store import customers as customer_store
+from relmark.store import outbox
+from relmark.store.models import ScoreRun
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+Analyst = Annotated[Principal, Depends(require(Role.ANALYST))]
+Marketer = Annotated[Principal, Depends(require(Role.MARKETER))]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+def _interaction(request: Request) -> Interaction:
+    settings = request.app.state.settings
+    return Interaction(
+        request.app.state.engine,
+        settings,
+        playbooks_dir=settings.playbooks_dir,
+        templates_dir=settings.templates_dir,
+    )
+
+
+@router.get("/customers")
+def list_customers(
+    request: Request,
+    who: Viewer,
+    q: Annotated[str | None, Query(max_length=200, description="Name, e-mail or phone.")] = None,
+    segment: str | None = None,
+    min_clv: Annotated[int | None, Query(description="Minor units.")] = None,
+    max_clv: int | None = None,
+    min_p_alive: Annotated[float | None, Query(ge=0, le=1)] = None,
+    max_p_alive: Annotated[float | None, Query(ge=0, le=1)] = None,
+    sort: Literal["clv", "p_alive", "revenue", "profit", "id", "name"] = "clv",
+    order: Literal["asc", "desc"] = "desc",
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Customers of the latest score run, filtered, sorted and paginated."""
+    with request.app.state.engine.connect() as connection:
+        total, rows = customer_store.search(
+            connection,
+            q=q,
+            segment=segment,
+            min_clv_minor=min_clv,
+            max_clv_minor=max_clv,
+            min_p_alive=min_p_alive,
+            max_p_alive=max_p_alive,
+            sort=sort,
+            descending=order == "desc",
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(rows)}
+
+
+@router.get("/customers/{customer_id}")
+def customer_360(request: Request, who: Viewer, customer_id: int) -> dict[str, Any]:
+    """Profile, identities, orders, scores with explanation, consents, messages with held
+    reasons, events and merges."""
+    with request.app.state.engine.connect() as connection:
+        found = customer_store.profile(connection, customer_id)
+    if found is None:
+        raise HTTPException(404, f"no customer with id {customer_id}")
+    return jsonable_encoder(found)
+
+
+@router.get("/segments")
+def segments(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as connection:
+        return customer_store.segment_sizes(connection)
+
+
+@router.get("/score-runs")
+def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as connection:
+        rows = connection.execute(
+            select(
+                ScoreRun.id,
+                ScoreRun.as_of,
+                ScoreRun.created_at,
+                ScoreRun.model,
+                ScoreRun.params,
+                ScoreRun.n_customers,
+                ScoreRun.currency,
+            ).order_by(ScoreRun.id.desc())
+        ).mappings()
+        return jsonable_encoder([dict(r) for r in rows])
+
+
+@router.get("/playbooks")
+def playbooks(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    return _interaction(request).playbook_list()
+
+
+@router.get("/playbooks/{name}/preview")
+def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any]:
+    """Who would get this playbook's message if it were planned now (changes nothing)."""
+    now = datetime.now(UTC)
+    result = _interaction(request).plan(now, now, write=False, only_playbook=name)
+    sample = result.decided.head(20).select(
+        [
+            c
+            for c in ("customer_id", "occasion", "status", "reason", "due_at")
+            if c in result.decided
+        ]
+    )
+    return jsonable_encoder(result.summary() | {"sample": sample.to_dicts()})
+
+
+@router.post("/playbooks/{name}/enable")
+def enable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
+    _interaction(request).enable(name, True, datetime.now(UTC))
+    return {"name": name, "enabled": True}
+
+
+@router.post("/playbooks/{name}/disable")
+def disable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
+    _interaction(request).enable(name, False, datetime.now(UTC))
+    return {"name": name, "enabled": False}
+
+
+@router.post("/plan")
+def run_plan(request: Request, who: Marketer) -> dict[str, Any]:
+    """Evaluate every playbook now and write the decisions to the outbox."""
+    now = datetime.now(UTC)
+    return jsonable_encoder(_interaction(request).plan(now, now).summary())
+
+
+@router.get("/messages")
+def messages(
+    request: Request,
+    who: Viewer,
+    customer_id: int | None = None,
+    playbook: str | None = None,
+    status: Literal["planned", "sending", "sent", "held", "failed"] | None = None,
+    reason: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    with request.app.state.engine.connect() as connection:
+        total, rows = outbox.list_messages(
+            connection,
+            customer_id=customer_id,
+            playbook=playbook,
+            status=status,
+            reason=reason,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+    return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(rows)}
+
+
+@router.get("/outbox/summary")
+def outbox_summary(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    with request.app.state.engine.connect() as connection:
+        return outbox.outbox_counts(connection)
+
+
+@router.post("/imports/{kind}")
+async def upload_import(
+    request: Request,
+    who: Analyst,
+    kind: ImportKind,
+    file: UploadFile,
+    source: Annotated[str, Query(max_length=100)] = "default",
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """Import an uploaded file through the same importer as `relmark import`."""
+    name = Path(file.filename or "upload.csv").name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        size = 0
+        with path.open("wb") as handle:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_UPLOAD:
+                    raise HTTPException(413, f"files above {MAX_UPLOAD >> 20} MiB are refused")
+                handle.write(chunk)
+        report, identified = pipeline.import_and_identify(
+            request.app.state.engine,
+            ImportOptions(
+                kind,
+                path,
+                source=source,
+                skip_invalid=skip_invalid,
+                currency=request.app.state.settings.currency,
+                timezone=request.app.state.settings.timezone,
+            ),
+            now=datetime.now(UTC),
+        )
+    return jsonable_encoder({"import": report.as_dict(), "identity": {"merges": identified.merges}})
+
+
+@router.get("/reports/uplift")
+def uplift(
+    request: Request,
+    who: Viewer,
+    playbook: str | None = None,
+    window_days: Annotated[int, Query(ge=1, le=90)] = 7,
+) -> dict[str, Any]:
+    return _interaction(request).uplift(playbook, window_days)
+
+
+@router.get("/reports/kpi")
+def kpi(request: Request, who: Viewer) -> dict[str, Any]:
+    with request.app.state.engine.connect() as connection:
+        return jsonable_encoder(customer_store.kpis(connection))

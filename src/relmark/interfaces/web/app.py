@@ -1,0 +1,160 @@
+"""The ASGI application: routers, error shape, security headers, sign-in.
+
+`create_app(engine, settings)` builds it; `relmark serve` runs it under uvicorn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relmark import accounts
+from relmark.accounts import Principal, Role
+from relmark.config import Settings
+from relmark.errors import InvalidInput, RelmarkError
+from relmark.interfaces.web import api, links, problems, tracking
+from relmark.interfaces.web.auth import SESSION_COOKIE, principal_of, require
+from relmark.store import customers as customer_store
+
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW_SECONDS = 15 * 60
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+class LoginThrottle:
+    """At most LOGIN_ATTEMPTS failed sign-ins per address and e-mail in the window."""
+
+    def __init__(self) -> None:
+        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+
+    def blocked(self, key: tuple[str, str]) -> bool:
+        recent = self.failures[key]
+        while recent and recent[0] < time.monotonic() - LOGIN_WINDOW_SECONDS:
+            recent.popleft()
+        return len(recent) >= LOGIN_ATTEMPTS
+
+    def failed(self, key: tuple[str, str]) -> None:
+        self.failures[key].append(time.monotonic())
+
+    def succeeded(self, key: tuple[str, str]) -> None:
+        self.failures.pop(key, None)
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="relmark",
+        version="0.1.0",
+        description="Relationship marketing: customers, value, playbooks, tracking.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.settings = settings
+    app.state.pages = Environment(
+        loader=PackageLoader("relmark.interfaces.web", "templates"),
+        autoescape=select_autoescape(default=True),
+    )
+    app.state.throttle = LoginThrottle()
+    app.add_exception_handler(StarletteHTTPException, problems.on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, problems.on_validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(InvalidInput, problems.on_invalid_input)  # type: ignore[arg-type]
+    app.add_exception_handler(RelmarkError, problems.on_relmark_error)  # type: ignore[arg-type]
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    app.include_router(api.router)
+    app.include_router(tracking.router)
+    app.include_router(links.router)
+    _session_routes(app)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(who: Annotated[Principal, Depends(require(Role.VIEWER))]) -> JSONResponse:
+        return JSONResponse(get_openapi(title=app.title, version=app.version, routes=app.routes))
+
+    return app
+
+
+def _session_routes(app: FastAPI) -> None:
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request, failed: int = 0) -> HTMLResponse:
+        html = request.app.state.pages.get_template("login.html").render(
+            lang="en", failed=bool(failed), shop=request.app.state.settings.shop_name
+        )
+        return HTMLResponse(html)
+
+    @app.post("/login", include_in_schema=False)
+    def login(
+        request: Request,
+        email: Annotated[str, Form(max_length=320)],
+        password: Annotated[str, Form(max_length=1000)],
+    ) -> Response:
+        throttle: LoginThrottle = request.app.state.throttle
+        key = (request.client.host if request.client else "?", email.strip().lower())
+        if throttle.blocked(key):
+            raise HTTPException(429, "too many failed sign-ins; wait a quarter of an hour")
+        user = accounts.authenticate(request.app.state.engine, email, password)
+        if user is None:
+            throttle.failed(key)
+            return RedirectResponse("/login?failed=1", status_code=303)
+        throttle.succeeded(key)
+        token, _csrf = accounts.start_session(request.app.state.engine, user, datetime.now(UTC))
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=accounts.SESSION_DAYS * 86400,
+            httponly=True,
+            secure=request.url.scheme == "https",
+            samesite="lax",
+        )
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(
+        request: Request, who: Annotated[Principal, Depends(require(Role.VIEWER))]
+    ) -> Response:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            accounts.end_session(request.app.state.engine, token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def overview(request: Request) -> Response:
+        who = await principal_of(request)
+        if who is None:
+            return RedirectResponse("/login", status_code=303)
+        with request.app.state.engine.connect() as connection:
+            figures = customer_store.kpis(connection)
+            sizes = customer_store.segment_sizes(connection)
+        html = request.app.state.pages.get_template("overview.html").render(
+            lang="en",
+            shop=request.app.state.settings.shop_name,
+            who=who,
+            kpi=figures,
+            segments=sizes,
+        )
+        return HTMLResponse(html)

@@ -1,0 +1,58 @@
+"""Segment-compatible tracking endpoint: /v1/batch and /v1/{identify,track,page,screen,group,
+alias}. A 2xx reply means every message of the request is committed; an error, none."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+
+from relmark.accounts import Principal
+from relmark.errors import InvalidInput
+from relmark.ingest.tracking import MAX_BATCH_BYTES, TYPES, TooLarge, parse, read_body
+from relmark.ingest.tracking_effects import store
+from relmark.interfaces.web.auth import write_key
+from relmark.store.db import bulk_transaction
+
+router = APIRouter(prefix="/v1", tags=["tracking"])
+Writer = Annotated[Principal, Depends(write_key)]
+
+
+async def _receive(request: Request, path_type: str | None) -> dict[str, Any]:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BATCH_BYTES:
+        raise HTTPException(400, f"request larger than {MAX_BATCH_BYTES // 1024} KB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BATCH_BYTES:
+            raise HTTPException(400, f"request larger than {MAX_BATCH_BYTES // 1024} KB")
+    now = datetime.now(UTC)
+    try:
+        payload = read_body(bytes(body), request.headers.get("content-encoding"))
+        messages = parse(payload, path_type, currency=request.app.state.settings.currency, now=now)
+    except TooLarge as exc:
+        raise HTTPException(400, str(exc)) from None
+    except InvalidInput:
+        raise
+    with bulk_transaction(request.app.state.engine) as connection:
+        counts = store(connection, messages, now)
+    return {"success": True, **counts}
+
+
+@router.post("/batch")
+async def batch(request: Request, who: Writer) -> dict[str, Any]:
+    return await _receive(request, None)
+
+
+def _single(kind: str):  # noqa: ANN202 - a route factory
+    async def endpoint(request: Request, who: Writer) -> dict[str, Any]:
+        return await _receive(request, kind)
+
+    endpoint.__name__ = kind
+    return endpoint
+
+
+for _kind in TYPES:
+    router.add_api_route(f"/{_kind}", _single(_kind), methods=["POST"], name=f"track_{_kind}")

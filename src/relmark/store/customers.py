@@ -1,0 +1,236 @@
+"""Reading customers for people: search and filter, and everything about one (the 360 view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from relmark.store import consents, identity
+from relmark.store.models import (
+    Customer,
+    CustomerEvent,
+    CustomerScore,
+    Message,
+    Order,
+    ScoreRun,
+    SourceRecord,
+)
+
+SORTS = {
+    "clv": CustomerScore.clv_minor,
+    "p_alive": CustomerScore.p_alive,
+    "revenue": CustomerScore.revenue_minor,
+    "profit": CustomerScore.profit_minor,
+    "id": Customer.id,
+    "name": Customer.last_name,
+}
+LIST_COLUMNS = (
+    Customer.id,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.email,
+    Customer.phone,
+    Customer.country,
+    Customer.language,
+    CustomerScore.segment,
+    CustomerScore.p_alive,
+    CustomerScore.clv_minor,
+    CustomerScore.revenue_minor,
+    CustomerScore.orders,
+    CustomerScore.profit_tier,
+)
+
+
+def latest_run(connection: Connection) -> int | None:
+    return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
+
+
+def search(
+    connection: Connection,
+    *,
+    q: str | None = None,
+    segment: str | None = None,
+    min_clv_minor: int | None = None,
+    max_clv_minor: int | None = None,
+    min_p_alive: float | None = None,
+    max_p_alive: float | None = None,
+    sort: str = "clv",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Live customers matching the filters (scores of the latest run), one page, and the
+    total count. `q` matches names, e-mail and phone (case-insensitive, substring)."""
+    run_id = latest_run(connection)
+    statement = (
+        select(*LIST_COLUMNS)
+        .outerjoin(
+            CustomerScore,
+            (CustomerScore.customer_id == Customer.id) & (CustomerScore.run_id == run_id),
+        )
+        .where(Customer.merged_into_id.is_(None))
+    )
+    if q:
+        fold = func.casefold if connection.dialect.name == "sqlite" else func.lower
+        needle = f"%{q.strip().casefold()}%"
+        full_name = fold(
+            func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
+        )
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conditions = [full_name.like(needle), fold(Customer.email).like(needle)]
+        if len(digits) >= 4:
+            phone = func.replace(func.replace(Customer.phone, " ", ""), "-", "")
+            conditions.append(phone.like(f"%{digits}%"))
+        statement = statement.where(or_(*conditions))
+    if segment:
+        statement = statement.where(CustomerScore.segment == segment)
+    if min_clv_minor is not None:
+        statement = statement.where(CustomerScore.clv_minor >= min_clv_minor)
+    if max_clv_minor is not None:
+        statement = statement.where(CustomerScore.clv_minor <= max_clv_minor)
+    if min_p_alive is not None:
+        statement = statement.where(CustomerScore.p_alive >= min_p_alive)
+    if max_p_alive is not None:
+        statement = statement.where(CustomerScore.p_alive <= max_p_alive)
+    total = connection.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    key = SORTS[sort]
+    ordered = statement.order_by(
+        key.desc().nulls_last() if descending else key.asc().nulls_last(), Customer.id
+    )
+    rows = connection.execute(ordered.limit(limit).offset(offset)).mappings()
+    return int(total), [dict(r) for r in rows]
+
+
+def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:
+    """Everything relmark knows about one customer, for the 360 view."""
+    customer = (
+        connection.execute(select(Customer).where(Customer.id == customer_id)).mappings().first()
+    )
+    if customer is None:
+        return None
+    run_id = latest_run(connection)
+    score = (
+        connection.execute(
+            select(CustomerScore).where(
+                CustomerScore.customer_id == customer_id, CustomerScore.run_id == run_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    records = connection.execute(
+        select(
+            SourceRecord.id,
+            SourceRecord.source,
+            SourceRecord.external_id,
+            SourceRecord.email,
+            SourceRecord.phone,
+            SourceRecord.key_problems,
+            SourceRecord.imported_at,
+        )
+        .where(SourceRecord.customer_id == customer_id)
+        .order_by(SourceRecord.id)
+    ).mappings()
+    orders = connection.execute(
+        select(
+            Order.id,
+            Order.source,
+            Order.external_id,
+            Order.ordered_at,
+            Order.currency,
+            Order.amount_minor,
+            Order.status,
+            Order.channel,
+        )
+        .where(Order.customer_id == customer_id)
+        .order_by(Order.ordered_at.desc())
+        .limit(100)
+    ).mappings()
+    messages = connection.execute(
+        select(
+            Message.id,
+            Message.playbook,
+            Message.occasion,
+            Message.status,
+            Message.reason,
+            Message.due_at,
+            Message.sent_at,
+        )
+        .where(Message.customer_id == customer_id)
+        .order_by(Message.due_at.desc())
+        .limit(100)
+    ).mappings()
+    events = connection.execute(
+        select(CustomerEvent.at, CustomerEvent.kind, CustomerEvent.parameters)
+        .where(CustomerEvent.customer_id == customer_id)
+        .order_by(CustomerEvent.at.desc(), CustomerEvent.id.desc())
+        .limit(200)
+    ).mappings()
+    held = consents.effective(consents.latest_statements(connection, customer_id=customer_id))
+    return {
+        "customer": dict(customer),
+        "score": dict(score) if score else None,
+        "identities": [dict(r) for r in records],
+        "orders": [dict(r) for r in orders],
+        "consents": held.drop("id").to_dicts(),
+        "consent_statements": consents.statements_of(connection, customer_id),
+        "messages": [dict(r) for r in messages],
+        "events": [dict(r) for r in events],
+        "merges": identity.merges_of(connection, customer_id),
+    }
+
+
+def segment_sizes(connection: Connection) -> list[dict[str, Any]]:
+    run_id = latest_run(connection)
+    rows = connection.execute(
+        select(
+            CustomerScore.segment,
+            func.count(),
+            func.sum(CustomerScore.clv_minor),
+            func.avg(CustomerScore.p_alive),
+        )
+        .where(CustomerScore.run_id == run_id)
+        .group_by(CustomerScore.segment)
+        .order_by(func.count().desc())
+    )
+    return [
+        {"segment": s, "customers": int(n), "clv_minor": int(c or 0), "mean_p_alive": float(p or 0)}
+        for s, n, c, p in rows
+    ]
+
+
+def kpis(connection: Connection) -> dict[str, Any]:
+    """Headline figures: customers, active customers (P(alive) > 0.5), revenue, equity."""
+    run_id = latest_run(connection)
+    live = connection.execute(
+        select(func.count()).where(Customer.merged_into_id.is_(None))
+    ).scalar_one()
+    revenue = connection.execute(
+        select(Order.currency, func.sum(Order.amount_minor))
+        .where(Order.status == "completed")
+        .group_by(Order.currency)
+    ).all()
+    scored = connection.execute(
+        select(
+            func.count(),
+            func.sum(func.cast(CustomerScore.p_alive > 0.5, type_=Customer.id.type)),
+            func.sum(CustomerScore.clv_minor),
+        ).where(CustomerScore.run_id == run_id)
+    ).one()
+    run = (
+        connection.execute(select(ScoreRun).where(ScoreRun.id == run_id)).mappings().first()
+        if run_id
+        else None
+    )
+    return {
+        "customers": int(live),
+        "scored": int(scored[0] or 0),
+        "active": int(scored[1] or 0),
+        "revenue_minor_by_currency": {c: int(v) for c, v in revenue},
+        "customer_equity_minor": int(scored[2] or 0),
+        "currency": run["currency"] if run else None,
+        "score_run": {"id": run["id"], "as_of": run["as_of"], "model": run["model"]}
+        if run
+        else None,
+    }
