@@ -8,12 +8,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -22,10 +24,10 @@ from relmark import accounts
 from relmark.accounts import Principal, Role
 from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
-from relmark.interfaces.web import api, links, problems, tracking
-from relmark.interfaces.web.auth import SESSION_COOKIE, principal_of, require
-from relmark.store import customers as customer_store
+from relmark.interfaces.web import api, links, pages, problems, tracking
+from relmark.interfaces.web.auth import SESSION_COOKIE, require
 
+STATIC = Path(__file__).with_name("static")
 LOGIN_ATTEMPTS = 5
 LOGIN_WINDOW_SECONDS = 15 * 60
 SECURITY_HEADERS = {
@@ -54,6 +56,10 @@ class LoginThrottle:
 
     def succeeded(self, key: tuple[str, str]) -> None:
         self.failures.pop(key, None)
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/login", status_code=303)
 
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:
@@ -87,6 +93,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(tracking.router)
     app.include_router(links.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.add_exception_handler(pages.SignIn, _to_login)  # type: ignore[arg-type]
     _session_routes(app)
 
     @app.get("/api/openapi.json", include_in_schema=False)
@@ -141,20 +150,3 @@ def _session_routes(app: FastAPI) -> None:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def overview(request: Request) -> Response:
-        who = await principal_of(request)
-        if who is None:
-            return RedirectResponse("/login", status_code=303)
-        with request.app.state.engine.connect() as connection:
-            figures = customer_store.kpis(connection)
-            sizes = customer_store.segment_sizes(connection)
-        html = request.app.state.pages.get_template("overview.html").render(
-            lang="en",
-            shop=request.app.state.settings.shop_name,
-            who=who,
-            kpi=figures,
-            segments=sizes,
-        )
-        return HTMLResponse(html)

@@ -1,0 +1,356 @@
+"""The dashboard: server-rendered pages (Jinja2 + HTMX), in the user's chosen language.
+
+Pages call the same seams as the API and the CLI; they only choose words, numbers and
+charts. A signed-out browser is sent to /login; forms carry the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from relmark import pipeline
+from relmark.accounts import Principal, Role
+from relmark.differentiate.profitability import whale_curve
+from relmark.enums import RFM_SEGMENTS, ImportKind
+from relmark.errors import InvalidInput
+from relmark.ingest.importer import ImportOptions
+from relmark.interact.templating import LANGUAGES, babel_locale
+from relmark.interaction import Interaction
+from relmark.interfaces.web import charts
+from relmark.interfaces.web.auth import _check_csrf, principal_of
+from relmark.interfaces.web.i18n import choose, gettext_for
+from relmark.store import customers as customer_store
+from relmark.store import dashboard, outbox
+
+router = APIRouter(include_in_schema=False)
+LANG_COOKIE = "relmark_lang"
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ms": "Bahasa Melayu",
+    "kk": "Қазақша",
+    "tl": "Tagalog",
+    "uk": "Українська",
+    "sl": "Slovenščina",
+}
+
+
+class SignIn(Exception):
+    """Raised inside a page handler when the browser is not signed in."""
+
+
+def _interaction(request: Request) -> Interaction:
+    settings = request.app.state.settings
+    return Interaction(
+        request.app.state.engine,
+        settings,
+        playbooks_dir=settings.playbooks_dir,
+        templates_dir=settings.templates_dir,
+    )
+
+
+async def _user(request: Request, role: Role = Role.VIEWER) -> Principal:
+    who = await principal_of(request)
+    if who is None or who.kind != "user":
+        raise SignIn
+    if not who.may(role):
+        raise HTTPException(403, f"this needs the {role} role; you have {who.role}")
+    if request.method != "GET":
+        await _check_csrf(request, who)
+    return who
+
+
+def _language(request: Request) -> str:
+    wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    if wanted in LANGUAGES:
+        return wanted
+    return choose(request.headers.get("accept-language", "").split(",")[0].split(";")[0])
+
+
+class Formats:
+    """Numbers, money, percentages and dates in the page's language."""
+
+    def __init__(self, language: str) -> None:
+        self.locale = babel_locale(language)
+
+    def number(self, value: float | int | None, digits: int = 0) -> str:
+        if value is None:
+            return "—"
+        return format_decimal(round(value, digits), locale=self.locale)
+
+    def money(self, minor: int | None, currency: str | None) -> str:
+        if minor is None or not currency:
+            return "—"
+        return format_currency(minor / 100, currency, locale=self.locale)
+
+    def percent(self, value: float | None) -> str:
+        return "—" if value is None else format_percent(value, locale=self.locale)
+
+    def when(self, value: datetime | None) -> str:
+        return "—" if value is None else format_datetime(value, "medium", locale=self.locale)
+
+
+def _render(request: Request, who: Principal, template: str, **data: Any) -> HTMLResponse:
+    language = _language(request)
+    _ = gettext_for(language)
+    html = request.app.state.pages.get_template(template).render(
+        lang=language,
+        languages=LANGUAGE_NAMES,
+        shop=request.app.state.settings.shop_name,
+        who=who,
+        _=_,
+        fmt=Formats(language),
+        segment_name=lambda s: _(SEGMENT_LABELS.get(s, s)) if s else "—",
+        path=request.url.path,
+        **data,
+    )
+    response = HTMLResponse(html)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+SEGMENT_LABELS = {
+    "champions": "Champions",
+    "cant_lose": "Can't lose them",
+    "at_risk": "At risk",
+    "loyal": "Loyal",
+    "new": "New",
+    "promising": "Promising",
+    "potential_loyalist": "Potential loyalists",
+    "need_attention": "Need attention",
+    "about_to_sleep": "About to sleep",
+    "lost": "Lost",
+    "hibernating": "Hibernating",
+}
+
+
+@router.get("/", response_class=HTMLResponse)
+async def overview(request: Request) -> Response:
+    who = await _user(request)
+    language = _language(request)
+    _ = gettext_for(language)
+    fmt = Formats(language)
+    with request.app.state.engine.connect() as connection:
+        kpi = customer_store.kpis(connection)
+        sizes = customer_store.segment_sizes(connection)
+        grid = dashboard.rfm_grid(connection)
+        values = dashboard.value_columns(connection)
+    currency = kpi["currency"]
+    return _render(
+        request,
+        who,
+        "overview.html",
+        kpi=kpi,
+        segments=sizes,
+        segment_chart=charts.bars(
+            [_(SEGMENT_LABELS.get(s["segment"], s["segment"])) for s in sizes],
+            [s["customers"] for s in sizes],
+            _("Customers per segment"),
+            lambda v: fmt.number(v),
+        ),
+        rfm_chart=charts.heatmap(
+            grid, _("RFM grid"), _("Recency score"), _("Frequency and monetary score")
+        ),
+        clv_chart=_clv_histogram(values, fmt, currency, _),
+        whale_chart=_whale(values, fmt, _),
+    )
+
+
+def _clv_histogram(values: pl.DataFrame, fmt: Formats, currency: str | None, _: Any) -> str:
+    clv = values["clv_minor"].drop_nulls()
+    if clv.is_empty() or not currency:
+        return ""
+    top = max(1, int(clv.quantile(0.99) or 1))
+    step = 10 ** max(0, math.floor(math.log10(top / 8)))
+    width = max(step, math.ceil(top / 8 / step) * step)
+    edges = [i * width for i in range(9)]
+    counts = [
+        int(((clv >= low) & (clv < high)).sum()) if i < 7 else int((clv >= low).sum())
+        for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ]
+    labels = [
+        f"{fmt.money(low, currency)}–{fmt.money(high, currency)}"
+        if i < 7
+        else f"≥ {fmt.money(low, currency)}"
+        for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+    ]
+    return charts.bars(labels, counts, _("Customer lifetime value"), lambda v: fmt.number(v))
+
+
+def _whale(values: pl.DataFrame, fmt: Formats, _: Any) -> str:
+    profits = values.select(pl.col("profit_minor").alias("profit")).drop_nulls()
+    if profits.is_empty():
+        return ""
+    curve = whale_curve(profits.cast(pl.Float64))
+    points = [(0.0, 0.0), *zip(curve["customer_share"], curve["profit_share"], strict=True)]
+    return charts.line(
+        points, _("Whale curve"), _("Share of customers"), _("Share of profit"), fmt.percent
+    )
+
+
+def _customer_rows(request: Request) -> tuple[int, list[dict[str, Any]]]:
+    params = request.query_params
+    page = max(1, int(params.get("page", "1") or 1))
+    with request.app.state.engine.connect() as connection:
+        return customer_store.search(
+            connection,
+            q=(params.get("q") or "")[:200] or None,
+            segment=params.get("segment") if params.get("segment") in RFM_SEGMENTS else None,
+            limit=50,
+            offset=(page - 1) * 50,
+        )
+
+
+@router.get("/customers", response_class=HTMLResponse)
+async def customers(request: Request) -> Response:
+    who = await _user(request)
+    total, rows = _customer_rows(request)
+    segment = request.query_params.get("segment")
+    return _render(
+        request,
+        who,
+        "customers.html",
+        total=total,
+        rows=rows,
+        segment=segment if segment in RFM_SEGMENTS else None,
+        q=request.query_params.get("q", ""),
+    )
+
+
+@router.get("/customers/rows", response_class=HTMLResponse)
+async def customer_rows(request: Request) -> Response:
+    """The table body alone, for HTMX as the user types."""
+    who = await _user(request)
+    total, rows = _customer_rows(request)
+    return _render(request, who, "customer_rows.html", total=total, rows=rows)
+
+
+@router.get("/segments/{name}", response_class=HTMLResponse)
+async def segment(request: Request, name: str) -> Response:
+    await _user(request)
+    if name not in RFM_SEGMENTS:
+        raise HTTPException(404, f"no segment named {name!r}")
+    return RedirectResponse(f"/customers?segment={name}", status_code=303)
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+async def customer(request: Request, customer_id: int) -> Response:
+    who = await _user(request)
+    with request.app.state.engine.connect() as connection:
+        found = customer_store.profile(connection, customer_id)
+    if found is None:
+        raise HTTPException(404, f"no customer with id {customer_id}")
+    timeline = sorted(
+        [("order", o["ordered_at"], o) for o in found["orders"]]
+        + [("message", m["due_at"], m) for m in found["messages"]]
+        + [("event", e["at"], e) for e in found["events"]],
+        key=lambda item: item[1],
+        reverse=True,
+    )
+    return _render(request, who, "customer.html", c=found, timeline=timeline[:200])
+
+
+@router.get("/playbooks", response_class=HTMLResponse)
+async def playbooks(request: Request) -> Response:
+    who = await _user(request)
+    relmark = _interaction(request)
+    uplift = {row["playbook"]: row for row in relmark.uplift()["playbooks"]}
+    return _render(request, who, "playbooks.html", playbooks=relmark.playbook_list(), uplift=uplift)
+
+
+@router.get("/playbooks/{name}/preview", response_class=HTMLResponse)
+async def playbook_preview(request: Request, name: str) -> Response:
+    who = await _user(request, Role.ANALYST)
+    now = datetime.now(UTC)
+    result = _interaction(request).plan(now, now, write=False, only_playbook=name)
+    return _render(request, who, "preview.html", name=name, result=result.summary())
+
+
+@router.post("/playbooks/{name}/toggle")
+async def playbook_toggle(request: Request, name: str) -> Response:
+    await _user(request, Role.MARKETER)
+    form = await request.form()
+    _interaction(request).enable(name, form.get("enabled") == "1", datetime.now(UTC))
+    return RedirectResponse("/playbooks", status_code=303)
+
+
+@router.get("/outbox", response_class=HTMLResponse)
+async def outbox_page(request: Request) -> Response:
+    who = await _user(request)
+    with request.app.state.engine.connect() as connection:
+        counts = outbox.outbox_counts(connection)
+    return _render(request, who, "outbox.html", counts=counts)
+
+
+@router.get("/imports", response_class=HTMLResponse)
+async def imports_page(request: Request) -> Response:
+    who = await _user(request, Role.ANALYST)
+    return _render(request, who, "imports.html", kinds=list(ImportKind), result=None, problems=None)
+
+
+@router.post("/imports", response_class=HTMLResponse)
+async def imports_upload(request: Request) -> Response:
+    who = await _user(request, Role.ANALYST)
+    form = await request.form()
+    upload, kind = form.get("file"), form.get("kind")
+    result, problems = None, None
+    if not isinstance(upload, UploadFile) or kind not in {k.value for k in ImportKind}:
+        problems = [{"line": None, "column": None, "message": "choose a kind and a file"}]
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / Path(upload.filename or "upload.csv").name
+            path.write_bytes(await upload.read())
+            try:
+                report, _identified = pipeline.import_and_identify(
+                    request.app.state.engine,
+                    ImportOptions(
+                        ImportKind(str(kind)),
+                        path,
+                        currency=request.app.state.settings.currency,
+                        timezone=request.app.state.settings.timezone,
+                    ),
+                    now=datetime.now(UTC),
+                )
+                result = report.as_dict()
+            except InvalidInput as exc:
+                problems = [
+                    {"line": p.line, "column": p.column, "message": p.message} for p in exc.problems
+                ]
+    return _render(
+        request, who, "imports.html", kinds=list(ImportKind), result=result, problems=problems
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+async def settings_page(request: Request) -> Response:
+    who = await _user(request, Role.MARKETER)
+    policy = _interaction(request).policy().model_dump(mode="json")
+    return _render(request, who, "settings.html", policy=policy, problems=None, saved=False)
+
+
+@router.post("/settings", response_class=HTMLResponse)
+async def settings_save(request: Request) -> Response:
+    who = await _user(request, Role.MARKETER)
+    form = await request.form()
+    fields = ("max_per_7_days", "max_per_30_days", "min_hours_between", "quiet_start", "quiet_end")
+    changes = {f: str(form.get(f, "")).strip() for f in fields}
+    relmark = _interaction(request)
+    problems, saved = None, False
+    try:
+        relmark.set_policy(changes, datetime.now(UTC))
+        saved = True
+    except InvalidInput as exc:
+        problems = [p.message + (f" ({p.column})" if p.column else "") for p in exc.problems]
+    policy = relmark.policy().model_dump(mode="json")
+    return _render(request, who, "settings.html", policy=policy, problems=problems, saved=saved)

@@ -1,0 +1,34 @@
+"""What the dashboard's charts read: the RFM grid, CLV values, profits (latest run)."""
+
+from __future__ import annotations
+
+import polars as pl
+from sqlalchemy import Connection, func, select
+
+from relmark.store.bulk import fetch_frame
+from relmark.store.customers import latest_run
+from relmark.store.models import CustomerScore
+
+
+def rfm_grid(connection: Connection) -> dict[tuple[int, int], int]:
+    """(R, FM) → customers, FM = round((F + M) / 2) as the segments use it."""
+    run_id = latest_run(connection)
+    fm = func.round((CustomerScore.f + CustomerScore.m) / 2.0)
+    rows = connection.execute(
+        select(CustomerScore.r, fm, func.count())
+        .where(CustomerScore.run_id == run_id)
+        .group_by(CustomerScore.r, fm)
+    )
+    return {(int(r), int(f)): int(n) for r, f, n in rows}
+
+
+def value_columns(connection: Connection) -> pl.DataFrame:
+    """CLV and profit of every scored customer (minor units)."""
+    run_id = latest_run(connection)
+    return fetch_frame(
+        connection,
+        select(CustomerScore.clv_minor, CustomerScore.profit_minor).where(
+            CustomerScore.run_id == run_id
+        ),
+        {"clv_minor": pl.Int64, "profit_minor": pl.Int64},
+    )
