@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from relmark import pipeline
@@ -586,6 +587,27 @@ DEMO_DB = "relmark-demo.db"
 DEMO_MAIL = "relmark-demo-mail"
 
 
+DEMO_USER = "demo@relmark.example"
+DEMO_PASSWORD = "relmark-demo"  # noqa: S105 - a local demo's published login
+
+
+def _serve_demo(engine: Engine, end: datetime, port: int) -> None:
+    """Serve the demo store's dashboard on localhost with a published demo login."""
+    import uvicorn
+
+    from relmark import accounts
+    from relmark.interfaces.web.app import create_app
+
+    accounts.add_user(engine, DEMO_USER, DEMO_PASSWORD, accounts.Role.ADMIN, end)
+    out.print(
+        f"\n[bold]Dashboard:[/bold] http://127.0.0.1:{port}/  "
+        f"(sign in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl-C stops it)"
+    )
+    uvicorn.run(
+        create_app(engine, get_settings()), host="127.0.0.1", port=port, log_level="warning"
+    )
+
+
 def _demo_send(interaction: Interaction, end: datetime, mail_dir: Path) -> dict[str, Any]:
     """Deliver what is due: to the configured SMTP server, else to a local sink."""
     options = SendOptions(as_of=lambda: end)
@@ -623,8 +645,9 @@ def demo(
         ),
     ] = None,
     serve: Annotated[
-        bool, typer.Option(help="Serve the dashboard afterwards (arrives with the web interface).")
+        bool, typer.Option(help="Serve the dashboard afterwards (Ctrl-C stops it).")
     ] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard.")] = 8000,
     mail_dir: Annotated[
         Path,
         typer.Option(
@@ -709,7 +732,7 @@ def demo(
     else:
         _print_demo(result)
     if serve and not as_json:
-        out.print("[dim]The dashboard arrives with the web interface; nothing to serve yet.[/dim]")
+        _serve_demo(engine, end, port)
 
 
 def _parse_day(value: str, option: str) -> datetime:
