@@ -124,13 +124,27 @@ def keys_revoke(key_id: int, db: DbOption = None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes (one per core serves most).")
+    ] = 1,
     db: DbOption = None,
 ) -> None:
     """Serve the dashboard, the REST API and the tracking endpoint (uvicorn)."""
+    import os
+
     import uvicorn
 
-    from relmark.interfaces.web.app import create_app
-
     settings = get_settings()
+    url = db or settings.database_url
+    open_store(url)  # fail here, clearly, if the store is missing or old
+    os.environ["RELMARK_DATABASE_URL"] = url  # the workers read their settings afresh
+    get_settings.cache_clear()
     out.print(f"relmark on http://{host}:{port}/  (API: /api/v1, tracking: /v1/batch)")
-    uvicorn.run(create_app(open_store(db), settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "relmark.interfaces.web.app:app_from_settings",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )

@@ -42,12 +42,24 @@ LIST_COLUMNS = (
 )
 
 
+def store_version(connection: Connection) -> tuple[int, ...]:
+    """Newest ids of what the dashboard's figures depend on (one query, index lookups)."""
+    from relmark.store.models import Consent, Merge
+
+    columns = (ScoreRun.id, Order.id, Customer.id, Merge.id, Consent.id)
+    row = connection.execute(
+        select(*(select(func.max(c)).scalar_subquery() for c in columns))
+    ).one()
+    return tuple(int(v or 0) for v in row)
+
+
 def latest_run(connection: Connection) -> int | None:
     return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
 
 
-def search(
+def _matching(
     connection: Connection,
+    statement: Any,
     *,
     q: str | None = None,
     segment: str | None = None,
@@ -55,24 +67,12 @@ def search(
     max_clv_minor: int | None = None,
     min_p_alive: float | None = None,
     max_p_alive: float | None = None,
-    sort: str = "clv",
-    descending: bool = True,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[int, list[dict[str, Any]]]:
-    """Live customers matching the filters (scores of the latest run), one page, and the
-    total count. `q` matches names, e-mail and phone (case-insensitive, substring)."""
-    run_id = latest_run(connection)
-    statement = (
-        select(*LIST_COLUMNS)
-        .outerjoin(
-            CustomerScore,
-            (CustomerScore.customer_id == Customer.id) & (CustomerScore.run_id == run_id),
-        )
-        .where(Customer.merged_into_id.is_(None))
-    )
+) -> Any:
     if q:
-        fold = func.casefold if connection.dialect.name == "sqlite" else func.lower
+        # lower() is built in and fast; the Unicode fold (a Python function on SQLite) is
+        # needed only when the search has letters beyond ASCII.
+        ascii_only = q.isascii()
+        fold = func.lower if ascii_only or connection.dialect.name != "sqlite" else func.casefold
         needle = f"%{q.strip().casefold()}%"
         full_name = fold(
             func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
@@ -93,13 +93,77 @@ def search(
         statement = statement.where(CustomerScore.p_alive >= min_p_alive)
     if max_p_alive is not None:
         statement = statement.where(CustomerScore.p_alive <= max_p_alive)
-    total = connection.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
-    key = SORTS[sort]
-    ordered = statement.order_by(
-        key.desc().nulls_last() if descending else key.asc().nulls_last(), Customer.id
+    return statement
+
+
+def _base(run_id: int | None, *, scored_only: bool) -> Any:
+    join = (CustomerScore.customer_id == Customer.id) & (CustomerScore.run_id == run_id)
+    statement = select(*LIST_COLUMNS)
+    statement = (
+        statement.join(CustomerScore, join)
+        if scored_only
+        else statement.outerjoin(CustomerScore, join)
     )
-    rows = connection.execute(ordered.limit(limit).offset(offset)).mappings()
-    return int(total), [dict(r) for r in rows]
+    return statement.where(Customer.merged_into_id.is_(None))
+
+
+def count(connection: Connection, **filters: Any) -> int:
+    """How many live customers match `search`'s filters."""
+    statement = _matching(connection, _base(latest_run(connection), scored_only=False), **filters)
+    return int(
+        connection.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    )
+
+
+def search(
+    connection: Connection,
+    *,
+    q: str | None = None,
+    segment: str | None = None,
+    min_clv_minor: int | None = None,
+    max_clv_minor: int | None = None,
+    min_p_alive: float | None = None,
+    max_p_alive: float | None = None,
+    sort: str = "clv",
+    descending: bool = True,
+    limit: int = 50,
+    offset: int = 0,
+    total: int | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Live customers matching the filters (scores of the latest run), one page, and the
+    total count (pass `total` when it is known). `q` matches names, e-mail and phone
+    (case-insensitive, substring)."""
+    filters = {
+        "q": q,
+        "segment": segment,
+        "min_clv_minor": min_clv_minor,
+        "max_clv_minor": max_clv_minor,
+        "min_p_alive": min_p_alive,
+        "max_p_alive": max_p_alive,
+    }
+    run_id = latest_run(connection)
+    key = SORTS[sort]
+    order = (key.desc().nulls_last() if descending else key.asc().nulls_last(), Customer.id)
+    rows: list[dict[str, Any]] = []
+    if sort in ("clv", "p_alive", "revenue", "profit"):
+        # Scored customers come first in any score order: page through them with the
+        # (run, value) index, and read the unscored tail only when a page reaches it.
+        scored = _matching(connection, _base(run_id, scored_only=True), **filters)
+        rows = [
+            dict(r)
+            for r in connection.execute(
+                scored.order_by(*order).limit(limit).offset(offset)
+            ).mappings()
+        ]
+    if len(rows) < limit:
+        everyone = _matching(connection, _base(run_id, scored_only=False), **filters)
+        rows = [
+            dict(r)
+            for r in connection.execute(
+                everyone.order_by(*order).limit(limit).offset(offset)
+            ).mappings()
+        ]
+    return (count(connection, **filters) if total is None else total), rows
 
 
 def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:

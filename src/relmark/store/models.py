@@ -294,7 +294,14 @@ class CustomerScore(Base):
     """A customer's value as of a run. Money in minor units of the run's currency."""
 
     __tablename__ = "customer_scores"
-    __table_args__ = (Index("ix_customer_scores_customer", "customer_id", "run_id"),)
+    __table_args__ = (
+        Index("ix_customer_scores_customer", "customer_id", "run_id"),
+        # The dashboard pages customers of a run by value, and of a segment by value.
+        Index("ix_customer_scores_run_clv", "run_id", "clv_minor"),
+        Index("ix_customer_scores_run_segment_clv", "run_id", "segment", "clv_minor"),
+        Index("ix_customer_scores_run_segment_p_alive", "run_id", "segment", "p_alive"),
+        Index("ix_customer_scores_run_p_alive", "run_id", "p_alive"),
+    )
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("score_runs.id", ondelete="CASCADE"), primary_key=True
@@ -402,6 +409,7 @@ class Message(Base):
         Index("ix_messages_status_due", "status", "due_at"),
         Index("ix_messages_customer_due", "customer_id", "due_at"),
         Index("ix_messages_playbook", "playbook", "customer_id"),
+        Index("ix_messages_due", "due_at"),  # the outbox, newest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -17,6 +17,7 @@ from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions
 from relmark.interaction import Interaction
 from relmark.interfaces.web.auth import require
+from relmark.interfaces.web.pages import search_with_cached_total
 from relmark.store import customers as customer_store
 from relmark.store import outbox
 from relmark.store.models import ScoreRun
@@ -54,20 +55,22 @@ def list_customers(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     """Customers of the latest score run, filtered, sorted and paginated."""
-    with request.app.state.engine.connect() as connection:
-        total, rows = customer_store.search(
-            connection,
-            q=q,
-            segment=segment,
-            min_clv_minor=min_clv,
-            max_clv_minor=max_clv,
-            min_p_alive=min_p_alive,
-            max_p_alive=max_p_alive,
-            sort=sort,
-            descending=order == "desc",
-            limit=per_page,
-            offset=(page - 1) * per_page,
-        )
+    filters = {
+        "q": q,
+        "segment": segment,
+        "min_clv_minor": min_clv,
+        "max_clv_minor": max_clv,
+        "min_p_alive": min_p_alive,
+        "max_p_alive": max_p_alive,
+    }
+    total, rows = search_with_cached_total(
+        request,
+        filters,
+        sort=sort,
+        descending=order == "desc",
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
     return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(rows)}
 
 
@@ -84,8 +87,11 @@ def customer_360(request: Request, who: Viewer, customer_id: int) -> dict[str, A
 
 @router.get("/segments")
 def segments(request: Request, who: Viewer) -> list[dict[str, Any]]:
-    with request.app.state.engine.connect() as connection:
-        return customer_store.segment_sizes(connection)
+    def compute() -> list[dict[str, Any]]:
+        with request.app.state.engine.connect() as connection:
+            return customer_store.segment_sizes(connection)
+
+    return request.app.state.figures.get("segments", compute)
 
 
 @router.get("/score-runs")
@@ -221,5 +227,8 @@ def uplift(
 
 @router.get("/reports/kpi")
 def kpi(request: Request, who: Viewer) -> dict[str, Any]:
-    with request.app.state.engine.connect() as connection:
-        return jsonable_encoder(customer_store.kpis(connection))
+    def compute() -> dict[str, Any]:
+        with request.app.state.engine.connect() as connection:
+            return jsonable_encoder(customer_store.kpis(connection))
+
+    return request.app.state.figures.get("kpi", compute)

@@ -26,6 +26,7 @@ from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interfaces.web import api, links, pages, problems, tracking
 from relmark.interfaces.web.auth import SESSION_COOKIE, require
+from relmark.interfaces.web.cache import FigureCache
 
 STATIC = Path(__file__).with_name("static")
 LOGIN_ATTEMPTS = 5
@@ -78,6 +79,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         autoescape=select_autoescape(default=True),
     )
     app.state.throttle = LoginThrottle()
+    app.state.figures = FigureCache(engine)
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidInput, problems.on_invalid_input)  # type: ignore[arg-type]
@@ -150,3 +152,15 @@ def _session_routes(app: FastAPI) -> None:
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
+
+
+def app_from_settings() -> FastAPI:
+    """The app for `relmark serve`: each worker process opens the store of its settings."""
+    from relmark.config import get_settings
+    from relmark.store.db import make_engine
+    from relmark.store.migrate import ensure_current
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    ensure_current(engine)
+    return create_app(engine, settings)

@@ -139,6 +139,13 @@ SEGMENT_LABELS = {
 async def overview(request: Request) -> Response:
     who = await _user(request)
     language = _language(request)
+    figures = request.app.state.figures.get(
+        ("overview", language), lambda: _overview_figures(request, language)
+    )
+    return _render(request, who, "overview.html", **figures)
+
+
+def _overview_figures(request: Request, language: str) -> dict[str, Any]:
     _ = gettext_for(language)
     fmt = Formats(language)
     with request.app.state.engine.connect() as connection:
@@ -147,24 +154,21 @@ async def overview(request: Request) -> Response:
         grid = dashboard.rfm_grid(connection)
         values = dashboard.value_columns(connection)
     currency = kpi["currency"]
-    return _render(
-        request,
-        who,
-        "overview.html",
-        kpi=kpi,
-        segments=sizes,
-        segment_chart=charts.bars(
+    return {
+        "kpi": kpi,
+        "segments": sizes,
+        "segment_chart": charts.bars(
             [_(SEGMENT_LABELS.get(s["segment"], s["segment"])) for s in sizes],
             [s["customers"] for s in sizes],
             _("Customers per segment"),
             lambda v: fmt.number(v),
         ),
-        rfm_chart=charts.heatmap(
+        "rfm_chart": charts.heatmap(
             grid, _("RFM grid"), _("Recency score"), _("Frequency and monetary score")
         ),
-        clv_chart=_clv_histogram(values, fmt, currency, _),
-        whale_chart=_whale(values, fmt, _),
-    )
+        "clv_chart": _clv_histogram(values, fmt, currency, _),
+        "whale_chart": _whale(values, fmt, _),
+    }
 
 
 def _clv_histogram(values: pl.DataFrame, fmt: Formats, currency: str | None, _: Any) -> str:
@@ -202,14 +206,26 @@ def _whale(values: pl.DataFrame, fmt: Formats, _: Any) -> str:
 def _customer_rows(request: Request) -> tuple[int, list[dict[str, Any]]]:
     params = request.query_params
     page = max(1, int(params.get("page", "1") or 1))
-    with request.app.state.engine.connect() as connection:
-        return customer_store.search(
-            connection,
-            q=(params.get("q") or "")[:200] or None,
-            segment=params.get("segment") if params.get("segment") in RFM_SEGMENTS else None,
-            limit=50,
-            offset=(page - 1) * 50,
-        )
+    filters = {
+        "q": (params.get("q") or "")[:200] or None,
+        "segment": params.get("segment") if params.get("segment") in RFM_SEGMENTS else None,
+    }
+    return search_with_cached_total(request, filters, limit=50, offset=(page - 1) * 50)
+
+
+def search_with_cached_total(
+    request: Request, filters: dict[str, Any], **page: Any
+) -> tuple[int, list[dict[str, Any]]]:
+    """A page of customers; the count of all matches comes from the figure cache."""
+    engine = request.app.state.engine
+
+    def total() -> int:
+        with engine.connect() as connection:
+            return customer_store.count(connection, **filters)
+
+    known = request.app.state.figures.get(("count", tuple(sorted(filters.items()))), total)
+    with engine.connect() as connection:
+        return customer_store.search(connection, **filters, **page, total=known)
 
 
 @router.get("/customers", response_class=HTMLResponse)
