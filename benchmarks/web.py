@@ -112,6 +112,11 @@ def customer_ids(store: Path, n: int = 500) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def grab(pattern: str, output: str) -> float:
+    found = re.search(pattern, output, re.M)
+    return float(found.group(1)) if found else float("nan")
+
+
 def load(base: str, creds: dict[str, str], ids: list[int], requests: int, clients: int) -> dict:
     """Each endpoint under `clients` concurrent keep-alive connections, measured by
     ApacheBench (a C client, so that the load generator does not eat the server's CPU)."""
@@ -144,16 +149,14 @@ def load(base: str, creds: dict[str, str], ids: list[int], requests: int, client
             check=True,
         ).stdout
 
-        def grab(pattern: str) -> float:
-            found = re.search(pattern, output, re.M)
-            return float(found.group(1)) if found else float("nan")
-
         report[name] = {
             "requests": requests,
-            "non_2xx": int(grab(r"^Non-2xx responses:\s+(\d+)") if "Non-2xx" in output else 0),
-            "per_second": grab(r"^Requests per second:\s+([\d.]+)"),
-            "p50_ms": grab(r"^\s+50%\s+(\d+)"),
-            "p95_ms": grab(r"^\s+95%\s+(\d+)"),
+            "non_2xx": int(
+                grab(r"^Non-2xx responses:\s+(\d+)", output) if "Non-2xx" in output else 0
+            ),
+            "per_second": grab(r"^Requests per second:\s+([\d.]+)", output),
+            "p50_ms": grab(r"^\s+50%\s+(\d+)", output),
+            "p95_ms": grab(r"^\s+95%\s+(\d+)", output),
         }
     return report
 
