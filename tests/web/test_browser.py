@@ -99,7 +99,7 @@ def test_the_dashboard_end_to_end(site: str, tmp_path: Path) -> None:
         page.fill("input[name=password]", "correct horse battery")
         page.click("button[type=submit]")
         expect(page.locator("h1")).to_have_text("Overview")
-        expect(page.locator("svg.chart")).to_have_count(4)
+        expect(page.locator("svg.chart")).to_have_count(5)
         shot("01-overview")
 
         page.click("table a >> text=Champions")

@@ -159,3 +159,27 @@ def test_wrong_keys_are_refused(web: Web, server: str) -> None:
     assert post(server, "nope", body).status_code == 401
     assert post(server, web.keys["admin"], body).status_code == 403
     assert count(web, "SELECT COUNT(*) FROM tracked_messages") == 0
+
+
+def test_the_rudderstack_sdk_sends_gzip_and_is_understood(web: Web, server: str) -> None:
+    from rudderstack.analytics.client import Client as RudderClient
+
+    errors: list[Exception] = []
+    client = RudderClient(
+        web.keys["ingest"],
+        host=server,
+        gzip=True,
+        sync_mode=True,
+        max_retries=0,
+        on_error=lambda error, _items: errors.append(error),
+    )
+    client.identify("r-1", {"email": "r1@example.com", "firstName": "Rita"})
+    client.track(
+        "r-1", "Order Completed", {"order_id": "R-9", "revenue": "12.30", "currency": "USD"}
+    )
+    client.flush()
+    assert errors == []
+    assert rows(web, "SELECT external_id, amount_minor, currency FROM orders") == [
+        ("R-9", 1230, "USD")
+    ]
+    assert rows(web, "SELECT first_name FROM customers") == [("Rita",)]

@@ -7,7 +7,7 @@ from sqlalchemy import Connection, func, select
 
 from relmark.store.bulk import fetch_frame
 from relmark.store.customers import latest_run
-from relmark.store.models import CustomerScore
+from relmark.store.models import CustomerScore, Order
 
 
 def rfm_grid(connection: Connection) -> dict[tuple[int, int], int]:
@@ -32,3 +32,21 @@ def value_columns(connection: Connection) -> pl.DataFrame:
         ),
         {"clv_minor": pl.Int64, "profit_minor": pl.Int64},
     )
+
+
+def revenue_by_month(connection: Connection, months: int = 12) -> list[tuple[str, str, int]]:
+    """(YYYY-MM, currency, revenue in minor units) of completed orders, the newest
+    `months` months that have any."""
+    month = (
+        func.to_char(Order.ordered_at, "YYYY-MM")
+        if connection.dialect.name == "postgresql"
+        else func.strftime("%Y-%m", Order.ordered_at)
+    )
+    rows = connection.execute(
+        select(month, Order.currency, func.sum(Order.amount_minor))
+        .where(Order.status == "completed")
+        .group_by(month, Order.currency)
+        .order_by(month.desc())
+    ).all()
+    recent = sorted({r[0] for r in rows}, reverse=True)[:months]
+    return sorted((str(m), str(c), int(v)) for m, c, v in rows if m in recent)

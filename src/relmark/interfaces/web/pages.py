@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -153,6 +153,7 @@ def _overview_figures(request: Request, language: str) -> dict[str, Any]:
         sizes = customer_store.segment_sizes(connection)
         grid = dashboard.rfm_grid(connection)
         values = dashboard.value_columns(connection)
+        months = dashboard.revenue_by_month(connection)
     currency = kpi["currency"]
     return {
         "kpi": kpi,
@@ -168,6 +169,7 @@ def _overview_figures(request: Request, language: str) -> dict[str, Any]:
         ),
         "clv_chart": _clv_histogram(values, fmt, currency, _),
         "whale_chart": _whale(values, fmt, _),
+        "trend_chart": _trend(months, fmt, currency, language, _),
     }
 
 
@@ -190,6 +192,22 @@ def _clv_histogram(values: pl.DataFrame, fmt: Formats, currency: str | None, _: 
         for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True))
     ]
     return charts.bars(labels, counts, _("Customer lifetime value"), lambda v: fmt.number(v))
+
+
+def _trend(
+    months: list[tuple[str, str, int]], fmt: Formats, currency: str | None, language: str, _: Any
+) -> str:
+    """Revenue per month in the main currency: the trend of the relationship."""
+    main = currency or (months[0][1] if months else None)
+    chosen = [(m, v) for m, c, v in months if c == main]
+    if not chosen or not main:
+        return ""
+    labels = [
+        format_date(date.fromisoformat(f"{m}-01"), "MMM y", locale=fmt.locale) for m, _v in chosen
+    ]
+    return charts.bars(
+        labels, [v for _m, v in chosen], _("Revenue per month"), lambda v: fmt.money(int(v), main)
+    )
 
 
 def _whale(values: pl.DataFrame, fmt: Formats, _: Any) -> str:
