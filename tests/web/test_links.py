@@ -144,3 +144,20 @@ def test_every_ui_string_is_translated() -> None:
         missing = sorted(m for m in msgids if not (catalog.get(m) and catalog.get(m).string))
         assert missing == [], (language, missing)
         assert translations(language).gettext("Overview") != "Overview"
+
+
+def test_templates_have_no_hard_coded_words() -> None:
+    """Visible text in the web templates comes from _() or data, never typed in English."""
+    import re
+    from importlib import resources
+
+    web = resources.files("relmark.interfaces.web")
+    allowed = {"relmark", "—", "…", "·"}
+    for page in (web / "templates").iterdir():
+        if not page.name.endswith(".html"):
+            continue
+        text = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page.read_text("utf-8"), flags=re.S)
+        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S)
+        words = [w.strip() for w in re.findall(r">([^<]+)<", text)]
+        typed = [w for w in words if re.search(r"[A-Za-z]{2,}", w) and w not in allowed]
+        assert typed == [], (page.name, typed)

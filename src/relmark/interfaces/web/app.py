@@ -27,6 +27,7 @@ from relmark.errors import InvalidInput, RelmarkError
 from relmark.interfaces.web import api, links, pages, problems, tracking
 from relmark.interfaces.web.auth import SESSION_COOKIE, require
 from relmark.interfaces.web.cache import FigureCache
+from relmark.interfaces.web.i18n import gettext_for
 
 STATIC = Path(__file__).with_name("static")
 LOGIN_ATTEMPTS = 5
@@ -110,8 +111,12 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 def _session_routes(app: FastAPI) -> None:
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, failed: int = 0) -> HTMLResponse:
+        language = pages.page_language(request)
         html = request.app.state.pages.get_template("login.html").render(
-            lang="en", failed=bool(failed), shop=request.app.state.settings.shop_name
+            lang=language,
+            _=gettext_for(language),
+            failed=bool(failed),
+            shop=request.app.state.settings.shop_name,
         )
         return HTMLResponse(html)
 

@@ -70,6 +70,11 @@ async def _user(request: Request, role: Role = Role.VIEWER) -> Principal:
     return who
 
 
+def page_language(request: Request) -> str:
+    """?lang=, else the language cookie, else the browser's first choice, else English."""
+    return _language(request)
+
+
 def _language(request: Request) -> str:
     wanted = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     if wanted in LANGUAGES:
