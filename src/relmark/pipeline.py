@@ -17,9 +17,10 @@ from sqlalchemy import Engine
 from relmark.differentiate.score import ScoreSettings
 from relmark.differentiate.score import score as score_frames
 from relmark.identify.exact import KEYS, match_keys, plan_merges
-from relmark.identify.probabilistic import plan_probabilistic, score_pairs
+from relmark.identify.probabilistic import plan_probabilistic, score_new_pairs, score_pairs
 from relmark.ingest.importer import ImportOptions, ImportReport, import_file
 from relmark.store import identity as identity_store
+from relmark.store import kv
 from relmark.store import scores as score_store
 from relmark.store.db import bulk_transaction
 
@@ -58,10 +59,16 @@ class IdentifyReport:
     probabilistic_merges: int = 0
     queued_for_review: int = 0
     probabilistic_skipped: str | None = None
+    probabilistic_mode: str | None = None
 
 
 #: Below this many live records the unsupervised model has too little to learn from.
 PROBABILISTIC_MIN_RECORDS = 200
+#: New records up to this share of all are matched against the saved model (incremental);
+#: more, and the model is trained again on everything.
+INCREMENTAL_SHARE = 0.2
+MODEL_KEY = "identity:model"
+SEEN_KEY = "identity:records-matched-up-to"
 
 
 def identify(
@@ -72,10 +79,12 @@ def identify(
     probabilistic: bool = True,
     threshold: float = 0.95,
     review_band: tuple[float, float] = (0.5, 0.95),
+    full: bool = False,
 ) -> IdentifyReport:
     """Identity resolution: key new records, merge profiles sharing a key, then score the
     remaining candidates with the probabilistic model: merge above `threshold`, queue the
-    `review_band` for a person to decide."""
+    `review_band` for a person to decide. After a first full run, only records new since
+    the last run are compared (incremental, against the saved model) unless `full`."""
     with bulk_transaction(engine) as connection:
         records = identity_store.live_records(connection)
         fresh = records.filter(
@@ -106,7 +115,7 @@ def identify(
             connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
         )
         if probabilistic:
-            _probabilistic(connection, report, threshold, review_band, now)
+            _probabilistic(connection, report, threshold, review_band, now, full=full)
     return report
 
 
@@ -116,6 +125,8 @@ def _probabilistic(
     threshold: float,
     review_band: tuple[float, float],
     now: datetime,
+    *,
+    full: bool = False,
 ) -> None:
     records = identity_store.live_records(connection)
     if records.height < PROBABILISTIC_MIN_RECORDS:
@@ -124,11 +135,26 @@ def _probabilistic(
             f"{PROBABILISTIC_MIN_RECORDS}"
         )
         return
+    model = None if full else kv.get_setting(connection, MODEL_KEY)
+    seen = int(kv.get_setting(connection, SEEN_KEY) or 0)
+    new_ids = records.filter(pl.col("id") > seen)["id"].to_list()
+    newest = int(records["id"].max() or 0)
     try:
-        pairs = score_pairs(records, threshold=review_band[0])
+        if model and not new_ids:
+            report.probabilistic_mode = "nothing new"
+            return
+        if model and len(new_ids) <= INCREMENTAL_SHARE * records.height:
+            pairs = score_new_pairs(records, new_ids, model, threshold=review_band[0])
+            report.probabilistic_mode = f"incremental ({len(new_ids)} new records)"
+        else:
+            trained: dict[str, Any] = {}
+            pairs = score_pairs(records, threshold=review_band[0], model_out=trained)
+            kv.put_setting(connection, MODEL_KEY, trained, now)
+            report.probabilistic_mode = "full (model trained)"
     except Exception as exc:  # noqa: BLE001 - an untrainable model must not stop exact merges
         report.probabilistic_skipped = f"the model could not be trained on these records: {exc}"
         return
+    kv.put_setting(connection, SEEN_KEY, newest, now)
     accepted, review = plan_probabilistic(
         records,
         pairs,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine
 
@@ -104,3 +105,58 @@ def test_small_stores_skip_the_model_and_say_why(engine: Engine, tmp_path) -> No
 
     assert report.probabilistic_merges == 0
     assert report.probabilistic_skipped == ("2 records: the probabilistic model needs at least 200")
+
+
+def test_later_records_are_matched_incrementally_against_the_saved_model(
+    engine: Engine, tmp_path
+) -> None:
+    from relmark.enums import ImportKind
+    from relmark.ingest.importer import ImportOptions, import_file
+
+    data = generate(2000, seed=23, as_of=AS_OF)
+    write_files(data, tmp_path)
+    files = data.files()
+
+    def bring(source: str, part: slice = slice(None)) -> None:
+        for name, (kind, file_source, _frame) in files.items():
+            if file_source == source and kind == "customers":
+                frame = pl.read_csv(tmp_path / name, infer_schema=False)[part]
+                path = tmp_path / f"part-{part.start}-{name}"
+                frame.write_csv(path)
+                import_file(
+                    engine,
+                    ImportOptions(ImportKind(kind), path, source=source),
+                    now=AS_OF,
+                )
+
+    pos = next(f for n, (k, src, f) in files.items() if src == "pos" and k == "customers")
+    half = pos.height // 2
+    bring("web")
+    bring("pos", slice(0, half))
+    first = pipeline.identify(engine, now=AS_OF)
+    assert first.probabilistic_mode == "full (model trained)"
+    web_profiles = set(rows(engine, "SELECT id FROM customers WHERE merged_into_id IS NULL"))
+
+    bring("pos", slice(half, None))
+    later = pipeline.identify(engine, now=AS_OF)
+    again = pipeline.identify(engine, now=AS_OF)
+
+    assert later.probabilistic_mode.startswith("incremental")
+    assert again.probabilistic_mode == "nothing new"
+    owner = dict(
+        rows(engine, "SELECT source || ':' || external_id, customer_id FROM source_records")
+    )
+    truth = {
+        k: t
+        for k, t in zip(data.identity_truth["key"], data.identity_truth["truth"], strict=True)
+        if k.startswith("pos:") and t.startswith("web:")
+    }
+    joined = [k for k, t in truth.items() if owner.get(k) == owner.get(t)]
+    wrong = [
+        k for k in owner if k.startswith("pos:") and k not in truth and (owner[k],) in web_profiles
+    ]
+    assert len(truth) > 20
+    assert len(joined) / len(truth) >= 0.9
+    assert len(wrong) <= 0.02 * max(1, len(joined))
+    survivors = set(rows(engine, "SELECT id FROM customers WHERE merged_into_id IS NULL"))
+    assert web_profiles <= survivors  # existing profiles keep their ids

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from typing import Any
 
 import polars as pl
 from unidecode import unidecode
@@ -67,14 +68,19 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def score_pairs(
-    records: pl.DataFrame, *, threshold: float = 0.5, use_address: bool = False
+    records: pl.DataFrame,
+    *,
+    threshold: float = 0.5,
+    use_address: bool = False,
+    model_out: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Candidate duplicate pairs with their match probability (at least `threshold`).
 
     `use_address` adds a street-address comparison (off by default: a source without addresses
     leaves it untrainable). Returns unique_id_l, unique_id_r, match_probability and, per field,
     the agreement level
-    (gamma_*: -1 null, 0 disagree, higher = closer).
+    (gamma_*: -1 null, 0 disagree, higher = closer). The trained model goes into `model_out`
+    when given, for later incremental runs (`score_new_pairs`).
     """
     import splink.comparison_library as cl
     from splink import Linker, SettingsCreator, block_on
@@ -124,10 +130,42 @@ def score_pairs(
     for rule in (block_on("birthday"), block_on("last_name", "substr(first_name, 1, 1)")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
+    if model_out is not None:
+        model_out.update(linker.misc.save_model_to_json())
+    return _pairs(predictions)
+
+
+def _pairs(predictions: Any) -> pl.DataFrame:
     scored = pl.from_arrow(predictions.as_pyarrow_table())
     assert isinstance(scored, pl.DataFrame)
     levels = [c for c in scored.columns if c.startswith("gamma_")]
     return scored.select("unique_id_l", "unique_id_r", "match_probability", *levels)
+
+
+def score_new_pairs(
+    records: pl.DataFrame, new_ids: list[int], model: dict[str, Any], *, threshold: float = 0.5
+) -> pl.DataFrame:
+    """Incremental matching: pairs between the new records and every other record, and among
+    the new ones, scored by a model trained earlier (no training, no all-pairs pass).
+
+    Name frequencies come from all records, as in a full run."""
+    from splink import Linker
+    from splink.backends.duckdb import DuckDBAPI
+
+    frame = features(records)
+    is_new = pl.col("unique_id").is_in(new_ids)
+    db = DuckDBAPI()
+    everyone = db.register(frame.to_arrow(), table_name="records")
+    existing = db.register(frame.filter(~is_new).to_arrow(), table_name="existing")
+    fresh = db.register(frame.filter(is_new).to_arrow(), table_name="fresh")
+    linker = Linker(everyone, model, log_level=logging.WARNING)
+    for column in ("first_name", "last_name"):
+        linker.table_management.compute_tf_table(column)
+    between = _pairs(
+        linker.inference.predict_between(existing, fresh, threshold_match_probability=threshold)
+    )
+    within = _pairs(linker.inference.predict_within(fresh, threshold_match_probability=threshold))
+    return pl.concat([between, within], how="vertical_relaxed")
 
 
 def evidence(row: dict[str, object], top: dict[str, int]) -> dict[str, str]:

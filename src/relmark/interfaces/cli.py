@@ -431,6 +431,14 @@ def identify(
     probabilistic: Annotated[
         bool, typer.Option(help="Also match records that share no key (names, birthday, address).")
     ] = True,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Train the model again and compare every record (default: only records "
+            "new since the last run, against the saved model).",
+        ),
+    ] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -450,6 +458,7 @@ def identify(
         probabilistic=probabilistic,
         threshold=max(threshold, high),
         review_band=(low, max(threshold, high)),
+        full=full,
     )
     if as_json:
         print_json(
@@ -460,6 +469,7 @@ def identify(
                 "queued_for_review": report.queued_for_review,
                 "flagged": report.flagged,
                 "probabilistic_skipped": report.probabilistic_skipped,
+                "probabilistic_mode": report.probabilistic_mode,
             }
         )
         return
@@ -471,6 +481,8 @@ def identify(
     )
     if report.probabilistic_skipped:
         out.print(f"probabilistic matching skipped: {report.probabilistic_skipped}")
+    elif report.probabilistic_mode:
+        out.print(f"probabilistic matching: {report.probabilistic_mode}")
 
 
 review_app = typer.Typer(help="Decide pairs the model was unsure about.", no_args_is_help=True)

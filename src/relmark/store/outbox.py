@@ -24,10 +24,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from relmark.store.bulk import fetch_frame, stage
+from relmark.store.kv import get_setting, put_setting
 from relmark.store.models import (
     Customer,
     CustomerScore,
@@ -68,29 +67,6 @@ def lock_budget(connection: Connection, now: datetime) -> None:
     """
     connection.execute(
         update(StoreSetting).where(StoreSetting.key == LOCK_KEY).values(updated_at=now)
-    )
-
-
-def get_setting(connection: Connection, key: str) -> Any:
-    return connection.execute(
-        select(StoreSetting.value).where(StoreSetting.key == key)
-    ).scalar_one_or_none()
-
-
-def put_setting(connection: Connection, key: str, value: Any, now: datetime) -> None:
-    table = StoreSetting.__table__
-    if connection.dialect.name == "postgresql":
-        statement = pg_insert(table).values(key=key, value=value, updated_at=now)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key"], set_={"value": value, "updated_at": now}
-        )
-        connection.execute(statement)
-        return
-    statement = sqlite_insert(table).values(key=key, value=value, updated_at=now)
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["key"], set_={"value": value, "updated_at": now}
-        )
     )
 
 
