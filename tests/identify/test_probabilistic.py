@@ -160,3 +160,26 @@ def test_later_records_are_matched_incrementally_against_the_saved_model(
     assert len(wrong) <= 0.02 * max(1, len(joined))
     survivors = set(rows(engine, "SELECT id FROM customers WHERE merged_into_id IS NULL"))
     assert web_profiles <= survivors  # existing profiles keep their ids
+
+
+def test_incremental_scoring_finds_the_pairs_a_full_run_finds(demo_store: Engine) -> None:
+    from relmark.identify.probabilistic import score_new_pairs, score_pairs
+    from relmark.store.identity import live_records
+
+    pipeline.identify(demo_store, now=AS_OF, probabilistic=False)  # as the pipeline does
+    with demo_store.connect() as connection:
+        records = live_records(connection)
+    model: dict = {}
+    full = score_pairs(records, threshold=0.5, model_out=model)
+    new_ids = records.sort("id").tail(200)["id"].to_list()
+    incremental = score_new_pairs(records, new_ids, model, threshold=0.5)
+
+    def pairs(frame: pl.DataFrame) -> set[tuple[int, int]]:
+        left, right = frame["unique_id_l"].to_list(), frame["unique_id_r"].to_list()
+        return {(min(a, b), max(a, b)) for a, b in zip(left, right, strict=True)}
+
+    touching = full.filter(
+        pl.col("unique_id_l").is_in(new_ids) | pl.col("unique_id_r").is_in(new_ids)
+    )
+    assert len(pairs(touching)) > 5
+    assert pairs(incremental) == pairs(touching)

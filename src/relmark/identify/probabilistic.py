@@ -131,8 +131,23 @@ def score_pairs(
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     if model_out is not None:
-        model_out.update(linker.misc.save_model_to_json())
+        model_out.update(_loadable(linker.misc.save_model_to_json()))
     return _pairs(predictions)
+
+
+def _loadable(model: Any) -> Any:
+    """Splink may save m/u probabilities that underflow (1e-315) and then refuses to load
+    them; a level that rare is as good as impossible at 1e-300."""
+    if isinstance(model, dict):
+        return {
+            k: max(v, 1e-300)
+            if k in ("m_probability", "u_probability") and isinstance(v, float) and v > 0
+            else _loadable(v)
+            for k, v in model.items()
+        }
+    if isinstance(model, list):
+        return [_loadable(v) for v in model]
+    return model
 
 
 def _pairs(predictions: Any) -> pl.DataFrame:
