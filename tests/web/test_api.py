@@ -144,3 +144,33 @@ def test_upload_an_import_and_see_line_errors(web: Web) -> None:
     error = refused.json()["errors"][0]
     assert (error["line"], error["column"]) == (2, "birthday")
     assert web.client.get("/api/v1/customers", headers=analyst).json()["total"] == 2
+
+
+def test_the_timeline_spans_merged_profiles(web: Web) -> None:
+    from relmark import pipeline
+
+    header = ["customer_id", "email", "first_name"]
+    from ..helpers import run_import, write_csv
+
+    run_import(
+        web.shop.engine,
+        "customers",
+        write_csv(web.shop.folder, "a.csv", header, [["A1", "same@example.com", "Ana"]]),
+        source="web",
+    )
+    run_import(
+        web.shop.engine,
+        "customers",
+        write_csv(web.shop.folder, "b.csv", header, [["B1", "same@example.com", "Ana"]]),
+        source="shop",
+    )
+    pipeline.identify(web.shop.engine, now=AS_OF, probabilistic=False)
+    survivor = web.shop.id_of("A1")
+    absorbed = [
+        r
+        for r in web.client.get(
+            f"/api/v1/customers/{survivor}", headers=web.as_role("viewer")
+        ).json()["events"]
+        if r["kind"] == "customer_created"
+    ]
+    assert len(absorbed) == 2  # both profiles' creation, on one timeline

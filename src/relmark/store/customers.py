@@ -166,6 +166,20 @@ def search(
     return (count(connection, **filters) if total is None else total), rows
 
 
+def absorbed_into(connection: Connection, customer_id: int) -> list[int]:
+    """The customer and every profile merged into it, however indirectly: one person's
+    timeline spans the ids they had before identity resolution joined them."""
+    found, frontier = [customer_id], [customer_id]
+    while frontier:
+        frontier = list(
+            connection.execute(
+                select(Customer.id).where(Customer.merged_into_id.in_(frontier))
+            ).scalars()
+        )
+        found += frontier
+    return found
+
+
 def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:
     """Everything relmark knows about one customer, for the 360 view."""
     customer = (
@@ -227,7 +241,7 @@ def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:
     ).mappings()
     events = connection.execute(
         select(CustomerEvent.at, CustomerEvent.kind, CustomerEvent.parameters)
-        .where(CustomerEvent.customer_id == customer_id)
+        .where(CustomerEvent.customer_id.in_(absorbed_into(connection, customer_id)))
         .order_by(CustomerEvent.at.desc(), CustomerEvent.id.desc())
         .limit(200)
     ).mappings()
