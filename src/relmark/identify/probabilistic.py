@@ -112,6 +112,7 @@ def score_pairs(
             block_on("first_name", "birthday"),
             block_on("last_name", "birthday"),
             block_on("birthday", "city"),
+            block_on("birthday", "postcode"),  # a moved person keeps the birthday, not the town
             block_on("phone_key"),
             block_on("email_local"),
             block_on("first_name", "postcode"),
