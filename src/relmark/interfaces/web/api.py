@@ -15,9 +15,9 @@ from relmark import pipeline
 from relmark.accounts import Principal, Role
 from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions
-from relmark.interaction import Interaction
 from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.pages import search_with_cached_total
+from relmark.interfaces.web.state import interaction
 from relmark.store import customers as customer_store
 from relmark.store import outbox
 from relmark.store.models import ScoreRun
@@ -27,16 +27,6 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Analyst = Annotated[Principal, Depends(require(Role.ANALYST))]
 Marketer = Annotated[Principal, Depends(require(Role.MARKETER))]
 MAX_UPLOAD = 200 * 1024 * 1024
-
-
-def _interaction(request: Request) -> Interaction:
-    settings = request.app.state.settings
-    return Interaction(
-        request.app.state.engine,
-        settings,
-        playbooks_dir=settings.playbooks_dir,
-        templates_dir=settings.templates_dir,
-    )
 
 
 @router.get("/customers")
@@ -113,14 +103,14 @@ def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
 
 @router.get("/playbooks")
 def playbooks(request: Request, who: Viewer) -> list[dict[str, Any]]:
-    return _interaction(request).playbook_list()
+    return interaction(request).playbook_list()
 
 
 @router.get("/playbooks/{name}/preview")
 def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any]:
     """Who would get this playbook's message if it were planned now (changes nothing)."""
     now = datetime.now(UTC)
-    result = _interaction(request).plan(now, now, write=False, only_playbook=name)
+    result = interaction(request).plan(now, now, write=False, only_playbook=name)
     sample = result.decided.head(20).select(
         [
             c
@@ -133,13 +123,13 @@ def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any
 
 @router.post("/playbooks/{name}/enable")
 def enable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
-    _interaction(request).enable(name, True, datetime.now(UTC))
+    interaction(request).enable(name, True, datetime.now(UTC))
     return {"name": name, "enabled": True}
 
 
 @router.post("/playbooks/{name}/disable")
 def disable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
-    _interaction(request).enable(name, False, datetime.now(UTC))
+    interaction(request).enable(name, False, datetime.now(UTC))
     return {"name": name, "enabled": False}
 
 
@@ -147,7 +137,7 @@ def disable_playbook(request: Request, who: Marketer, name: str) -> dict[str, An
 def run_plan(request: Request, who: Marketer) -> dict[str, Any]:
     """Evaluate every playbook now and write the decisions to the outbox."""
     now = datetime.now(UTC)
-    return jsonable_encoder(_interaction(request).plan(now, now).summary())
+    return jsonable_encoder(interaction(request).plan(now, now).summary())
 
 
 @router.get("/messages")
@@ -222,7 +212,7 @@ def uplift(
     playbook: str | None = None,
     window_days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> dict[str, Any]:
-    return _interaction(request).uplift(playbook, window_days)
+    return interaction(request).uplift(playbook, window_days)
 
 
 @router.get("/reports/kpi")

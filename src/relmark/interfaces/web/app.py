@@ -24,6 +24,7 @@ from relmark import accounts
 from relmark.accounts import Principal, Role
 from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
+from relmark.interaction import Interaction
 from relmark.interfaces.web import api, links, pages, problems, tracking
 from relmark.interfaces.web.auth import SESSION_COOKIE, require
 from relmark.interfaces.web.cache import FigureCache
@@ -81,6 +82,12 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     )
     app.state.throttle = LoginThrottle()
     app.state.figures = FigureCache(engine)
+    app.state.interaction = Interaction(
+        engine,
+        settings,
+        playbooks_dir=settings.playbooks_dir,
+        templates_dir=settings.templates_dir,
+    )
     app.add_exception_handler(StarletteHTTPException, problems.on_http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, problems.on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(InvalidInput, problems.on_invalid_input)  # type: ignore[arg-type]

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from relmark.enums import ConsentStatus
 from relmark.errors import RelmarkError
 from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind
-from relmark.interaction import Interaction
 from relmark.interfaces.web.i18n import choose, gettext_for
+from relmark.interfaces.web.state import interaction
 from relmark.store import consents
 from relmark.store.models import Customer
 
@@ -27,25 +27,34 @@ PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRA
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-def _interaction(request: Request) -> Interaction:
-    settings = request.app.state.settings
-    return Interaction(
-        request.app.state.engine,
-        settings,
-        playbooks_dir=settings.playbooks_dir,
-        templates_dir=settings.templates_dir,
-    )
-
-
 def _page(
     request: Request, template: str, language: str, status: int = 200, **data: Any
 ) -> HTMLResponse:
     _ = gettext_for(language)
     context = {"lang": language, "shop": request.app.state.settings.shop_name, "_": _, **data}
-    if callable(context.get("title")):
-        context["title"] = context["title"](_)
     html = request.app.state.pages.get_template(template).render(context)
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's marker: translated when shown
+    return message
+
+
+def _say(
+    request: Request,
+    customer_id: int | None,
+    title: str,
+    text: str | None = None,
+    *,
+    template: str = "message.html",
+    status: int = 200,
+    **data: Any,
+) -> HTMLResponse:
+    """A page in the customer's language (the browser's, when the customer is unknown)."""
+    language = _language_of(request, customer_id)
+    _ = gettext_for(language)
+    words = {"title": _(title)} | ({"text": _(text)} if text else {})
+    return _page(request, template, language, status=status, **words, **data)
 
 
 def _language_of(request: Request, customer_id: int | None) -> str:
@@ -60,22 +69,19 @@ def _language_of(request: Request, customer_id: int | None) -> str:
 
 
 def _invalid(request: Request) -> HTMLResponse:
-    language = _language_of(request, None)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "message.html",
-        language,
+        None,
+        N_("This link is not valid"),
+        N_("This link was altered or has expired. Nothing was changed."),
         status=400,
-        title=_("This link is not valid"),
-        text=_("This link was altered or has expired. Nothing was changed."),
         preferences=None,
     )
 
 
 def _claim(request: Request, kind: LinkKind, token: str) -> LinkClaim | None:
     try:
-        return _interaction(request).signer(datetime.now(UTC)).verify(kind, token)
+        return interaction(request).signer(datetime.now(UTC)).verify(kind, token)
     except InvalidToken:
         return None
 
@@ -86,13 +92,11 @@ def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
-    language = _language_of(request, claim.customer_id)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "unsubscribe.html",
-        language,
-        title=_("Unsubscribe"),
+        claim.customer_id,
+        N_("Unsubscribe"),
+        template="unsubscribe.html",
         purpose=claim.purpose,
         action=f"/u/{token}",
         preferences=f"/p/{token}",
@@ -109,17 +113,14 @@ def unsubscribe(request: Request, token: str) -> Response:
     one_click = request.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     )
-    _interaction(request).unsubscribe(
+    interaction(request).unsubscribe(
         token, datetime.now(UTC), via="one-click" if one_click else "link"
     )
-    language = _language_of(request, claim.customer_id)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "message.html",
-        language,
-        title=_("You are unsubscribed"),
-        text=_("You will not receive these emails any more."),
+        claim.customer_id,
+        N_("You are unsubscribed"),
+        N_("You will not receive these emails any more."),
         preferences=f"/p/{token}",
     )
 
@@ -141,13 +142,11 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
-    language = _language_of(request, claim.customer_id)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "preferences.html",
-        language,
-        title=_("Your preferences"),
+        claim.customer_id,
+        N_("Your preferences"),
+        template="preferences.html",
         action=f"/p/{token}",
         saved=False,
         **_preferences(request, claim.customer_id),
@@ -163,7 +162,7 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
     wanted = {"marketing": form.get("marketing") == "1", "service": form.get("service") == "1"}
     current = _preferences(request, claim.customer_id)
     now = datetime.now(UTC)
-    relmark = _interaction(request)
+    relmark = interaction(request)
     for purpose, on in wanted.items():
         if on != current[purpose]:
             relmark.record_consent(
@@ -176,13 +175,11 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
                 wording_version="preference-centre-v1",
                 now=now,
             )
-    language = _language_of(request, claim.customer_id)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "preferences.html",
-        language,
-        title=_("Your preferences"),
+        claim.customer_id,
+        N_("Your preferences"),
+        template="preferences.html",
         action=f"/p/{token}",
         saved=True,
         **_preferences(request, claim.customer_id),
@@ -192,7 +189,7 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
 @router.get("/t/o/{token}.gif")
 def open_pixel(request: Request, token: str) -> Response:
     with contextlib.suppress(RelmarkError):  # a forged pixel is still an image, unrecorded
-        _interaction(request).track(LinkKind.OPEN, token, datetime.now(UTC))
+        interaction(request).track(LinkKind.OPEN, token, datetime.now(UTC))
     return Response(PIXEL, media_type="image/gif", headers=NO_STORE)
 
 
@@ -200,7 +197,7 @@ def open_pixel(request: Request, token: str) -> Response:
 def click(request: Request, token: str) -> Response:
     """Record the click and go where the message said; never to an unsigned address."""
     try:
-        claim = _interaction(request).track(LinkKind.CLICK, token, datetime.now(UTC))
+        claim = interaction(request).track(LinkKind.CLICK, token, datetime.now(UTC))
     except InvalidToken:
         return _invalid(request)
     target = claim.url or ""
@@ -212,16 +209,13 @@ def click(request: Request, token: str) -> Response:
 @router.get("/t/r/{token}", response_class=HTMLResponse)
 def rating(request: Request, token: str) -> HTMLResponse:
     try:
-        claim = _interaction(request).track(LinkKind.RATING, token, datetime.now(UTC))
+        claim = interaction(request).track(LinkKind.RATING, token, datetime.now(UTC))
     except InvalidToken:
         return _invalid(request)
-    language = _language_of(request, claim.customer_id)
-    _ = gettext_for(language)
-    return _page(
+    return _say(
         request,
-        "message.html",
-        language,
-        title=_("Thank you"),
-        text=_("Thank you for your rating!"),
+        claim.customer_id,
+        N_("Thank you"),
+        N_("Thank you for your rating!"),
         preferences=None,
     )

@@ -26,10 +26,10 @@ from relmark.enums import RFM_SEGMENTS, ImportKind
 from relmark.errors import InvalidInput
 from relmark.ingest.importer import ImportOptions
 from relmark.interact.templating import LANGUAGES, babel_locale
-from relmark.interaction import Interaction
 from relmark.interfaces.web import charts
 from relmark.interfaces.web.auth import _check_csrf, principal_of
 from relmark.interfaces.web.i18n import choose, gettext_for
+from relmark.interfaces.web.state import interaction
 from relmark.store import customers as customer_store
 from relmark.store import dashboard, outbox
 
@@ -47,16 +47,6 @@ LANGUAGE_NAMES = {
 
 class SignIn(Exception):
     """Raised inside a page handler when the browser is not signed in."""
-
-
-def _interaction(request: Request) -> Interaction:
-    settings = request.app.state.settings
-    return Interaction(
-        request.app.state.engine,
-        settings,
-        playbooks_dir=settings.playbooks_dir,
-        templates_dir=settings.templates_dir,
-    )
 
 
 async def _user(request: Request, role: Role = Role.VIEWER) -> Principal:
@@ -303,7 +293,7 @@ async def customer(request: Request, customer_id: int) -> Response:
 @router.get("/playbooks", response_class=HTMLResponse)
 async def playbooks(request: Request) -> Response:
     who = await _user(request)
-    relmark = _interaction(request)
+    relmark = interaction(request)
     uplift = {row["playbook"]: row for row in relmark.uplift()["playbooks"]}
     return _render(request, who, "playbooks.html", playbooks=relmark.playbook_list(), uplift=uplift)
 
@@ -312,7 +302,7 @@ async def playbooks(request: Request) -> Response:
 async def playbook_preview(request: Request, name: str) -> Response:
     who = await _user(request, Role.ANALYST)
     now = datetime.now(UTC)
-    result = _interaction(request).plan(now, now, write=False, only_playbook=name)
+    result = interaction(request).plan(now, now, write=False, only_playbook=name)
     return _render(request, who, "preview.html", name=name, result=result.summary())
 
 
@@ -320,7 +310,7 @@ async def playbook_preview(request: Request, name: str) -> Response:
 async def playbook_toggle(request: Request, name: str) -> Response:
     await _user(request, Role.MARKETER)
     form = await request.form()
-    _interaction(request).enable(name, form.get("enabled") == "1", datetime.now(UTC))
+    interaction(request).enable(name, form.get("enabled") == "1", datetime.now(UTC))
     return RedirectResponse("/playbooks", status_code=303)
 
 
@@ -374,7 +364,7 @@ async def imports_upload(request: Request) -> Response:
 @router.get("/settings", response_class=HTMLResponse)
 async def settings_page(request: Request) -> Response:
     who = await _user(request, Role.MARKETER)
-    policy = _interaction(request).policy().model_dump(mode="json")
+    policy = interaction(request).policy().model_dump(mode="json")
     return _render(request, who, "settings.html", policy=policy, problems=None, saved=False)
 
 
@@ -384,7 +374,7 @@ async def settings_save(request: Request) -> Response:
     form = await request.form()
     fields = ("max_per_7_days", "max_per_30_days", "min_hours_between", "quiet_start", "quiet_end")
     changes = {f: str(form.get(f, "")).strip() for f in fields}
-    relmark = _interaction(request)
+    relmark = interaction(request)
     problems, saved = None, False
     try:
         relmark.set_policy(changes, datetime.now(UTC))
