@@ -43,6 +43,7 @@ from relmark.interact.sink import MailSink
 from relmark.interaction import Interaction
 from relmark.interfaces import (
     interact_cli,  # noqa: F401  (registers the interact commands)
+    report_cli,  # noqa: F401  (registers report migration, whale)
     server_cli,  # noqa: F401  (registers serve, users, keys)
 )
 from relmark.interfaces.cli_base import (

@@ -97,3 +97,9 @@ def parse_moment(value: str | None, option: str) -> datetime:
     if moment.tzinfo is None:
         raise InvalidInput.single(option, f"{value!r} has no UTC offset (add Z or +08:00)")
     return moment.astimezone(UTC)
+
+
+report_app = typer.Typer(
+    help="Reports: uplift, segment migration, whale curve.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")

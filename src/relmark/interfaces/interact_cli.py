@@ -26,6 +26,7 @@ from relmark.interfaces.cli_base import (
     out,
     parse_moment,
     print_json,
+    report_app,
 )
 from relmark.store import consents, outbox
 
@@ -417,10 +418,6 @@ def outbox_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     for r in rows:
         table.add_row(r["playbook"], r["status"], r["reason"] or "", f"{r['count']:,}")
     out.print(table)
-
-
-report_app = typer.Typer(help="Reports.", no_args_is_help=True)
-app.add_typer(report_app, name="report")
 
 
 @report_app.command("uplift")

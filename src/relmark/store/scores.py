@@ -163,3 +163,18 @@ def segment_counts(connection: Connection, run_id: int) -> dict[str, int]:
         .order_by(func.count().desc())
     )
     return {segment: int(n) for segment, n in rows}
+
+
+def run_values(connection: Connection, run_id: int) -> pl.DataFrame:
+    """customer_id, segment and profit (minor units) of every customer of a run."""
+    return _frame(
+        connection,
+        select(CustomerScore.customer_id, CustomerScore.segment, CustomerScore.profit_minor).where(
+            CustomerScore.run_id == run_id
+        ),
+        {"customer_id": pl.Int64, "segment": pl.String, "profit_minor": pl.Int64},
+    )
+
+
+def run_ids(connection: Connection) -> list[int]:
+    return [int(r) for r in connection.execute(select(ScoreRun.id).order_by(ScoreRun.id)).scalars()]
