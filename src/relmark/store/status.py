@@ -18,6 +18,15 @@ TABLES = (
     "support_contacts",
     "mentions",
     "imports",
+    "score_runs",
+    "merges",
+    "review_pairs",
+    "plan_runs",
+    "messages",
+    "message_events",
+    "tracked_messages",
+    "users",
+    "api_keys",
 )
 
 
