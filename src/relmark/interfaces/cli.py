@@ -41,11 +41,6 @@ from relmark.ingest.transactions import read_transactions
 from relmark.interact.delivery import SendOptions, SmtpTransport
 from relmark.interact.sink import MailSink
 from relmark.interaction import Interaction
-from relmark.interfaces import (
-    interact_cli,  # noqa: F401  (registers the interact commands)
-    report_cli,  # noqa: F401  (registers report migration, whale)
-    server_cli,  # noqa: F401  (registers serve, users, keys)
-)
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,
@@ -817,6 +812,15 @@ def _print_demo(result: dict[str, Any]) -> None:
 
 def _pairs(mapping: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in mapping.items())
+
+
+# The other stages' commands register themselves on the same app, after the core ones (the
+# order `relmark --help` lists them in).
+from relmark.interfaces import (  # noqa: E402
+    interact_cli,  # noqa: F401
+    report_cli,  # noqa: F401
+    server_cli,  # noqa: F401
+)
 
 
 def main() -> None:
