@@ -270,22 +270,12 @@ def _reason_counts(frame: pl.DataFrame) -> dict[str, int]:
 
 
 def _outbox_rows(decided: pl.DataFrame, run_id: int, options: PlanOptions) -> pl.DataFrame:
+    """The decisions plus what the outbox derives from them; the store picks its columns."""
     domain = options.mail_domain
-    return decided.select(
-        "idempotency_key",
-        "playbook",
-        "customer_id",
-        "occasion",
-        "channel",
-        "purpose",
-        "priority",
-        "status",
-        "reason",
-        "detail",
+    return decided.with_columns(
         pl.struct("order_id", "product_id").struct.json_encode().alias("context"),
         pl.lit(run_id, dtype=pl.Int64).alias("plan_run_id"),
         pl.lit(options.now, dtype=occasions.UTC_US).alias("created_at"),
-        "due_at",
         pl.lit(0, dtype=pl.Int64).alias("attempts"),
         pl.col("idempotency_key")
         .map_elements(lambda key: message_id(key, domain), return_dtype=pl.String)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -75,6 +76,22 @@ def open_store(db: str | None) -> Engine:
     engine = make_engine(db or get_settings().database_url)
     ensure_current(engine)
     return engine
+
+
+def print_rows(
+    rows: list[dict[str, Any]],
+    as_json: bool,
+    columns: dict[str, Callable[[dict[str, Any]], str]],
+    title: str | None = None,
+) -> None:
+    """A list command's output: the rows as JSON, or a table of the chosen columns."""
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(show(row) for show in columns.values()))
+    out.print(table)
 
 
 def print_json(data: Any) -> None:

@@ -26,6 +26,7 @@ from relmark.interfaces.cli_base import (
     out,
     parse_moment,
     print_json,
+    print_rows,
     report_app,
 )
 from relmark.store import consents, outbox
@@ -70,22 +71,19 @@ def playbooks_list(
     db: DbOption = None, playbooks: PlaybooksDir = None, as_json: JsonOption = False
 ) -> None:
     """Every playbook, whether it runs, and how."""
-    rows = interaction(db, playbooks).playbook_list()
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("name", "trigger", "purpose", "priority", "cost", "control", "enabled")
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["trigger"],
-            r["purpose"],
-            str(r["priority"]),
-            r["cost"],
-            f"{r['control_share']:.0%}",
-            "yes" if r["enabled"] else "no",
-        )
-    out.print(table)
+    print_rows(
+        interaction(db, playbooks).playbook_list(),
+        as_json,
+        {
+            "name": lambda r: r["name"],
+            "trigger": lambda r: r["trigger"],
+            "purpose": lambda r: r["purpose"],
+            "priority": lambda r: str(r["priority"]),
+            "cost": lambda r: r["cost"],
+            "control": lambda r: f"{r['control_share']:.0%}",
+            "enabled": lambda r: "yes" if r["enabled"] else "no",
+        },
+    )
 
 
 @playbooks_app.command("check")
@@ -411,13 +409,16 @@ def outbox_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     engine = open_store(db)
     with engine.connect() as connection:
         rows = outbox.outbox_counts(connection)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("playbook", "status", "reason", "messages")
-    for r in rows:
-        table.add_row(r["playbook"], r["status"], r["reason"] or "", f"{r['count']:,}")
-    out.print(table)
+    print_rows(
+        rows,
+        as_json,
+        {
+            "playbook": lambda r: r["playbook"],
+            "status": lambda r: r["status"],
+            "reason": lambda r: r["reason"] or "",
+            "messages": lambda r: f"{r['count']:,}",
+        },
+    )
 
 
 @report_app.command("uplift")

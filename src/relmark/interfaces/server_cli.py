@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from relmark import accounts
 from relmark.accounts import Role
@@ -21,6 +20,7 @@ from relmark.interfaces.cli_base import (
     open_store,
     out,
     print_json,
+    print_rows,
 )
 from relmark.store import accounts as account_store
 
@@ -61,13 +61,16 @@ def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     engine = open_store(db)
     with engine.connect() as connection:
         rows = account_store.users(connection)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "email", "role", "since")
-    for r in rows:
-        table.add_row(str(r["id"]), r["email"], r["role"], str(r["created_at"])[:10])
-    out.print(table)
+    print_rows(
+        rows,
+        as_json,
+        {
+            "id": lambda r: str(r["id"]),
+            "email": lambda r: r["email"],
+            "role": lambda r: r["role"],
+            "since": lambda r: str(r["created_at"])[:10],
+        },
+    )
 
 
 @keys_app.command("create")
@@ -97,15 +100,17 @@ def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     engine = open_store(db)
     with engine.connect() as connection:
         rows = account_store.keys(connection)
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("id", "name", "starts with", "role", "revoked")
-    for r in rows:
-        table.add_row(
-            str(r["id"]), r["name"], r["prefix"] + "…", r["role"], str(r["revoked_at"] or "")
-        )
-    out.print(table)
+    print_rows(
+        rows,
+        as_json,
+        {
+            "id": lambda r: str(r["id"]),
+            "name": lambda r: r["name"],
+            "starts with": lambda r: r["prefix"] + "…",
+            "role": lambda r: r["role"],
+            "revoked": lambda r: str(r["revoked_at"] or ""),
+        },
+    )
 
 
 @keys_app.command("revoke")
