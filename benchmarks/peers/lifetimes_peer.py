@@ -34,7 +34,7 @@ def cdnow(path):
         ("pnbd", ParetoNBDFitter, ["r", "alpha", "s", "beta"]),
     ):
         model = fitter()
-        _, seconds = timed(lambda m=model: m.fit(x, tx, T), repeats=3)
+        _, seconds = timed(lambda m=model: m.fit(x, tx, T), repeats=5)
         params = {k: float(model.params_[k]) for k in keys}
         out[name] = {
             "params": params,
@@ -46,7 +46,7 @@ def cdnow(path):
         }
     repeat = data[data["frequency"] > 0]
     model = GammaGammaFitter()
-    _, seconds = timed(lambda: model.fit(repeat["frequency"], repeat["monetary_value"]), repeats=3)
+    _, seconds = timed(lambda: model.fit(repeat["frequency"], repeat["monetary_value"]), repeats=5)
     out["gg"] = {
         "params": {
             "p": float(model.params_["p"]),

@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from relmark.differentiate.models.base import Array
-from relmark.differentiate.models.bgnbd import BetaGeo
+from relmark.differentiate.models.bgnbd import BetaGeo, beta_geo_totals
 
 
 class ModifiedBetaGeo(BetaGeo):
@@ -56,6 +56,11 @@ class ModifiedBetaGeo(BetaGeo):
             ]
         )
         return a1 + a2 + mix, grad
+
+    def loglik_totals(
+        self, params: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array, Array]:
+        return beta_geo_totals(params, data, weights, modified=True)
 
     def _odds_dead(self, x: Array, tx: Array, T: Array) -> Array:
         r, alpha, a, b = self.params

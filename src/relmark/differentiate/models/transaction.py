@@ -15,6 +15,7 @@ from relmark.differentiate.models.base import (
     unique_rows,
     with_distinct,
 )
+from relmark.differentiate.models.newton import Totals
 from relmark.errors import RelmarkError
 
 
@@ -50,17 +51,36 @@ class TransactionModel(ABC):
             self.loglik,
             rows,
             weights,
-            np.array(self.start),
+            self.starting_point(rows, weights),
             n_customers=len(frequency),
             prepare=lambda *columns: with_distinct(columns),
+            totals=None if self._without_hessian() else self.loglik_totals,
+            coarse=self.coarse_totals,
         )
         return self.fit_
+
+    def starting_point(self, rows: tuple[Array, ...], weights: Array) -> Array:
+        """Where the optimiser starts, from the distinct (x, t_x, T) rows and their counts."""
+        return np.array(self.start, dtype=float)
 
     def log_likelihood(self, frequency: Array, recency: Array, T: Array) -> float:
         """Total log-likelihood of the data under the current parameters."""
         data = tuple(np.asarray(a, dtype=float) for a in (frequency, recency, T))
         ll, _ = self.loglik(self.params, with_distinct(data))
         return float(ll.sum())
+
+    def loglik_totals(
+        self, params: Array, data: tuple[Array, ...], weights: Array
+    ) -> tuple[float, Array, Array]:
+        """Weighted log-likelihood, gradient and Hessian (for Newton's method)."""
+        raise NotImplementedError
+
+    #: A cheaper approximation of `loglik_totals` for Newton's first steps, if the model has one.
+    coarse_totals: Totals | None = None
+
+    @classmethod
+    def _without_hessian(cls) -> bool:
+        return cls.loglik_totals is TransactionModel.loglik_totals
 
     @abstractmethod
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
