@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# the tests also run the value pipeline on a local Spark (pyspark, ~470 MB; the demo skips it)
+TEST_STAMP := $(VENV)/.installed-spark
 
 .PHONY: help demo test lint fmt bench bench-clv bench-identity bench-interact clean
 
@@ -15,10 +17,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	touch $(TEST_STAMP)
+
 demo: $(STAMP)  ## build the demo store, run the pipeline, print a summary
 	$(BIN)/relmark demo $(DEMO_ARGS)
 
-test: $(STAMP)  ## lint, then every test (PostgreSQL too when RELMARK_TEST_POSTGRES_URL is set)
+test: $(TEST_STAMP)  ## lint, then every test (PostgreSQL too when RELMARK_TEST_POSTGRES_URL is set)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

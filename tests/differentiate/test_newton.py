@@ -177,3 +177,20 @@ def test_sorted_and_hashed_distinct_rows_agree(monkeypatch) -> None:
     assert by_sort[1].sum() == 3000
     for first, second in zip(by_hash[0], again[0], strict=True):
         np.testing.assert_array_equal(first, second)  # deterministic
+
+
+def test_large_fits_do_not_depend_on_the_order_of_the_rows() -> None:
+    """The pilot sample is chosen by the rows' values: an engine that returns the distinct
+    rows in another order gets the same fit."""
+    rng = np.random.default_rng(8)
+    x, tx, T = simulate.bgnbd_summary(
+        rng, 80_000, rng.uniform(20, 80, 80_000), r=0.8, alpha=6.0, a=0.9, b=3.0
+    )
+    rows, counts = base.unique_rows(x, tx, T)
+    assert len(counts) > base.PILOT_ABOVE
+    order = rng.permutation(len(counts))
+
+    first = BetaGeo().fit_distinct(*rows, counts)
+    shuffled = BetaGeo().fit_distinct(*(r[order] for r in rows), counts[order])
+
+    np.testing.assert_allclose(first.values(), shuffled.values(), rtol=1e-11)

@@ -217,7 +217,7 @@ def fit_unique_rows(
             name, param_names, loglik, prepare(*rows), weights, start, n_customers, totals, coarse
         )
     started = time.perf_counter()
-    pick = np.random.default_rng(0).choice(len(weights), PILOT_ROWS, replace=False)
+    pick = _pilot_rows(rows)
     pilot = maximise(
         name,
         param_names,
@@ -275,6 +275,25 @@ def fit_unique_rows(
         fit_seconds=time.perf_counter() - started,
         covariance=pilot.covariance / scale,
     )
+
+
+def _pilot_rows(rows: tuple[Array, ...]) -> Array:
+    """PILOT_ROWS rows chosen by a hash of their values, not their position: the same sample
+    (and so the same fit, to rounding) whatever order an engine returns the rows in."""
+    mixed = np.zeros(len(rows[0]), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column, multiplier in zip(rows, _HASH_MULTIPLIERS, strict=False):
+            mixed ^= np.ascontiguousarray(column, dtype=float).view(np.uint64) * multiplier
+            mixed ^= mixed >> np.uint64(31)
+            mixed *= np.uint64(0xBF58476D1CE4E5B9)
+            mixed ^= mixed >> np.uint64(29)
+    chosen = np.argpartition(mixed, PILOT_ROWS)[:PILOT_ROWS]
+    return chosen[np.argsort(mixed[chosen], kind="stable")]
+
+
+_HASH_MULTIPLIERS = tuple(
+    np.uint64(m) for m in (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F)
+)
 
 
 def _objective(

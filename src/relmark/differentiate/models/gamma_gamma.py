@@ -57,16 +57,29 @@ class GammaGamma:
                 "summary", "monetary_value must be positive for customers with repeat purchases"
             )
         rows, weights = unique_rows(x[keep], m[keep])
+        return self.fit_distinct(*rows, weights)
+
+    def fit_distinct(self, frequency: Array, monetary_value: Array, counts: Array) -> Fit:
+        """Fit from distinct (x, m) rows of repeat customers and how many share each."""
+        x, m, counts = (np.asarray(a, dtype=float) for a in (frequency, monetary_value, counts))
+        if np.any(x <= 0) or np.any(m <= 0) or np.any(counts <= 0):
+            raise InvalidInput.single(
+                "summary", "distinct rows need frequency > 0, monetary_value > 0 and counts > 0"
+            )
+        if counts.sum() < 2:
+            raise InvalidInput.single(
+                "summary", "gamma-gamma needs customers with repeat purchases (frequency > 0)"
+            )
         self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
-            rows,
-            weights,
+            (x, m),
+            counts,
             # in the data's own money unit: the implied mean spend p·gamma/(q-1) is the mean
             # (five to eight Newton steps whether amounts are in dollars or cents)
-            np.array([2.0, 3.0, float(weights @ rows[1]) / float(weights.sum())]),
-            n_customers=int(keep.sum()),
+            np.array([2.0, 3.0, float(counts @ m) / float(counts.sum())]),
+            n_customers=int(counts.sum()),
             prepare=_prepared,
             totals=self.loglik_totals,
         )

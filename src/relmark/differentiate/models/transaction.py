@@ -16,7 +16,7 @@ from relmark.differentiate.models.base import (
     with_distinct,
 )
 from relmark.differentiate.models.newton import Totals
-from relmark.errors import RelmarkError
+from relmark.errors import InvalidInput, RelmarkError
 
 
 class TransactionModel(ABC):
@@ -45,14 +45,26 @@ class TransactionModel(ABC):
         frequency, recency, T = (np.asarray(a, dtype=float) for a in (frequency, recency, T))
         check_inputs(frequency, recency, T)
         rows, weights = unique_rows(frequency, recency, T)
+        return self.fit_distinct(*rows, weights)
+
+    def fit_distinct(self, frequency: Array, recency: Array, T: Array, counts: Array) -> Fit:
+        """Fit from distinct (x, t_x, T) rows and how many customers share each: what a
+        group-by in a distributed engine returns, so that only those rows travel."""
+        frequency, recency, T, counts = (
+            np.asarray(a, dtype=float) for a in (frequency, recency, T, counts)
+        )
+        check_inputs(frequency, recency, T)
+        if len(counts) != len(frequency) or np.any(counts <= 0):
+            raise InvalidInput.single("summary", "counts must be positive, one per distinct row")
+        rows = (frequency, recency, T)
         self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
             rows,
-            weights,
-            self.starting_point(rows, weights),
-            n_customers=len(frequency),
+            counts,
+            self.starting_point(rows, counts),
+            n_customers=int(counts.sum()),
             prepare=lambda *columns: with_distinct(columns),
             totals=None if self._without_hessian() else self.loglik_totals,
             coarse=self.coarse_totals,
