@@ -110,8 +110,14 @@ def test_pixel_click_and_rating_are_recorded(web: Web) -> None:
     assert (click.status_code, click.headers["location"]) == (302, "https://shop.example/x")
     scheme = web.client.get(f"/t/c/{token(message, LinkKind.CLICK, url='javascript:alert(1)')}")
     assert scheme.status_code == 400
-    rating = web.client.get(f"/t/r/{token(message, LinkKind.RATING, score=9)}")
+    rating_link = f"/t/r/{token(message, LinkKind.RATING, score=9)}"
+    asked = web.client.get(rating_link)  # what a mail scanner's prefetch does: no rating
+    assert "Penilaian anda: 9 daripada 10" in asked.text
+    assert f'action="{rating_link}"' in asked.text
+    assert web.client.get("/t/r/forged").status_code == 400
+    rating = web.client.post(rating_link)
     assert "Terima kasih atas penilaian anda!" in rating.text
+    assert web.client.post("/t/r/forged").status_code == 400
     with web.shop.engine.connect() as connection:
         kinds = [
             r[0] for r in connection.execute(text("SELECT kind FROM message_events ORDER BY id"))

@@ -207,6 +207,23 @@ def click(request: Request, token: str) -> Response:
 
 
 @router.get("/t/r/{token}", response_class=HTMLResponse)
+def rating_page(request: Request, token: str) -> HTMLResponse:
+    """Asks first: mail scanners open every link in a message, and a GET must not record
+    ten ratings for one customer."""
+    claim = _claim(request, LinkKind.RATING, token)
+    if claim is None:
+        return _invalid(request)
+    return _say(
+        request,
+        claim.customer_id,
+        N_("Your rating"),
+        template="rating.html",
+        score=claim.score,
+        action=f"/t/r/{token}",
+    )
+
+
+@router.post("/t/r/{token}", response_class=HTMLResponse)
 def rating(request: Request, token: str) -> HTMLResponse:
     try:
         claim = interaction(request).track(LinkKind.RATING, token, datetime.now(UTC))
