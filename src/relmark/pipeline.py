@@ -14,6 +14,8 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine
 
+from relmark.differentiate.currency import SETTING_KEY as CURRENCY_KEY
+from relmark.differentiate.currency import ReportingCurrency, to_reporting_currency
 from relmark.differentiate.score import ScoreSettings
 from relmark.differentiate.score import score as score_frames
 from relmark.identify.exact import KEYS, match_keys, plan_merges
@@ -41,13 +43,28 @@ def score(
     with engine.connect() as connection:
         orders = score_store.scoring_orders(connection, as_of)
         contacts = score_store.support_minutes(connection, as_of)
-    currencies = orders["currency"].unique().to_list()
-    minor_units = 10 ** get_currency_precision(currencies[0]) if currencies else 100
+        reporting = ReportingCurrency.from_setting(kv.get_setting(connection, CURRENCY_KEY))
+    orders, currency = to_reporting_currency(orders, reporting)
+    minor_units = 10 ** get_currency_precision(currency) if currency else 100
     result = score_frames(orders, contacts, as_of=as_of, minor_units=minor_units, settings=settings)
+    if reporting is not None:
+        rates = reporting.as_setting()["rates"]
+        result.run["settings"] = {**result.run["settings"], "exchange_rates": rates}
     with bulk_transaction(engine) as connection:
         run_id, moved = score_store.save_run(connection, result.run, result.scores, now=now)
         segments = score_store.segment_counts(connection, run_id)
     return ScoreReport(run_id, result.scores.height, moved, segments, result.run)
+
+
+def reporting_currency(engine: Engine) -> ReportingCurrency | None:
+    with engine.connect() as connection:
+        return ReportingCurrency.from_setting(kv.get_setting(connection, CURRENCY_KEY))
+
+
+def set_reporting_currency(engine: Engine, reporting: ReportingCurrency, now: datetime) -> None:
+    """Scores are compared in this currency from the next `relmark score` on."""
+    with engine.begin() as connection:
+        kv.put_setting(connection, CURRENCY_KEY, reporting.as_setting(), now)
 
 
 @dataclass

@@ -167,3 +167,13 @@ def test_templates_have_no_hard_coded_words() -> None:
         words = [w.strip() for w in re.findall(r">([^<]+)<", text)]
         typed = [w for w in words if re.search(r"[A-Za-z]{2,}", w) and w not in allowed]
         assert typed == [], (page.name, typed)
+
+
+def test_money_shows_each_currencys_own_decimals() -> None:
+    from relmark.interfaces.web.pages import Formats
+
+    english = Formats("en")
+    assert english.money(123456, "USD") == "$1,234.56"
+    assert english.money(1500, "JPY") == "¥1,500"
+    assert english.money(1500, "KWD") == "KWD1.500"
+    assert Formats("ms").money(990, "MYR") == "RM9.90"

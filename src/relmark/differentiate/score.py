@@ -60,7 +60,7 @@ def score(
         raise InvalidInput.single(
             "orders",
             f"orders are in {len(currencies)} currencies ({', '.join(currencies)}); "
-            "scoring needs one currency",
+            "scoring needs one currency (see relmark.differentiate.currency)",
         )
     scale = float(minor_units)
     purchases = orders.filter(pl.col("status").is_in(PURCHASE_STATUSES)).select(

@@ -774,7 +774,8 @@ def _print_demo(result: dict[str, Any]) -> None:
         grid.add_row(name.replace("_", " "), f"{tables[name]:,}")
     out.print(grid)
     revenue = ", ".join(
-        f"{v / 100:,.2f} {k}" for k, v in summary["revenue_minor_by_currency"].items()
+        f"{v / 10 ** get_currency_precision(k):,.{get_currency_precision(k)}f} {k}"
+        for k, v in summary["revenue_minor_by_currency"].items()
     )
     out.print(f"buyers: {summary['buyers']:,}   revenue (completed orders): {revenue}")
     out.print("customers by country: " + _pairs(summary["customers_by_country"]))
@@ -817,6 +818,7 @@ def _pairs(mapping: dict[str, int]) -> str:
 # The other stages' commands register themselves on the same app, after the core ones (the
 # order `relmark --help` lists them in).
 from relmark.interfaces import (  # noqa: E402
+    currency_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401

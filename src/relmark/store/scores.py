@@ -29,20 +29,30 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
     """Every order placed up to `as_of`, by customer, with money in minor units.
 
     An order's cost is its own when the file gave one, else the sum of its lines' product
-    unit costs when every line has one, else unknown (scoring then uses a default margin).
+    unit costs when every line has one and they share a currency, else unknown (scoring then
+    uses a default margin). `cost_currency` says which currency the cost is in: the order's
+    for its own cost, the products' for a cost from its lines.
     """
     line = OrderLine.__table__.alias("l")
     product = Product.__table__.alias("p")
+    lines = line.join(product, product.c.id == line.c.product_id)
     from_lines = (
         select(
             case(
                 (
-                    func.count() == func.count(product.c.unit_cost_minor),
+                    (func.count() == func.count(product.c.unit_cost_minor))
+                    & (func.count(func.distinct(product.c.currency)) <= 1),
                     func.sum(line.c.quantity * product.c.unit_cost_minor),
                 )
             )
         )
-        .select_from(line.join(product, product.c.id == line.c.product_id))
+        .select_from(lines)
+        .where(line.c.order_id == Order.id)
+        .scalar_subquery()
+    )
+    lines_currency = (
+        select(func.min(product.c.currency))
+        .select_from(lines)
         .where(line.c.order_id == Order.id)
         .scalar_subquery()
     )
@@ -53,6 +63,10 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
         Order.amount_minor,
         Order.discount_minor,
         func.coalesce(Order.cost_minor, from_lines),
+        case(
+            (Order.cost_minor.is_(None), func.coalesce(lines_currency, Order.currency)),
+            else_=Order.currency,
+        ),
         Order.status,
     ).where(Order.ordered_at <= as_of)
     return _frame(
@@ -65,6 +79,7 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
             "amount_minor": pl.Int64,
             "discount_minor": pl.Int64,
             "cost_minor": pl.Int64,
+            "cost_currency": pl.String,
             "status": pl.String,
         },
     )

@@ -14,7 +14,12 @@ from typing import Any
 
 import polars as pl
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+)
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
@@ -86,7 +91,10 @@ class Formats:
     def money(self, minor: int | None, currency: str | None) -> str:
         if minor is None or not currency:
             return "—"
-        return format_currency(minor / 100, currency, locale=self.locale)
+        # minor units per major: 100 for most, 1 for JPY or KRW, 1,000 for KWD
+        return format_currency(
+            minor / 10 ** get_currency_precision(currency), currency, locale=self.locale
+        )
 
     def percent(self, value: float | None) -> str:
         return "—" if value is None else format_percent(value, locale=self.locale)
