@@ -194,3 +194,16 @@ def test_large_fits_do_not_depend_on_the_order_of_the_rows() -> None:
     shuffled = BetaGeo().fit_distinct(*(r[order] for r in rows), counts[order])
 
     np.testing.assert_allclose(first.values(), shuffled.values(), rtol=1e-11)
+
+
+def test_fits_from_distinct_rows_refuse_bad_counts() -> None:
+    from relmark.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="counts must be positive, one per distinct row"):
+        BetaGeo().fit_distinct([1.0, 2.0], [3.0, 4.0], [10.0, 10.0], [5.0, 0.0])
+    with pytest.raises(InvalidInput, match="counts must be positive, one per distinct row"):
+        BetaGeo().fit_distinct([1.0, 2.0], [3.0, 4.0], [10.0, 10.0], [5.0])
+    with pytest.raises(InvalidInput, match="recency larger than T"):
+        BetaGeo().fit_distinct([1.0], [30.0], [10.0], [5.0])
+    with pytest.raises(InvalidInput, match="distinct rows need frequency > 0"):
+        GammaGamma().fit_distinct([0.0, 2.0], [10.0, 12.0], [3.0, 4.0])

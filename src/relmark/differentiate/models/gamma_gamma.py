@@ -57,7 +57,7 @@ class GammaGamma:
                 "summary", "monetary_value must be positive for customers with repeat purchases"
             )
         rows, weights = unique_rows(x[keep], m[keep])
-        return self.fit_distinct(*rows, weights)
+        return self._fit_rows(rows, weights)
 
     def fit_distinct(self, frequency: Array, monetary_value: Array, counts: Array) -> Fit:
         """Fit from distinct (x, m) rows of repeat customers and how many share each."""
@@ -70,11 +70,15 @@ class GammaGamma:
             raise InvalidInput.single(
                 "summary", "gamma-gamma needs customers with repeat purchases (frequency > 0)"
             )
+        return self._fit_rows((x, m), counts)
+
+    def _fit_rows(self, rows: tuple[Array, Array], counts: Array) -> Fit:
+        m = rows[1]
         self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
-            (x, m),
+            rows,
             counts,
             # in the data's own money unit: the implied mean spend p·gamma/(q-1) is the mean
             # (five to eight Newton steps whether amounts are in dollars or cents)

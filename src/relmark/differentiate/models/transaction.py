@@ -45,7 +45,7 @@ class TransactionModel(ABC):
         frequency, recency, T = (np.asarray(a, dtype=float) for a in (frequency, recency, T))
         check_inputs(frequency, recency, T)
         rows, weights = unique_rows(frequency, recency, T)
-        return self.fit_distinct(*rows, weights)
+        return self._fit_rows(rows, weights)
 
     def fit_distinct(self, frequency: Array, recency: Array, T: Array, counts: Array) -> Fit:
         """Fit from distinct (x, t_x, T) rows and how many customers share each: what a
@@ -56,7 +56,9 @@ class TransactionModel(ABC):
         check_inputs(frequency, recency, T)
         if len(counts) != len(frequency) or np.any(counts <= 0):
             raise InvalidInput.single("summary", "counts must be positive, one per distinct row")
-        rows = (frequency, recency, T)
+        return self._fit_rows((frequency, recency, T), counts)
+
+    def _fit_rows(self, rows: tuple[Array, ...], counts: Array) -> Fit:
         self.fit_ = fit_unique_rows(
             self.name,
             self.param_names,
@@ -66,7 +68,7 @@ class TransactionModel(ABC):
             self.starting_point(rows, counts),
             n_customers=int(counts.sum()),
             prepare=lambda *columns: with_distinct(columns),
-            totals=None if self._without_hessian() else self.loglik_totals,
+            totals=self.loglik_totals,
             coarse=self.coarse_totals,
         )
         return self.fit_
@@ -81,18 +83,14 @@ class TransactionModel(ABC):
         ll, _ = self.loglik(self.params, with_distinct(data))
         return float(ll.sum())
 
+    @abstractmethod
     def loglik_totals(
         self, params: Array, data: tuple[Array, ...], weights: Array
     ) -> tuple[float, Array, Array]:
         """Weighted log-likelihood, gradient and Hessian (for Newton's method)."""
-        raise NotImplementedError
 
     #: A cheaper approximation of `loglik_totals` for Newton's first steps, if the model has one.
     coarse_totals: Totals | None = None
-
-    @classmethod
-    def _without_hessian(cls) -> bool:
-        return cls.loglik_totals is TransactionModel.loglik_totals
 
     @abstractmethod
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
