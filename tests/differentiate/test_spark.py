@@ -79,6 +79,23 @@ def test_summary_on_spark_equals_the_local_summary(spark, calibration, partition
         np.testing.assert_allclose(remote[column].to_numpy(), local[column].to_numpy(), rtol=1e-12)
 
 
+def test_a_session_in_another_time_zone_counts_the_same_days(spark, calibration) -> None:
+    local = rfm_summary(calibration, as_of=CALIBRATION_END, time_unit="week")
+    spark.conf.set("spark.sql.session.timeZone", "Asia/Kuala_Lumpur")
+    try:
+        remote = collected(
+            distributed.summarise(
+                spark_frame(spark, calibration), as_of=CALIBRATION_END, time_unit="week"
+            )
+        )
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", "UTC")
+
+    np.testing.assert_allclose(remote["recency"].to_numpy(), local["recency"].to_numpy())
+    np.testing.assert_allclose(remote["T"].to_numpy(), local["T"].to_numpy())
+    assert remote["frequency"].to_list() == local["frequency"].cast(pl.Int64).to_list()
+
+
 @pytest.mark.parametrize("model", ["bgnbd", "pnbd"])
 def test_fit_on_spark_equals_the_local_fit(spark, calibration, model) -> None:
     summary = distributed.summarise(

@@ -94,7 +94,15 @@ def summarise(
         frames = [f for f in frames if isinstance(f, pl.DataFrame) and f.height]
         if not frames:
             return
-        summary = rfm_summary(pl.concat(frames), as_of=as_of, time_unit=time_unit)
+        frame = pl.concat(frames)
+        stamp = frame.schema["timestamp"]
+        # Spark hands timestamps over in its session's time zone; days are counted in UTC
+        utc = (
+            pl.col("timestamp").dt.convert_time_zone("UTC")
+            if isinstance(stamp, pl.Datetime) and stamp.time_zone
+            else pl.col("timestamp").dt.replace_time_zone("UTC")
+        )
+        summary = rfm_summary(frame.with_columns(utc), as_of=as_of, time_unit=time_unit)
         yield from (
             summary.with_columns(pl.col("frequency", "orders").cast(pl.Int64))
             .to_arrow()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import minimize
@@ -143,6 +143,8 @@ def maximise(
             rough = newton(mean_negative(coarse, data, weights), theta, tolerance=1e-4)
             theta = theta if rough is None else rough.theta
         solved = newton(mean_negative(totals, data, weights), theta)
+        if solved is not None and _inverse(solved.hessian) is None:
+            solved = None  # not a strict maximum (a saddle?): let L-BFGS-B look
     if solved is not None:
         theta, value, hessian = solved.theta, solved.value, solved.hessian * total
         converged, message = True, "converged"
@@ -207,10 +209,9 @@ def fit_unique_rows(
 ) -> Fit:
     """Maximise over weighted unique rows.
 
-    Large data first fits a uniform sample of the rows (an unbiased estimate of the same
-    likelihood, with its own convergence and identifiability checks). Its inverse Hessian,
-    scaled to the full weight, seeds BFGS on the full data: a few full-data evaluations
-    instead of dozens. The scaled pilot covariance serves the intervals.
+    Large data first fits a sample of the rows (an unbiased estimate of the same likelihood,
+    with its own convergence and identifiability checks); from its optimum Newton's method
+    needs two or three full-data evaluations.
     """
     if len(weights) <= PILOT_ABOVE:
         return maximise(
@@ -229,52 +230,11 @@ def fit_unique_rows(
         totals,
         coarse,
     )
-    assert pilot.covariance is not None
-    scale = weights.sum() / weights[pick].sum()
-    total = weights.sum()
-    if totals is not None:
-        # from the pilot's optimum Newton needs two or three full-data iterations
-        data = prepare(*rows)
-        solved = newton(mean_negative(totals, data, weights), np.log(pilot.values()))
-        covariance = None if solved is None else _inverse(solved.hessian * total)
-        if solved is None or covariance is None or np.any(np.abs(solved.theta) > BOUNDARY):
-            return maximise(
-                name, param_names, loglik, data, weights, pilot.values(), n_customers, totals
-            )
-        return Fit(
-            model=name,
-            params=dict(zip(param_names, np.exp(solved.theta).tolist(), strict=True)),
-            log_likelihood=-solved.value * total,
-            n_customers=n_customers,
-            fit_seconds=time.perf_counter() - started,
-            covariance=covariance,
-        )
-    seed = pilot.covariance / scale * total
-    objective = _objective(loglik, prepare(*rows), weights)
-    # BFGS on the full data, its inverse Hessian seeded with the pilot's (rescaled to the
-    # mean objective): superlinear from the first step
-    result = minimize(
-        objective,
-        np.log(pilot.values()),
-        jac=True,
-        method="BFGS",
-        options={"hess_inv0": (seed + seed.T) / 2, "gtol": 1e-9, "maxiter": 200},
+    # from the pilot's optimum Newton needs two or three full-data iterations
+    fit = maximise(
+        name, param_names, loglik, prepare(*rows), weights, pilot.values(), n_customers, totals
     )
-    theta = result.x
-    value, gradient = objective(theta)
-    if np.max(np.abs(gradient)) > 1e-7 or not np.isfinite(value):
-        return maximise(
-            name, param_names, loglik, prepare(*rows), weights, np.exp(theta), n_customers
-        )
-    params = np.exp(theta)
-    return Fit(
-        model=name,
-        params=dict(zip(param_names, params.tolist(), strict=True)),
-        log_likelihood=-value * total,
-        n_customers=n_customers,
-        fit_seconds=time.perf_counter() - started,
-        covariance=pilot.covariance / scale,
-    )
+    return replace(fit, fit_seconds=time.perf_counter() - started)
 
 
 def _pilot_rows(rows: tuple[Array, ...]) -> Array:
