@@ -158,12 +158,13 @@ def test_rising_sums_equal_the_special_functions(limit, monkeypatch) -> None:
     np.testing.assert_allclose(tris, expected, rtol=1e-10, atol=1e-12)
 
 
-def test_sorted_and_hashed_distinct_rows_agree(monkeypatch) -> None:
+@pytest.mark.parametrize("unit", [1.0, 1 / 7], ids=["days (packed key)", "weeks (floats)"])
+def test_sorted_and_hashed_distinct_rows_agree(monkeypatch, unit) -> None:
     rng = np.random.default_rng(2)
     columns = (
         rng.integers(0, 5, 3000).astype(float),
-        rng.integers(0, 8, 3000).astype(float),
-        rng.choice([30.0, 31.5, 40.0], 3000),
+        rng.integers(0, 8, 3000) * unit,
+        rng.choice([30.0, 31.0, 40.0], 3000) * unit,
     )
     by_sort = base.unique_rows(*columns)
     monkeypatch.setattr(base, "SORT_BELOW", 0)
@@ -207,3 +208,13 @@ def test_fits_from_distinct_rows_refuse_bad_counts() -> None:
         BetaGeo().fit_distinct([1.0], [30.0], [10.0], [5.0])
     with pytest.raises(InvalidInput, match="distinct rows need frequency > 0"):
         GammaGamma().fit_distinct([0.0, 2.0], [10.0, 12.0], [3.0, 4.0])
+
+
+def test_distinct_frequencies_by_count_table_equal_a_sort() -> None:
+    frequency = np.array([3.0, 0.0, 7.0, 3.0, 0.0, 12.0])
+    fast = base.with_distinct((frequency,))
+    fractional = base.with_distinct((frequency + 0.5,))
+
+    np.testing.assert_array_equal(fast[1], [0.0, 3.0, 7.0, 12.0])
+    np.testing.assert_array_equal(fast[1][fast[2]], frequency)
+    np.testing.assert_array_equal(fractional[1][fractional[2]], frequency + 0.5)
