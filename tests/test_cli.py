@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 
 from typer.testing import CliRunner
 
@@ -126,7 +127,7 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
     result = json.loads(built.stdout)
     assert result["tables"]["customers"] > 150
     assert result["planted_duplicates"] == 8
-    assert result["as_of"] == "2026-10-01T23:59:59+00:00"
+    assert result["as_of"] == "2026-10-01T09:00:00+00:00"
     assert (tmp_path / "csv" / "orders_web.csv").exists()
     interact = result["interact"]
     assert interact["planned"] > 0
@@ -134,6 +135,9 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
     assert interact["sent"] == len(list((tmp_path / "mail").glob("*.eml")))
     # quiet-hour deferrals and birthdays due tomorrow morning wait; nothing else does
     assert interact["sent"] <= interact["planned"] - interact["deferred_for_quiet_hours"]
+    # at 09:00 UTC every market is awake: most of what is planned goes out now
+    assert interact["deferred_for_quiet_hours"] < interact["planned"] / 4
+    assert interact["sent"] > 0
     assert again.exit_code == 1
     assert "is not empty" in again.output
 
@@ -149,3 +153,13 @@ def test_demo_default_database_is_rebuilt_in_the_working_folder(tmp_path, monkey
     assert second.exit_code == 0, second.output
     assert (tmp_path / "relmark-demo.db").exists()
     assert "relmark demo store" in second.output
+
+
+def test_the_demo_clock_stops_at_nine_utc() -> None:
+    from relmark.interfaces.cli import _demo_clock
+
+    evening = datetime(2026, 11, 23, 21, 25, tzinfo=UTC)
+    early = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert _demo_clock(None, evening) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert _demo_clock(None, early) == datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    assert _demo_clock(date(2026, 10, 1), evening) == datetime(2026, 10, 1, 9, 0, tzinfo=UTC)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -636,7 +637,11 @@ def demo(
     ] = 5000,
     seed: Annotated[int, typer.Option(help="Same seed and date, same store.")] = 42,
     as_of: Annotated[
-        str | None, typer.Option(help="Date the store's history ends (YYYY-MM-DD); default today.")
+        str | None,
+        typer.Option(
+            help="Day the store's history ends, at 09:00 UTC when all six markets are awake "
+            "(YYYY-MM-DD); default the latest 09:00 UTC."
+        ),
     ] = None,
     db: Annotated[
         str | None,
@@ -666,7 +671,7 @@ def demo(
 ) -> None:
     """Build a realistic sample store, run every pipeline stage, print a summary."""
     started = time.perf_counter()
-    end = _parse_day(as_of, "--as-of") if as_of else datetime.now(UTC)
+    end = _demo_clock(_parse_day(as_of, "--as-of").date() if as_of else None, datetime.now(UTC))
     url = db or f"sqlite:///{DEMO_DB}"
     if db is None:
         for suffix in ("", "-wal", "-shm"):
@@ -741,6 +746,20 @@ def demo(
         _print_demo(result)
     if serve and not as_json:
         _serve_demo(engine, end, port)
+
+
+#: The demo store's clock stops at this UTC time: daytime in all six markets (UK 09:00 to
+#: Malaysia and the Philippines 17:00), so its messages go out instead of waiting for the end
+#: of quiet hours.
+DEMO_CLOCK = dt_time(9, 0)
+
+
+def _demo_clock(day: date | None, now: datetime) -> datetime:
+    """09:00 UTC of `day`; without one, the latest 09:00 UTC up to `now`."""
+    if day is not None:
+        return datetime.combine(day, DEMO_CLOCK, tzinfo=UTC)
+    today = datetime.combine(now.date(), DEMO_CLOCK, tzinfo=UTC)
+    return today if today <= now else today - timedelta(days=1)
 
 
 def _parse_day(value: str, option: str) -> datetime:
