@@ -174,3 +174,20 @@ def test_the_timeline_spans_merged_profiles(web: Web) -> None:
         if r["kind"] == "customer_created"
     ]
     assert len(absorbed) == 2  # both profiles' creation, on one timeline
+
+
+def test_a_search_sees_a_renamed_customer_at_once(web: Web) -> None:
+    """The figure cache is keyed by the store's version: an import that only renames a
+    customer must change that version too (its event does)."""
+    ids = shop(web)
+    viewer = web.as_role("viewer")
+    before = web.client.get("/api/v1/customers", params={"q": "zed"}, headers=viewer).json()
+    assert before["total"] == 0
+    web.shop.customers(
+        [["C2", "bo@example.my", "", "Zed", "ms", "MY", "Asia/Kuala_Lumpur", "", "", "no"]]
+    )
+
+    after = web.client.get("/api/v1/customers", params={"q": "zed"}, headers=viewer).json()
+
+    assert after["total"] == 1
+    assert [c["id"] for c in after["items"]] == [ids["C2"]]

@@ -43,10 +43,14 @@ LIST_COLUMNS = (
 
 
 def store_version(connection: Connection) -> tuple[int, ...]:
-    """Newest ids of what the dashboard's figures depend on (one query, index lookups)."""
-    from relmark.store.models import Consent, Merge
+    """Newest ids of what the dashboard's figures depend on (one query, index lookups).
 
-    columns = (ScoreRun.id, Order.id, Customer.id, Merge.id, Consent.id)
+    The customer event log's newest id catches changes that add no row elsewhere, such as
+    an import that only renames a customer (every change to a customer writes an event).
+    """
+    from relmark.store.models import Consent, CustomerEvent, Merge
+
+    columns = (ScoreRun.id, Order.id, Customer.id, Merge.id, Consent.id, CustomerEvent.id)
     row = connection.execute(
         select(*(select(func.max(c)).scalar_subquery() for c in columns))
     ).one()

@@ -1,7 +1,8 @@
 """A small per-process cache for figures that change only when the store does.
 
-Keys start with the store's version (newest score run, order, customer, merge and consent
-ids: a handful of index lookups), so an import, a merge or a new score run shows at once,
+Keys start with the store's version (newest score run, order, customer, merge, consent and
+customer-event ids: a handful of index lookups), so an import, a merge, a rename or a new
+score run shows at once,
 and a dashboard under load does not recompute a 100,000-customer chart per request.
 """
 
