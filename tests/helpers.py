@@ -25,6 +25,7 @@ def write_csv(folder: Path, name: str, header: list[str], rows: list[list[Any]])
 
 def run_import(engine: Engine, kind: str, path: Path, **options: Any) -> ImportReport:
     file_format = options.pop("file_format", None)
+    now = options.pop("now", NOW)
     return import_file(
         engine,
         ImportOptions(
@@ -33,7 +34,7 @@ def run_import(engine: Engine, kind: str, path: Path, **options: Any) -> ImportR
             file_format=FileFormat(file_format) if file_format else None,
             **options,
         ),
-        now=options.pop("now", NOW),
+        now=now,
     )
 
 

@@ -86,6 +86,8 @@ PROBABILISTIC_MIN_RECORDS = 200
 INCREMENTAL_SHARE = 0.2
 MODEL_KEY = "identity:model"
 SEEN_KEY = "identity:records-matched-up-to"
+#: Records an import changed after this moment are matched again incrementally.
+MATCHED_AT_KEY = "identity:matched-at"
 
 
 def identify(
@@ -155,14 +157,29 @@ def _probabilistic(
     model = None if full else kv.get_setting(connection, MODEL_KEY)
     seen = int(kv.get_setting(connection, SEEN_KEY) or 0)
     new_ids = records.filter(pl.col("id") > seen)["id"].to_list()
+    matched_at = kv.get_setting(connection, MATCHED_AT_KEY)
+    live = set(records["id"].to_list())
+    changed = (
+        [
+            i
+            for i in identity_store.updated_since(connection, datetime.fromisoformat(matched_at))
+            if i <= seen and i in live
+        ]
+        if matched_at
+        else []
+    )
     newest = int(records["id"].max() or 0)
     try:
-        if model and not new_ids:
+        if model and not new_ids and not changed:
             report.probabilistic_mode = "nothing new"
             return
-        if model and len(new_ids) <= INCREMENTAL_SHARE * records.height:
-            pairs = score_new_pairs(records, new_ids, model, threshold=review_band[0])
-            report.probabilistic_mode = f"incremental ({len(new_ids)} new records)"
+        if model and len(new_ids) + len(changed) <= INCREMENTAL_SHARE * records.height:
+            pairs = score_new_pairs(
+                records, sorted({*new_ids, *changed}), model, threshold=review_band[0]
+            )
+            report.probabilistic_mode = (
+                f"incremental ({len(new_ids)} new, {len(changed)} changed records)"
+            )
         else:
             trained: dict[str, Any] = {}
             pairs = score_pairs(records, threshold=review_band[0], model_out=trained)
@@ -172,6 +189,7 @@ def _probabilistic(
         report.probabilistic_skipped = f"the model could not be trained on these records: {exc}"
         return
     kv.put_setting(connection, SEEN_KEY, newest, now)
+    kv.put_setting(connection, MATCHED_AT_KEY, now.isoformat(), now)
     accepted, review = plan_probabilistic(
         records,
         pairs,

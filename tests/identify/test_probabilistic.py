@@ -183,3 +183,48 @@ def test_incremental_scoring_finds_the_pairs_a_full_run_finds(demo_store: Engine
     )
     assert len(pairs(touching)) > 5
     assert pairs(incremental) == pairs(touching)
+
+
+def test_a_record_an_import_changes_is_matched_again(demo_store: Engine, tmp_path) -> None:
+    """A record that matched nobody is corrected by a later import and now reads like an
+    existing customer: the next (incremental) run finds them without retraining."""
+    from datetime import timedelta
+
+    first = pipeline.identify(demo_store, now=AS_OF)
+    assert first.probabilistic_mode == "full (model trained)"
+    target = rows(
+        demo_store,
+        "SELECT sr.customer_id, sr.first_name, sr.last_name, sr.birthday, sr.city, "
+        "sr.postcode, sr.country FROM source_records sr JOIN customers c "
+        "ON c.id = sr.customer_id WHERE sr.source = 'web' AND c.merged_into_id IS NULL "
+        "AND sr.birthday IS NOT NULL AND sr.postcode IS NOT NULL ORDER BY sr.id LIMIT 1",
+    )[0]
+    owner, first_name, last_name, birthday, city, postcode, country = target
+    header = ["customer_id", "first_name", "last_name", "birthday", "city", "postcode", "country"]
+    stranger = ["R1", "Zzyzx", "Qwertyuiop", "1931-02-03", "Nowhere", "00000", country]
+    run_import(
+        demo_store,
+        "customers",
+        write_csv(tmp_path, "crm.csv", header, [stranger]),
+        source="crm",
+        now=AS_OF,
+    )
+    unmatched = pipeline.identify(demo_store, now=AS_OF)
+    assert unmatched.probabilistic_mode == "incremental (1 new, 0 changed records)"
+    assert unmatched.probabilistic_merges == 0
+
+    later = AS_OF + timedelta(days=1)
+    corrected = ["R1", first_name, last_name, str(birthday)[:10], city, postcode, country]
+    path = write_csv(tmp_path, "crm-fixed.csv", header, [corrected])
+    run_import(demo_store, "customers", path, source="crm", now=later)
+    again = pipeline.identify(demo_store, now=later)
+
+    assert again.probabilistic_mode == "incremental (0 new, 1 changed records)"
+    assert again.probabilistic_merges == 1
+    record_owner = rows(
+        demo_store,
+        "SELECT COALESCE(c.merged_into_id, c.id) FROM source_records sr "
+        "JOIN customers c ON c.id = sr.customer_id WHERE sr.source = 'crm'",
+    )
+    assert record_owner == [(owner,)]
+    assert pipeline.identify(demo_store, now=later).probabilistic_mode == "nothing new"

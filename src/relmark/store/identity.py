@@ -46,6 +46,14 @@ def live_records(connection: Connection) -> pl.DataFrame:
     return pl.DataFrame(rows, orient="row", schema=RECORD_COLUMNS)
 
 
+def updated_since(connection: Connection, since: datetime) -> list[int]:
+    """Ids of records an import changed after `since` (their fields may now match others)."""
+    rows = connection.execute(
+        select(SourceRecord.id).where(SourceRecord.updated_at > since).order_by(SourceRecord.id)
+    )
+    return [int(r) for (r,) in rows]
+
+
 def save_keys(connection: Connection, keys: pl.DataFrame) -> None:
     """Write email_key, phone_key, key_problems for the given record ids."""
     stage(connection, "stg_keys", keys)
