@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -20,7 +21,7 @@ from relmark.accounts import Role
 from relmark.config import Settings
 from relmark.interfaces.web.app import create_app
 
-from ..interact.conftest import SECRET, Shop
+from ..interact.conftest import SECRET, Shop, free_port
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -48,20 +49,11 @@ def web(engine: Engine, tmp_path: Path) -> Iterator[Web]:
         yield Web(client, Shop(engine, tmp_path), keys, settings)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def server(web: Web) -> Iterator[str]:
-    """The same app served by uvicorn on a real port, for real HTTP clients (SDKs)."""
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """`app` served by uvicorn on a free local port in a thread; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(web.shop.engine, web.settings), host="127.0.0.1", port=port, log_level="error"
-    )
-    running = uvicorn.Server(config)
+    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -72,3 +64,10 @@ def server(web: Web) -> Iterator[str]:
     finally:
         running.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(web: Web) -> Iterator[str]:
+    """The same app served by uvicorn on a real port, for real HTTP clients (SDKs)."""
+    with served(create_app(web.shop.engine, web.settings)) as url:
+        yield url

@@ -7,14 +7,11 @@ missing browser fails the run. Screenshots of every page go to test-artifacts/sc
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
 
 from relmark import accounts
@@ -23,7 +20,7 @@ from relmark.config import Settings
 from relmark.interfaces.web.app import create_app
 
 from ..interact.conftest import SECRET, Shop, scores
-from .conftest import free_port
+from .conftest import served
 
 ON = os.environ.get("RELMARK_TEST_BROWSER") == "1"
 CHROMIUM = os.environ.get("RELMARK_CHROMIUM", "/usr/bin/chromium")
@@ -66,19 +63,9 @@ def site(sqlite_engine: Engine, tmp_path: Path) -> Iterator[str]:
     accounts.add_user(
         sqlite_engine, "admin@example.com", "correct horse battery", Role.ADMIN, datetime.now(UTC)
     )
-    port = free_port()
     app = create_app(sqlite_engine, Settings(secret_key=SECRET, shop_name="Brew & Co"))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(app) as url:
+        yield url
 
 
 def test_the_dashboard_end_to_end(site: str, tmp_path: Path) -> None:
