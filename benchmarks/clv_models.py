@@ -35,7 +35,7 @@ from relmark.enums import FileFormat
 from relmark.ingest.transactions import read_transactions
 
 HERE = Path(__file__).resolve().parent
-CDNOW = HERE.parents[1] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = HERE.parent / "tests" / "data" / "cdnow" / "CDNOW_sample.txt"
 NAMES = {"bgnbd": "BG/NBD", "pnbd": "Pareto/NBD", "mbgnbd": "MBG/NBD", "gg": "Gamma-Gamma"}
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from .helpers import count, rows, run_import
 
 DATA = Path(__file__).parent / "data"
-CDNOW = Path(__file__).resolve().parents[2] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = Path(__file__).resolve().parent / "data" / "cdnow" / "CDNOW_sample.txt"
 
 
 def test_cdnow_sample_imports_every_transaction(engine: Engine) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from relmark.differentiate.summary import calibration_and_holdout
 
-CDNOW = Path(__file__).resolve().parents[3] / "shared" / "data" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow" / "CDNOW_sample.txt"
 CALIBRATION_END = datetime(1997, 9, 30, tzinfo=UTC)
 HOLDOUT_END = datetime(1998, 6, 30, tzinfo=UTC)
 
