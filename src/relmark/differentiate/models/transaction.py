@@ -3,12 +3,14 @@ interface every prediction uses."""
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from relmark.differentiate.models.base import (
     Array,
+    ConvergenceError,
     Fit,
     check_inputs,
     fit_unique_rows,
@@ -59,19 +61,31 @@ class TransactionModel(ABC):
         return self._fit_rows((frequency, recency, T), counts)
 
     def _fit_rows(self, rows: tuple[Array, ...], counts: Array) -> Fit:
-        self.fit_ = fit_unique_rows(
-            self.name,
-            self.param_names,
-            self.loglik,
-            rows,
-            counts,
-            self.starting_point(rows, counts),
-            n_customers=int(counts.sum()),
-            prepare=lambda *columns: with_distinct(columns),
-            totals=self.loglik_totals,
-            coarse=self.coarse_totals,
-        )
+        started = time.perf_counter()
+        try:
+            self.fit_ = fit_unique_rows(
+                self.name,
+                self.param_names,
+                self.loglik,
+                rows,
+                counts,
+                self.starting_point(rows, counts),
+                n_customers=int(counts.sum()),
+                prepare=lambda *columns: with_distinct(columns),
+                totals=self.loglik_totals,
+                coarse=self.coarse_totals,
+            )
+        except ConvergenceError as error:
+            # no interior maximum: look at the limits of the parameter space
+            self.fit_ = self.fit_limits(rows, counts, started, error)
         return self.fit_
+
+    def fit_limits(
+        self, rows: tuple[Array, ...], counts: Array, started: float, error: ConvergenceError
+    ) -> Fit:
+        """A boundary answer (a `Fit` with a note) when the model has limits it can report;
+        otherwise the interior fit's error."""
+        raise error
 
     def starting_point(self, rows: tuple[Array, ...], weights: Array) -> Array:
         """Where the optimiser starts, from the distinct (x, t_x, T) rows and their counts."""
