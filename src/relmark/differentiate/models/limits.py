@@ -249,7 +249,23 @@ def expected_given_alive(
     (1 - (1 + pt/(α+T))^{-(r+x)}) / p, then averaged over p (Gauss-Jacobi; exact at φ = 0).
     """
     lam, kappa, mu, phi = reduced(params)
-    x, T, t = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (x, T, t)))
+    shape = np.broadcast(*(np.asarray(v) for v in (x, T, t))).shape
+    x, T, t = (np.broadcast_to(np.asarray(v, dtype=float), shape).ravel() for v in (x, T, t))
+    return _expected_given_alive(params, lam, kappa, mu, phi, x, T, t, modified, new).reshape(shape)
+
+
+def _expected_given_alive(
+    params: Array,
+    lam: float,
+    kappa: float,
+    mu: float,
+    phi: float,
+    x: Array,
+    T: Array,
+    t: Array,
+    modified: bool,
+    new: bool,
+) -> Array:
     scale = lam * t / (1 + kappa * lam * T)
     heavy = 1 + x * kappa
 

@@ -330,7 +330,8 @@ class ParetoNBD(TransactionModel):
         here five in either.
         """
         x, _, T = rows
-        rate = float(weights @ (x / T)) / float(weights.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = float(weights @ (x / T)) / float(weights.sum())
         age = float(weights @ T) / float(weights.sum())
         if not (rate > 0 and np.isfinite(rate) and age > 0):
             return super().starting_point(rows, weights)
