@@ -70,11 +70,15 @@ def fit_transactions(
 
 
 def _result(fit: Any) -> dict[str, Any]:
+    """The documented JSON: `note` says when the answer is a limit of the model or customers
+    were left out; `excluded_customers` counts the latter (Gamma-Gamma: €0 repeat spend)."""
     return {
         "model": fit.model,
         "params": fit.params,
         "log_likelihood": fit.log_likelihood,
         "n_customers": fit.n_customers,
+        "excluded_customers": fit.excluded,
+        "note": fit.note,
         "fit_seconds": round(fit.fit_seconds, 6),
     }
 

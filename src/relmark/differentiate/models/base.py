@@ -57,7 +57,10 @@ class Fit:
     """Covariance of the log-parameters (inverse Hessian), for intervals."""
     note: str | None = None
     """Set when the maximum lies at a limit of the parameter space (a boundary answer): which
-    limit, and what it means for the customers, in plain words."""
+    limit, and what it means for the customers, in plain words; or when customers were left
+    out of the fit, and why."""
+    excluded: int = 0
+    """Customers left out of the fit (Gamma-Gamma: mean repeat spend not positive)."""
 
     def values(self) -> Array:
         return np.array(list(self.params.values()), dtype=float)
