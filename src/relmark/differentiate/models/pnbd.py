@@ -288,6 +288,7 @@ class ParetoNBD(TransactionModel):
     name = "pnbd"
     param_names = ("r", "alpha", "s", "beta")
     start = (1.0, 1.0, 1.0, 1.0)
+    time_params = ("alpha", "beta")
 
     def fit_limits(
         self, rows: tuple[Array, ...], counts: Array, started: float, error: Exception
