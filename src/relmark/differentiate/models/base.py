@@ -202,6 +202,7 @@ def maximise(
         converged, message = True, "converged"
     else:
         objective = _objective(loglik, data, weights)
+
         # bounded, and stopped as soon as it passes the edge: a fit that runs away is
         # reported as such instead of walking to values whose likelihood costs unbounded time
         def stop_at_edge(theta: Array) -> None:

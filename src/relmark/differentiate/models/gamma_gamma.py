@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import digamma, gammaln, zeta
 
 from relmark.differentiate.models.base import Array, Fit, fit_unique_rows, unique_rows
+from relmark.differentiate.models.blas import one_thread
 from relmark.errors import InvalidInput, RelmarkError
 
 
@@ -80,7 +81,19 @@ class GammaGamma:
 
     def _fit_rows(self, rows: tuple[Array, Array], counts: Array, excluded: int = 0) -> Fit:
         m = rows[1]
-        self.fit_ = fit_unique_rows(
+        with one_thread():
+            self.fit_ = self._fit_unique(rows, counts, m)
+        if excluded:
+            self.fit_ = replace(
+                self.fit_,
+                excluded=excluded,
+                note=f"{excluded} customers with repeat purchases but no positive mean repeat "
+                "spend were left out of the fit and are valued at the population mean spend",
+            )
+        return self.fit_
+
+    def _fit_unique(self, rows: tuple[Array, Array], counts: Array, m: Array) -> Fit:
+        return fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
@@ -93,14 +106,6 @@ class GammaGamma:
             prepare=_prepared,
             totals=self.loglik_totals,
         )
-        if excluded:
-            self.fit_ = replace(
-                self.fit_,
-                excluded=excluded,
-                note=f"{excluded} customers with repeat purchases but no positive mean repeat "
-                "spend were left out of the fit and are valued at the population mean spend",
-            )
-        return self.fit_
 
     @staticmethod
     def loglik(params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:

@@ -18,6 +18,7 @@ from relmark.differentiate.models.base import (
     unique_rows,
     with_distinct,
 )
+from relmark.differentiate.models.blas import one_thread
 from relmark.differentiate.models.newton import Totals
 from relmark.errors import InvalidInput, RelmarkError
 
@@ -104,6 +105,10 @@ class TransactionModel(ABC):
     def _fit_rows(self, rows: tuple[Array, ...], counts: Array, scale: float = 1.0) -> Fit:
         """Fit on distinct rows; with `scale` (days per unit), rows are in whole days and the
         fit is expressed in the unit."""
+        with one_thread():
+            return self._fit_rows_in_unit(rows, counts, scale)
+
+    def _fit_rows_in_unit(self, rows: tuple[Array, ...], counts: Array, scale: float) -> Fit:
         started = time.perf_counter()
         try:
             self.fit_ = fit_unique_rows(
