@@ -10,7 +10,12 @@ import numpy as np
 import polars as pl
 
 from relmark.differentiate.models import TRANSACTION_MODELS, GammaGamma
-from relmark.differentiate.summary import TimeUnit, calibration_and_holdout, rfm_summary
+from relmark.differentiate.summary import (
+    TimeUnit,
+    as_polars,
+    calibration_and_holdout,
+    rfm_summary,
+)
 from relmark.errors import InvalidInput
 
 MODELS = (*TRANSACTION_MODELS, "gg")
@@ -24,7 +29,10 @@ def fit_transactions(
     holdout_end: datetime | None = None,
     time_unit: TimeUnit = "week",
 ) -> dict[str, Any]:
-    """Fit `model` on purchases up to `calibration_end`; compare with the holdout if given."""
+    """Fit `model` on purchases up to `calibration_end`; compare with the holdout if given.
+
+    `transactions` is a Polars or pandas frame of customer_id, timestamp and amount."""
+    transactions = as_polars(transactions)
     if model not in MODELS:
         raise InvalidInput.single("--model", f"{model!r} is not one of {', '.join(MODELS)}")
     if holdout_end is not None and holdout_end <= calibration_end:
@@ -38,7 +46,7 @@ def fit_transactions(
         )
     else:
         summary = rfm_summary(
-            transactions.filter(pl.col("timestamp") <= calibration_end),
+            transactions.lazy().filter(pl.col("timestamp") <= calibration_end),
             as_of=calibration_end,
             time_unit=time_unit,
         )
