@@ -136,3 +136,21 @@ def test_analysis_errors_do_not_say_nothing_was_changed(tmp_path) -> None:
     assert result.exit_code == 1
     assert "gamma-gamma needs at least 2 customers" in result.output
     assert "nothing was changed" not in result.output
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_transaction_dates_take_fast_paths_with_the_same_result(timezone) -> None:
+    import polars as pl
+
+    from relmark.ingest.transactions import _timestamps
+    from relmark.ingest.validate import parse_timestamp
+
+    text = pl.Series(
+        ["2024-05-31", "2024-05-31T14:30:00Z", "20240531", "2024-05-31 14:30", "not a date"]
+        + ["2024-05-31T14:30:00+02:00", None, "2024-03-31", "2024-10-27", "2024-03-10"]
+    )
+
+    fast = _timestamps(text, timezone)
+
+    regular = text.to_frame("t").select(parse_timestamp(pl.col("t"), timezone))["t"]
+    assert fast.to_list() == regular.to_list()
