@@ -30,19 +30,33 @@ def _log_survival(mu: float, sigma: float, y: Array) -> Array:
     return -np.log1p(sigma * mu * y) / sigma if sigma > 0 else -mu * y
 
 
+#: Rows per pass of the quadrature: at most 256 nodes each, so about 20 MB per node array.
+CHUNK_ROWS = 10_000
+
+
 def _log_death_integral(lam: float, kappa: float, mu: float, sigma: float, x, tx, T) -> Array:
     """ln ∫_{t_x}^{T} P(y) d(y) dy per row (-inf where the interval is empty or μ = 0)."""
     out = np.full(len(x), -np.inf)
     span = T - tx
-    rows = np.flatnonzero((span > 0) & (mu > 0))
-    if len(rows) == 0:
-        return out
-    slope = (1 + x[rows] * kappa) * lam + (1 + sigma) * mu
-    panels = int(min(MAX_PANELS, max(1, np.ceil(np.max(slope * span[rows]) / 4))))
-    h = span[rows] / panels
+    candidates = np.flatnonzero((span > 0) & (mu > 0))
+    for start in range(0, len(candidates), CHUNK_ROWS):
+        rows = candidates[start : start + CHUNK_ROWS]
+        out[rows] = _chunk_log_integral(lam, kappa, mu, sigma, x[rows], tx[rows], T[rows])
+    return out
+
+
+def _chunk_log_integral(
+    lam: float, kappa: float, mu: float, sigma: float, x: Array, tx: Array, T: Array
+) -> Array:
+    """`_log_death_integral` for rows with a non-empty interval: one panel count for all
+    (the largest the rows need, at most MAX_PANELS), 8 Gauss-Legendre nodes per panel."""
+    span = T - tx
+    slope = (1 + x * kappa) * lam + (1 + sigma) * mu
+    panels = int(min(MAX_PANELS, max(1, np.ceil(np.max(slope * span) / 4))))
+    h = span / panels
     offsets = (np.arange(panels)[:, None] + _NODES[None, :]).ravel()
-    y = tx[rows][:, None] + h[:, None] * offsets[None, :]
-    xs = np.repeat(x[rows][:, None], y.shape[1], axis=1)
+    y = tx[:, None] + h[:, None] * offsets[None, :]
+    xs = np.repeat(x[:, None], y.shape[1], axis=1)
     # d(y) = μ (1+σμy)^{-1/σ-1}: ln μ + (1+σ) ln S(y)
     log_f = (
         purchase_terms(lam, kappa, xs.ravel(), y.ravel()).reshape(y.shape)
@@ -52,8 +66,7 @@ def _log_death_integral(lam: float, kappa: float, mu: float, sigma: float, x, tx
     log_w = np.log(h)[:, None] + np.log(np.tile(_WEIGHTS, panels))[None, :]
     terms = log_f + log_w
     top = terms.max(axis=1)
-    out[rows] = top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
-    return out
+    return top + np.log(np.exp(terms - top[:, None]).sum(axis=1))
 
 
 def parts(z: Array, x: Array, tx: Array, T: Array, rate: float) -> tuple[Array, Array]:
