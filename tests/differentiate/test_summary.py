@@ -88,3 +88,20 @@ def test_pandas_frames_are_accepted_and_other_types_refused_in_words() -> None:
     naive = frame.assign(timestamp=days.tz_localize(None))
     with pytest.raises(InvalidInput, match="timestamp must be a date-time with a time zone"):
         rfm_summary(naive, as_of=as_of)
+
+
+def test_summary_without_extras_has_the_model_columns_only_and_the_same_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "a"],
+            "timestamp": [datetime(2024, 1, d, 9, tzinfo=UTC) for d in (1, 8, 3, 8)],
+            "amount": [5.0, 7.0, 2.0, 1.0],
+        }
+    )
+    as_of = datetime(2024, 2, 1, tzinfo=UTC)
+
+    full = rfm_summary(frame, as_of=as_of)
+    lean = rfm_summary(frame, as_of=as_of, extras=False)
+
+    assert lean.columns == ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    assert lean.equals(full.select(lean.columns))

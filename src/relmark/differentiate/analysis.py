@@ -43,12 +43,14 @@ def fit_transactions(
             calibration_end=calibration_end,
             holdout_end=holdout_end,
             time_unit=time_unit,
+            extras=False,
         )
     else:
         summary = rfm_summary(
             transactions.lazy().filter(pl.col("timestamp") <= calibration_end),
             as_of=calibration_end,
             time_unit=time_unit,
+            extras=False,
         )
     if summary.height == 0:
         raise InvalidInput.single("--calibration-end", "no purchases up to the calibration end")

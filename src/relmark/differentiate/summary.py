@@ -94,8 +94,11 @@ def rfm_summary(
     as_of: datetime,
     time_unit: TimeUnit = "week",
     origin: datetime | None = None,
+    extras: bool = True,
 ) -> pl.DataFrame:
-    """Per-customer frequency, recency, T, monetary_value, plus first/last purchase and totals.
+    """Per-customer frequency, recency, T, monetary_value, plus first/last purchase and totals
+    (orders, revenue) unless `extras` is False: a fit needs only the model columns, and the
+    first and last timestamps per day cost a fifth of the summary's memory.
 
     `transactions` (Polars or pandas) has columns customer_id, timestamp (aware) and amount
     (number).
@@ -111,9 +114,15 @@ def rfm_summary(
         .group_by("customer_id", "_period")
         .agg(
             pl.col("amount").sum(),
-            pl.col("timestamp").min().alias("_first"),
-            pl.col("timestamp").max().alias("_last"),
-            pl.len().alias("_orders"),
+            *(
+                [
+                    pl.col("timestamp").min().alias("_first"),
+                    pl.col("timestamp").max().alias("_last"),
+                    pl.len().alias("_orders"),
+                ]
+                if extras
+                else []
+            ),
         )
     )
     first = pl.col("_period").min()
@@ -127,10 +136,16 @@ def rfm_summary(
         )
         .otherwise(0.0)
         .alias("monetary_value"),
-        pl.col("_first").min().alias("first_purchase"),
-        pl.col("_last").max().alias("last_purchase"),
-        pl.col("_orders").sum().alias("orders"),
-        pl.col("amount").sum().alias("revenue"),
+        *(
+            [
+                pl.col("_first").min().alias("first_purchase"),
+                pl.col("_last").max().alias("last_purchase"),
+                pl.col("_orders").sum().alias("orders"),
+                pl.col("amount").sum().alias("revenue"),
+            ]
+            if extras
+            else []
+        ),
     )
     return summary.sort("customer_id").collect()
 
@@ -142,6 +157,7 @@ def calibration_and_holdout(
     holdout_end: datetime,
     time_unit: TimeUnit = "week",
     origin: datetime | None = None,
+    extras: bool = True,
 ) -> pl.DataFrame:
     """Summary on the calibration period plus what each customer did in the holdout period.
 
@@ -155,6 +171,7 @@ def calibration_and_holdout(
         as_of=calibration_end,
         time_unit=time_unit,
         origin=origin,
+        extras=extras,
     )
     start = origin or datetime(1970, 1, 1, tzinfo=calibration_end.tzinfo)
     holdout = (
