@@ -199,7 +199,7 @@ def maximise(
             solved = None  # not a strict maximum (a saddle?): let L-BFGS-B look
     if solved is not None:
         theta, value, hessian = solved.theta, solved.value, solved.hessian * total
-        converged, message = True, "converged"
+        converged = True
     else:
         objective = _objective(loglik, data, weights)
 
@@ -228,15 +228,14 @@ def maximise(
         theta = result.x
         value, gradient = objective(theta)
         converged = bool(result.success or np.max(np.abs(gradient)) < 1e-6)
-        message = str(result.message)
         hessian = _differenced_hessian(objective, theta, total)
     params = np.exp(theta)
     shown = plain_params(param_names, params)
     if not converged or not np.all(np.isfinite(params)) or value >= 1e299:
         raise ConvergenceError(
-            f"{name} fit did not converge ({message.lower().rstrip('.')}; parameters "
-            f"{shown}): check the data (enough repeat customers, recency within T) or try "
-            "another model"
+            f"{name} fit did not converge (the optimiser stopped at {shown}): the data "
+            "cannot identify the model; check that there are enough repeat customers (a few "
+            "dozen at least), or try another model"
         )
     if np.any(np.abs(theta) > BOUNDARY):
         raise ConvergenceError(
