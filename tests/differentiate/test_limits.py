@@ -193,3 +193,15 @@ def test_every_fit_on_a_hostile_small_store_answers_within_bounds(shape, name) -
 )
 def test_fits_on_random_small_stores_answer_within_bounds(shape, name, seed) -> None:
     check_fit_is_bounded(name, *small_summary(shape, seed))
+
+
+def test_gamma_gamma_that_cannot_be_fitted_says_so_in_plain_words() -> None:
+    from relmark.differentiate.models import GammaGamma
+
+    with pytest.raises(ConvergenceError) as caught:
+        GammaGamma().fit([2.0, 1.0, 2.0], [11.75, 20.0, 32.5])
+
+    message = str(caught.value)
+    assert "gg fit did not converge (the optimiser stopped at p " in message
+    assert "np.float64" not in message
+    assert "ABNORMAL" not in message.upper()
