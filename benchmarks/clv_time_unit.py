@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -80,18 +79,29 @@ print(json.dumps({"read": read - started, "summary_and_fit": done - read, "total
 """
 
 
+#: Runs a command and prints its own peak memory. A child's ru_maxrss on Linux starts from
+#: the memory of the process that forked it (exec records the old image's high-water mark),
+#: so children are started from this small launcher, not from the benchmark's large process.
+LAUNCH = r"""
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(child.pid, 0)
+print(f"maxrss_kb={usage.ru_maxrss}", file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(command: list[str]) -> tuple[str, float, float]:
-    """stdout, wall seconds and peak resident memory (MB) of exactly this child (os.wait4)."""
+    """stdout, wall seconds and peak resident memory (MB) of exactly this command."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out_chunks = child.stdout.read()  # type: ignore[union-attr]
-    err_chunks = child.stderr.read()  # type: ignore[union-attr]
-    _, status, usage = os.wait4(child.pid, 0)
+    child = subprocess.run(
+        [sys.executable, "-c", LAUNCH, *command], capture_output=True, text=True, check=False
+    )
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode:
-        raise SystemExit(f"{command[:3]} failed: {err_chunks.decode()[-2000:]}")
-    return out_chunks.decode(), seconds, usage.ru_maxrss / 1024
+        raise SystemExit(f"{command[:3]} failed: {child.stderr[-2000:]}")
+    kilobytes = int(child.stderr.rsplit("maxrss_kb=", 1)[1].split()[0])
+    return child.stdout, seconds, kilobytes / 1024
 
 
 def simulate_csv(customers: int, folder: Path) -> tuple[Path, str]:
