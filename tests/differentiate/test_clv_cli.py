@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -95,3 +96,61 @@ def test_unknown_model_and_missing_column_are_clear_errors(tmp_path) -> None:
     assert "no column 'date'" in no_column.output
     assert bad_model.exit_code == 1
     assert "'magic' is not one of bgnbd, mbgnbd, pnbd, gg" in bad_model.output
+
+
+def test_gamma_gamma_leaves_out_zero_spend_repeaters_and_counts_them(tmp_path) -> None:
+    # 60 repeat buyers; the last two made only €0 repeat purchases (mean repeat spend 0)
+    rng = np.random.default_rng(4)
+    lines = ["customer_id,date,amount"]
+    for customer in range(60):
+        level = rng.gamma(3.0, 10.0)
+        for month in range(1, 2 + int(rng.integers(1, 4))):
+            amount = 0.0 if customer >= 58 and month > 1 else round(rng.gamma(6.0, level / 6), 2)
+            lines.append(f"C{customer},2024-{month:02d}-{1 + customer % 28:02d},{amount}")
+    path = tmp_path / "tx.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    result = runner.invoke(
+        app,
+        ["clv", "fit", "--transactions", str(path), "--calibration-end", "2024-12-01"]
+        + ["--model", "gg", "--json"],
+    )
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["n_customers"] == 58
+    assert data["excluded_customers"] == 2
+    assert "2 customers" in data["note"]
+
+
+def test_analysis_errors_do_not_say_nothing_was_changed(tmp_path) -> None:
+    path = tmp_path / "tx.csv"
+    path.write_text("customer_id,date,amount\nA,2024-01-01,10\n")
+
+    result = runner.invoke(
+        app,
+        ["clv", "fit", "--transactions", str(path), "--calibration-end", "2024-03-01"]
+        + ["--model", "gg"],
+    )
+
+    assert result.exit_code == 1
+    assert "gamma-gamma needs at least 2 customers" in result.output
+    assert "nothing was changed" not in result.output
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "Europe/Berlin", "America/New_York"])
+def test_transaction_dates_take_fast_paths_with_the_same_result(timezone) -> None:
+    import polars as pl
+
+    from relmark.ingest.transactions import _timestamps
+    from relmark.ingest.validate import parse_timestamp
+
+    text = pl.Series(
+        ["2024-05-31", "2024-05-31T14:30:00Z", "20240531", "2024-05-31 14:30", "not a date"]
+        + ["2024-05-31T14:30:00+02:00", None, "2024-03-31", "2024-10-27", "2024-03-10"]
+    )
+
+    fast = _timestamps(text, timezone)
+
+    regular = text.to_frame("t").select(parse_timestamp(pl.col("t"), timezone))["t"]
+    assert fast.to_list() == regular.to_list()

@@ -250,3 +250,20 @@ def test_purchase_curve_equals_pointwise_expectations(cdnow, model) -> None:
 
     pointwise = np.column_stack([model.expected_purchases(t, x, tx, T) for t in times])
     np.testing.assert_allclose(curve, pointwise, rtol=1e-12)
+
+
+def test_gamma_gamma_values_zero_spend_repeaters_at_the_population_mean(cdnow) -> None:
+    x = cdnow["frequency"].to_numpy().astype(float)
+    m = cdnow["monetary_value"].to_numpy().copy()
+    zero = np.flatnonzero(x > 0)[:3]
+    m[zero] = 0.0
+    clean = GammaGamma().fit(np.delete(x, zero), np.delete(m, zero))
+
+    spend = GammaGamma()
+    fit = spend.fit(x, m)
+
+    assert fit.excluded == 3
+    assert fit.n_customers == 943
+    np.testing.assert_allclose(fit.values(), clean.values(), rtol=1e-9)
+    p, q, g = fit.values()
+    np.testing.assert_allclose(spend.expected_spend(x[zero], m[zero]), p * g / (q - 1))

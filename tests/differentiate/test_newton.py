@@ -218,3 +218,25 @@ def test_distinct_frequencies_by_count_table_equal_a_sort() -> None:
     np.testing.assert_array_equal(fast[1], [0.0, 3.0, 7.0, 12.0])
     np.testing.assert_array_equal(fast[1][fast[2]], frequency)
     np.testing.assert_array_equal(fractional[1][fractional[2]], frequency + 0.5)
+
+
+def test_fits_run_blas_on_one_thread_and_restore_it(monkeypatch) -> None:
+    from relmark.differentiate.models import blas
+
+    controls = blas._controls()
+    if not controls:
+        pytest.skip("no OpenBLAS found in this process")
+    before = [get() for get, _ in controls]
+    seen = []
+    original = BetaGeo._fit_rows_in_unit
+
+    def spy(self, *args):
+        seen.append([get() for get, _ in controls])
+        return original(self, *args)
+
+    monkeypatch.setattr(BetaGeo, "_fit_rows_in_unit", spy)
+    rng = np.random.default_rng(1)
+    BetaGeo().fit(*simulate.bgnbd_summary(rng, 2000, 50.0, r=0.8, alpha=6.0, a=0.9, b=3.0))
+
+    assert seen == [[1] * len(controls)]
+    assert [get() for get, _ in controls] == before

@@ -64,3 +64,44 @@ def test_same_day_purchases_merge_and_times_are_in_the_unit() -> None:
 def test_unusable_transactions_are_refused(frame: pl.DataFrame, message: str) -> None:
     with pytest.raises(InvalidInput, match=message.replace("+", r"\+")):
         rfm_summary(frame, as_of=AS_OF)
+
+
+def test_pandas_frames_are_accepted_and_other_types_refused_in_words() -> None:
+    import pandas as pd
+
+    from relmark.differentiate.summary import calibration_and_holdout, rfm_summary
+    from relmark.errors import InvalidInput
+
+    days = pd.to_datetime(["2024-01-01", "2024-01-15", "2024-02-01", "2024-01-10"], utc=True)
+    frame = pd.DataFrame({"customer_id": [1, 1, 1, 2], "timestamp": days, "amount": [5.0] * 4})
+    as_of = datetime(2024, 3, 1, tzinfo=UTC)
+
+    summary = rfm_summary(frame, as_of=as_of, time_unit="day")
+    both = calibration_and_holdout(
+        frame, calibration_end=datetime(2024, 1, 20, tzinfo=UTC), holdout_end=as_of
+    )
+
+    assert summary.filter(pl.col("customer_id") == 1).row(0, named=True)["frequency"] == 2
+    assert both.filter(pl.col("customer_id") == 1)["frequency_holdout"].to_list() == [1]
+    with pytest.raises(InvalidInput, match="expected a Polars or pandas DataFrame, got builtins"):
+        rfm_summary({"customer_id": [1]}, as_of=as_of)
+    naive = frame.assign(timestamp=days.tz_localize(None))
+    with pytest.raises(InvalidInput, match="timestamp must be a date-time with a time zone"):
+        rfm_summary(naive, as_of=as_of)
+
+
+def test_summary_without_extras_has_the_model_columns_only_and_the_same_values() -> None:
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "a"],
+            "timestamp": [datetime(2024, 1, d, 9, tzinfo=UTC) for d in (1, 8, 3, 8)],
+            "amount": [5.0, 7.0, 2.0, 1.0],
+        }
+    )
+    as_of = datetime(2024, 2, 1, tzinfo=UTC)
+
+    full = rfm_summary(frame, as_of=as_of)
+    lean = rfm_summary(frame, as_of=as_of, extras=False)
+
+    assert lean.columns == ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    assert lean.equals(full.select(lean.columns))

@@ -10,7 +10,12 @@ import numpy as np
 import polars as pl
 
 from relmark.differentiate.models import TRANSACTION_MODELS, GammaGamma
-from relmark.differentiate.summary import TimeUnit, calibration_and_holdout, rfm_summary
+from relmark.differentiate.summary import (
+    TimeUnit,
+    as_polars,
+    calibration_and_holdout,
+    rfm_summary,
+)
 from relmark.errors import InvalidInput
 
 MODELS = (*TRANSACTION_MODELS, "gg")
@@ -24,7 +29,10 @@ def fit_transactions(
     holdout_end: datetime | None = None,
     time_unit: TimeUnit = "week",
 ) -> dict[str, Any]:
-    """Fit `model` on purchases up to `calibration_end`; compare with the holdout if given."""
+    """Fit `model` on purchases up to `calibration_end`; compare with the holdout if given.
+
+    `transactions` is a Polars or pandas frame of customer_id, timestamp and amount."""
+    transactions = as_polars(transactions)
     if model not in MODELS:
         raise InvalidInput.single("--model", f"{model!r} is not one of {', '.join(MODELS)}")
     if holdout_end is not None and holdout_end <= calibration_end:
@@ -35,12 +43,14 @@ def fit_transactions(
             calibration_end=calibration_end,
             holdout_end=holdout_end,
             time_unit=time_unit,
+            extras=False,
         )
     else:
         summary = rfm_summary(
-            transactions.filter(pl.col("timestamp") <= calibration_end),
+            transactions.lazy().filter(pl.col("timestamp") <= calibration_end),
             as_of=calibration_end,
             time_unit=time_unit,
+            extras=False,
         )
     if summary.height == 0:
         raise InvalidInput.single("--calibration-end", "no purchases up to the calibration end")
@@ -70,11 +80,15 @@ def fit_transactions(
 
 
 def _result(fit: Any) -> dict[str, Any]:
+    """The documented JSON: `note` says when the answer is a limit of the model or customers
+    were left out; `excluded_customers` counts the latter (Gamma-Gamma: €0 repeat spend)."""
     return {
         "model": fit.model,
         "params": fit.params,
         "log_likelihood": fit.log_likelihood,
         "n_customers": fit.n_customers,
+        "excluded_customers": fit.excluded,
+        "note": fit.note,
         "fit_seconds": round(fit.fit_seconds, 6),
     }
 

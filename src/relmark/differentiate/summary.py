@@ -11,7 +11,7 @@ Computed by Polars in one grouped pass; works the same on a file's frame and the
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -22,14 +22,39 @@ UNIT_DAYS = {"day": 1, "week": 7}
 REQUIRED = ("customer_id", "timestamp", "amount")
 
 
+def as_polars(frame: Any, where: str = "transactions") -> pl.DataFrame | pl.LazyFrame:
+    """A Polars frame as it is, a pandas DataFrame converted (pandas is imported only when
+    one is passed); anything else refused in words."""
+    if isinstance(frame, pl.DataFrame | pl.LazyFrame):
+        return frame
+    if type(frame).__module__.split(".")[0] == "pandas":
+        import pandas as pd
+
+        if isinstance(frame, pd.DataFrame):
+            return pl.from_pandas(frame)
+    raise InvalidInput.single(
+        where,
+        f"expected a Polars or pandas DataFrame, got {type(frame).__module__}."
+        f"{type(frame).__qualname__}",
+    )
+
+
 def check_transactions(frame: pl.DataFrame | pl.LazyFrame, as_of: datetime) -> None:
     """Refuse transactions the models cannot use, saying exactly why."""
+    frame = as_polars(frame)
     columns = frame.collect_schema().names()
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise InvalidInput.single(
             "transactions",
             f"required column {missing[0]!r} is missing (have: {', '.join(columns)})",
+        )
+    kind = frame.collect_schema()["timestamp"]
+    if not isinstance(kind, pl.Datetime) or (kind.time_zone is None) != (as_of.tzinfo is None):
+        raise InvalidInput.single(
+            "transactions",
+            f"timestamp must be a date-time {'with' if as_of.tzinfo else 'without'} a time "
+            f"zone, like as_of ({as_of.isoformat()}); it is {kind}",
         )
     stats = (
         frame.lazy()
@@ -64,16 +89,21 @@ def _day(origin: datetime) -> pl.Expr:
 
 
 def rfm_summary(
-    transactions: pl.DataFrame | pl.LazyFrame,
+    transactions: pl.DataFrame | pl.LazyFrame | Any,
     *,
     as_of: datetime,
     time_unit: TimeUnit = "week",
     origin: datetime | None = None,
+    extras: bool = True,
 ) -> pl.DataFrame:
-    """Per-customer frequency, recency, T, monetary_value, plus first/last purchase and totals.
+    """Per-customer frequency, recency, T, monetary_value, plus first/last purchase and totals
+    (orders, revenue) unless `extras` is False: a fit needs only the model columns, and the
+    first and last timestamps per day cost a fifth of the summary's memory.
 
-    `transactions` has columns customer_id, timestamp (aware) and amount (number).
+    `transactions` (Polars or pandas) has columns customer_id, timestamp (aware) and amount
+    (number).
     """
+    transactions = as_polars(transactions)
     check_transactions(transactions, as_of)
     start = origin or datetime(1970, 1, 1, tzinfo=as_of.tzinfo)
     unit_days = float(UNIT_DAYS[time_unit])
@@ -84,9 +114,15 @@ def rfm_summary(
         .group_by("customer_id", "_period")
         .agg(
             pl.col("amount").sum(),
-            pl.col("timestamp").min().alias("_first"),
-            pl.col("timestamp").max().alias("_last"),
-            pl.len().alias("_orders"),
+            *(
+                [
+                    pl.col("timestamp").min().alias("_first"),
+                    pl.col("timestamp").max().alias("_last"),
+                    pl.len().alias("_orders"),
+                ]
+                if extras
+                else []
+            ),
         )
     )
     first = pl.col("_period").min()
@@ -100,21 +136,28 @@ def rfm_summary(
         )
         .otherwise(0.0)
         .alias("monetary_value"),
-        pl.col("_first").min().alias("first_purchase"),
-        pl.col("_last").max().alias("last_purchase"),
-        pl.col("_orders").sum().alias("orders"),
-        pl.col("amount").sum().alias("revenue"),
+        *(
+            [
+                pl.col("_first").min().alias("first_purchase"),
+                pl.col("_last").max().alias("last_purchase"),
+                pl.col("_orders").sum().alias("orders"),
+                pl.col("amount").sum().alias("revenue"),
+            ]
+            if extras
+            else []
+        ),
     )
     return summary.sort("customer_id").collect()
 
 
 def calibration_and_holdout(
-    transactions: pl.DataFrame | pl.LazyFrame,
+    transactions: pl.DataFrame | pl.LazyFrame | Any,
     *,
     calibration_end: datetime,
     holdout_end: datetime,
     time_unit: TimeUnit = "week",
     origin: datetime | None = None,
+    extras: bool = True,
 ) -> pl.DataFrame:
     """Summary on the calibration period plus what each customer did in the holdout period.
 
@@ -122,12 +165,13 @@ def calibration_and_holdout(
     Adds `frequency_holdout` (transactions in the holdout), `monetary_holdout` (their mean
     value) and `duration_holdout` (the holdout length in the time unit).
     """
-    lazy = transactions.lazy()
+    lazy = as_polars(transactions).lazy()
     calibration = rfm_summary(
         lazy.filter(pl.col("timestamp") <= calibration_end),
         as_of=calibration_end,
         time_unit=time_unit,
         origin=origin,
+        extras=extras,
     )
     start = origin or datetime(1970, 1, 1, tzinfo=calibration_end.tzinfo)
     holdout = (
@@ -147,8 +191,9 @@ def calibration_and_holdout(
     )
 
 
-def check_summary(summary: pl.DataFrame) -> None:
+def check_summary(summary: pl.DataFrame | Any) -> None:
     """The model inputs must be consistent: exact messages, as tested."""
+    summary = as_polars(summary, "summary").lazy().collect()
     for column in ("frequency", "recency", "T"):
         if column not in summary.columns:
             raise InvalidInput.single("summary", f"required column {column!r} is missing")

@@ -51,6 +51,7 @@ from relmark.interfaces.cli_base import (
     open_store,
     out,
     print_json,
+    read_only,
 )
 from relmark.store.db import bulk_transaction, make_engine
 from relmark.store.identity import decide, identities, merges_of, reviews
@@ -223,6 +224,7 @@ app.add_typer(clv_app, name="clv")
 
 @clv_app.command("fit")
 @friendly
+@read_only
 def clv_fit(
     transactions: Annotated[
         Path, typer.Option(help="Transaction file (CSV, Parquet, JSONL, CDNOW).")
@@ -264,6 +266,8 @@ def clv_fit(
         f"log-likelihood {result['log_likelihood']:.2f} on {result['n_customers']:,} "
         f"customers, fitted in {result['fit_seconds'] * 1000:.1f} ms"
     )
+    if result["note"]:
+        out.print(f"note: {result['note']}")
     holdout = result.get("holdout")
     if holdout and "predicted_repeat_transactions" in holdout:
         out.print(

@@ -49,7 +49,8 @@ def friendly(command: F) -> F:
         except InvalidInput as exc:
             err.print("[red]error:[/red] ", end="")
             err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
-            err.print("nothing was changed", style="dim")
+            if not getattr(command, "read_only", False):
+                err.print("nothing was changed", style="dim")
             raise typer.Exit(1) from None
         except RelmarkError as exc:
             err.print("[red]error:[/red] ", end="")
@@ -70,6 +71,13 @@ def friendly(command: F) -> F:
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def read_only(command: F) -> F:
+    """Mark a command that changes nothing (below `@friendly`): its errors do not say
+    "nothing was changed"."""
+    command.read_only = True  # type: ignore[attr-defined]
+    return command
 
 
 def open_store(db: str | None) -> Engine:

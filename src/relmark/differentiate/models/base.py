@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, zeta
 
-from relmark.differentiate.models.newton import Totals, mean_negative, newton
+from relmark.differentiate.models.newton import MAX_THETA, Totals, mean_negative, newton
 from relmark.errors import RelmarkError
 
 Array = np.ndarray
@@ -26,6 +26,18 @@ LogLik = Callable[[Array, tuple[Array, ...]], tuple[Array, Array]]
 
 #: |log parameter| beyond this (a parameter under 1e-6 or over 1e6) means no interior maximum.
 BOUNDARY = np.log(1e6)
+#: The optimisers never look further than this (just past BOUNDARY).
+SEARCH_BOX = MAX_THETA
+
+
+def plain(value: float) -> str:
+    """A number as a person reads it: 6 significant digits, no numpy repr."""
+    return f"{float(value):.6g}"
+
+
+def plain_params(names: tuple[str, ...] | list[str], values: Array) -> str:
+    """`r 0.396, alpha 2.14e+06`: parameters for a message."""
+    return ", ".join(f"{n} {plain(v)}" for n, v in zip(names, values, strict=True))
 
 
 class ConvergenceError(RelmarkError):
@@ -43,6 +55,12 @@ class Fit:
     fit_seconds: float
     covariance: Array | None = field(default=None, repr=False, compare=False)
     """Covariance of the log-parameters (inverse Hessian), for intervals."""
+    note: str | None = None
+    """Set when the maximum lies at a limit of the parameter space (a boundary answer): which
+    limit, and what it means for the customers, in plain words; or when customers were left
+    out of the fit, and why."""
+    excluded: int = 0
+    """Customers left out of the fit (Gamma-Gamma: mean repeat spend not positive)."""
 
     def values(self) -> Array:
         return np.array(list(self.params.values()), dtype=float)
@@ -181,37 +199,53 @@ def maximise(
             solved = None  # not a strict maximum (a saddle?): let L-BFGS-B look
     if solved is not None:
         theta, value, hessian = solved.theta, solved.value, solved.hessian * total
-        converged, message = True, "converged"
+        converged = True
     else:
         objective = _objective(loglik, data, weights)
-        result = minimize(
-            objective,
-            np.log(start),
-            jac=True,
-            method="L-BFGS-B",
-            options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-9},
-        )
+
+        # bounded, and stopped as soon as it passes the edge: a fit that runs away is
+        # reported as such instead of walking to values whose likelihood costs unbounded time
+        def stop_at_edge(theta: Array) -> None:
+            if np.max(np.abs(theta)) > BOUNDARY + 1:
+                raise _RanAway(theta)
+
+        try:
+            result = minimize(
+                objective,
+                np.clip(np.log(start), -SEARCH_BOX, SEARCH_BOX),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-SEARCH_BOX, SEARCH_BOX)] * len(start),
+                callback=stop_at_edge,
+                options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-9},
+            )
+        except _RanAway as away:
+            raise ConvergenceError(
+                f"{name} fit ran to the edge of the parameter space "
+                f"({plain_params(param_names, np.exp(away.theta))}): the data cannot identify "
+                "the model (too few repeat purchases?)"
+            ) from None
         theta = result.x
         value, gradient = objective(theta)
         converged = bool(result.success or np.max(np.abs(gradient)) < 1e-6)
-        message = str(result.message)
         hessian = _differenced_hessian(objective, theta, total)
     params = np.exp(theta)
-    shown = dict(zip(param_names, np.round(params, 6), strict=True))
+    shown = plain_params(param_names, params)
     if not converged or not np.all(np.isfinite(params)) or value >= 1e299:
         raise ConvergenceError(
-            f"{name} fit did not converge: {message} (parameters {shown}); check the data "
-            "(enough repeat customers, consistent recency and T) or try another time unit"
+            f"{name} fit did not converge (the optimiser stopped at {shown}): the data "
+            "cannot identify the model; check that there are enough repeat customers (a few "
+            "dozen at least), or try another model"
         )
     if np.any(np.abs(theta) > BOUNDARY):
         raise ConvergenceError(
-            f"{name} fit ran to the edge of the parameter space {shown}: the data cannot "
+            f"{name} fit ran to the edge of the parameter space ({shown}): the data cannot "
             "identify the model (too few repeat purchases?)"
         )
     covariance = _inverse(hessian)
     if covariance is None:
         raise ConvergenceError(
-            f"{name} fit found no unique maximum (flat likelihood in some parameter, "
+            f"{name} fit found no unique maximum (the likelihood is flat in some parameter; "
             f"{shown}): the data cannot identify the model (too few repeat purchases?)"
         )
     return Fit(
@@ -222,6 +256,14 @@ def maximise(
         fit_seconds=time.perf_counter() - started,
         covariance=covariance,
     )
+
+
+class _RanAway(Exception):
+    """L-BFGS-B passed the edge of the parameter space (see `maximise`)."""
+
+    def __init__(self, theta: Array) -> None:
+        super().__init__("ran away")
+        self.theta = theta.copy()
 
 
 #: Above this many distinct rows, a fit starts from a fit on a random sample of them.

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from relmark.differentiate.models.base import Array, distinct_index, per_distinct, rising_sums
+from relmark.differentiate.models import limits
+from relmark.differentiate.models.base import Array, Fit, distinct_index, per_distinct, rising_sums
 from relmark.differentiate.models.transaction import TransactionModel
 
 
@@ -29,6 +30,17 @@ class BetaGeo(TransactionModel):
     name = "bgnbd"
     param_names = ("r", "alpha", "a", "b")
     start = (1.0, 1.0, 1.0, 1.0)
+    #: MBG/NBD: a drop-out is possible at the first purchase too.
+    modified = False
+
+    def fit_limits(
+        self, rows: tuple[Array, ...], counts: Array, started: float, error: Exception
+    ) -> Fit:
+        """The maximum over the closed parameter space (homogeneous or no drop-out, a
+        Poisson rate): see `limits`."""
+        return limits.fit_at_limits(
+            self.name, rows, counts, modified=self.modified, started=started
+        )
 
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
         r, alpha, a, b = params
@@ -65,6 +77,11 @@ class BetaGeo(TransactionModel):
         return beta_geo_totals(params, data, weights, modified=False)
 
     def _odds_dead(self, x: Array, tx: Array, T: Array) -> Array:
+        if limits.at_limit(self.params):
+            return limits.odds_dead(self.params, x, tx, T, modified=self.modified)
+        return self._odds_dead_interior(x, tx, T)
+
+    def _odds_dead_interior(self, x: Array, tx: Array, T: Array) -> Array:
         r, alpha, a, b = self.params
         safe = np.where(x > 0, b + x - 1, 1.0)
         log_odds = np.log(a) - np.log(safe) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
@@ -74,7 +91,13 @@ class BetaGeo(TransactionModel):
         return 1.0 / (1.0 + self._odds_dead(*_arrays(frequency, recency, T)))
 
     def _body(self, x: Array, T: Array, t: Array) -> Array:
-        """The part of E[Y(t)] that depends on (x, T, t) only (with the hypergeometric term)."""
+        """The part of E[Y(t)] that depends on (x, T, t) only: E[Y(t) | alive]."""
+        if limits.at_limit(self.params):
+            return limits.expected_given_alive(self.params, x, T, t, modified=self.modified)
+        return self._body_interior(x, T, t)
+
+    def _body_interior(self, x: Array, T: Array, t: Array) -> Array:
+        """`_body` by the closed form with the hypergeometric term."""
         r, alpha, a, b = self.params
         z = t / (alpha + T + t)
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
@@ -98,6 +121,14 @@ class BetaGeo(TransactionModel):
         return body[index] / (1.0 + self._odds_dead(x, tx, T_))[:, None]
 
     def expected_purchases_new(self, t: float | Array) -> Array:
+        if limits.at_limit(self.params):
+            zero = np.zeros_like(np.asarray(t, dtype=float))
+            return limits.expected_given_alive(
+                self.params, zero, zero, t, modified=self.modified, new=True
+            )
+        return self._new_interior(t)
+
+    def _new_interior(self, t: float | Array) -> Array:
         r, alpha, a, b = self.params
         t = np.asarray(t, dtype=float)
         ratio = (alpha / (alpha + t)) ** r

@@ -6,9 +6,11 @@ For a customer with x repeat transactions of mean value m:
     \ell = \ln\Gamma(px+q) - \ln\Gamma(px) - \ln\Gamma(q) + q\ln\gamma
          + (px-1)\ln m + px\ln x - (px+q)\ln(\gamma + m x)
 
-Fitted on customers with at least one repeat purchase; assumes spend is independent of the
-purchase process. Expected spend is a weighted mean of the population mean and the
-customer's own mean: :math:`E[M] = p(\gamma + m x) / (px + q - 1)`.
+Fitted on customers with at least one repeat purchase and a positive mean repeat spend
+(a €0 repeat purchase happens: such customers are left out, counted on the fit, and valued at
+the population mean); assumes spend is independent of the purchase process. Expected spend
+is a weighted mean of the population mean and the customer's own mean:
+:math:`E[M] = p(\gamma + m x) / (px + q - 1)`.
 
 References
 ----------
@@ -20,10 +22,13 @@ p = 6.25, q = 3.74, gamma = 15.44.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from scipy.special import digamma, gammaln, zeta
 
 from relmark.differentiate.models.base import Array, Fit, fit_unique_rows, unique_rows
+from relmark.differentiate.models.blas import one_thread
 from relmark.errors import InvalidInput, RelmarkError
 
 
@@ -47,34 +52,48 @@ class GammaGamma:
     def fit(self, frequency: Array, monetary_value: Array) -> Fit:
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
-        keep = x > 0
+        if np.any(np.isnan(m)):
+            raise InvalidInput.single("summary", "monetary_value is missing for some customers")
+        repeat = x > 0
+        keep = repeat & (m > 0)
         if keep.sum() < 2:
             raise InvalidInput.single(
-                "summary", "gamma-gamma needs customers with repeat purchases (frequency > 0)"
-            )
-        if np.any(m[keep] <= 0):
-            raise InvalidInput.single(
-                "summary", "monetary_value must be positive for customers with repeat purchases"
+                "summary",
+                "gamma-gamma needs at least 2 customers with repeat purchases of positive "
+                f"value (frequency > 0, monetary_value > 0); there are {int(keep.sum())}",
             )
         rows, weights = unique_rows(x[keep], m[keep])
-        return self._fit_rows(rows, weights)
+        return self._fit_rows(rows, weights, excluded=int(repeat.sum() - keep.sum()))
 
     def fit_distinct(self, frequency: Array, monetary_value: Array, counts: Array) -> Fit:
         """Fit from distinct (x, m) rows of repeat customers and how many share each."""
         x, m, counts = (np.asarray(a, dtype=float) for a in (frequency, monetary_value, counts))
-        if np.any(x <= 0) or np.any(m <= 0) or np.any(counts <= 0):
+        if np.any(x <= 0) or np.any(counts <= 0):
+            raise InvalidInput.single("summary", "distinct rows need frequency > 0 and counts > 0")
+        keep = m > 0
+        if counts[keep].sum() < 2:
             raise InvalidInput.single(
-                "summary", "distinct rows need frequency > 0, monetary_value > 0 and counts > 0"
+                "summary",
+                "gamma-gamma needs at least 2 customers with repeat purchases of positive value",
             )
-        if counts.sum() < 2:
-            raise InvalidInput.single(
-                "summary", "gamma-gamma needs customers with repeat purchases (frequency > 0)"
-            )
-        return self._fit_rows((x, m), counts)
+        excluded = int(counts[~keep].sum())
+        return self._fit_rows((x[keep], m[keep]), counts[keep], excluded=excluded)
 
-    def _fit_rows(self, rows: tuple[Array, Array], counts: Array) -> Fit:
+    def _fit_rows(self, rows: tuple[Array, Array], counts: Array, excluded: int = 0) -> Fit:
         m = rows[1]
-        self.fit_ = fit_unique_rows(
+        with one_thread():
+            self.fit_ = self._fit_unique(rows, counts, m)
+        if excluded:
+            self.fit_ = replace(
+                self.fit_,
+                excluded=excluded,
+                note=f"{excluded} customers with repeat purchases but no positive mean repeat "
+                "spend were left out of the fit and are valued at the population mean spend",
+            )
+        return self.fit_
+
+    def _fit_unique(self, rows: tuple[Array, Array], counts: Array, m: Array) -> Fit:
+        return fit_unique_rows(
             self.name,
             self.param_names,
             self.loglik,
@@ -87,7 +106,6 @@ class GammaGamma:
             prepare=_prepared,
             totals=self.loglik_totals,
         )
-        return self.fit_
 
     @staticmethod
     def loglik(params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
@@ -159,11 +177,13 @@ class GammaGamma:
         return float(value), gradient, hessian
 
     def expected_spend(self, frequency: Array, monetary_value: Array) -> Array:
-        """Expected mean transaction value; the population mean for customers without repeats."""
+        """Expected mean transaction value; the population mean p·gamma/(q-1) for customers
+        without repeats or without a positive mean repeat spend (left out of the fit)."""
         p, q, g = self.params
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
-        return p * (g + m * x) / (p * x + q - 1)
+        own = (x > 0) & (m > 0)
+        return np.where(own, p * (g + m * x) / (p * x + q - 1), p * g / (q - 1))
 
 
 def _prepared(x: Array, m: Array) -> tuple[Array, ...]:

@@ -29,6 +29,7 @@ class ModifiedBetaGeo(BetaGeo):
     name = "mbgnbd"
     param_names = ("r", "alpha", "a", "b")
     start = (1.0, 1.0, 1.0, 1.0)
+    modified = True
 
     def loglik(self, params: Array, data: tuple[Array, ...]) -> tuple[Array, Array]:
         r, alpha, a, b = params
@@ -62,20 +63,20 @@ class ModifiedBetaGeo(BetaGeo):
     ) -> tuple[float, Array, Array]:
         return beta_geo_totals(params, data, weights, modified=True)
 
-    def _odds_dead(self, x: Array, tx: Array, T: Array) -> Array:
+    def _odds_dead_interior(self, x: Array, tx: Array, T: Array) -> Array:
         r, alpha, a, b = self.params
         return np.exp(
             np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         )
 
-    def _body(self, x: Array, T: Array, t: Array) -> Array:
+    def _body_interior(self, x: Array, T: Array, t: Array) -> Array:
         """The part of E[Y(t)] that depends on (x, T, t) only (with the hypergeometric term)."""
         r, alpha, a, b = self.params
         z = t / (alpha + T + t)
         ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
         return (a + b + x) / (a - 1) * (1.0 - ratio * hyp2f1(r + x, b + x + 1, a + b + x, z))
 
-    def expected_purchases_new(self, t: float | Array) -> Array:
+    def _new_interior(self, t: float | Array) -> Array:
         r, alpha, a, b = self.params
         t = np.asarray(t, dtype=float)
         ratio = (alpha / (alpha + t)) ** r

@@ -25,6 +25,9 @@ MAX_STEP = 2.0
 GRADIENT_TOLERANCE = 1e-10
 #: A gradient this small counts as converged when rounding stops the objective decreasing.
 NOISE_TOLERANCE = 1e-7
+#: A log-parameter past this (a parameter under 4e-7 or over 2.7e6) is a run-away: give up
+#: rather than evaluate the likelihood ever further out (Pareto/NBD's cost grows with r + s).
+MAX_THETA = float(np.log(1e6)) + 1.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def newton(
     for iteration in range(max_iterations):
         if not (np.isfinite(value) and np.all(np.isfinite(gradient))):
             return None
-        if not np.all(np.isfinite(hessian)):
+        if not np.all(np.isfinite(hessian)) or np.max(np.abs(theta)) > MAX_THETA:
             return None
         if np.max(np.abs(gradient)) < tolerance:
             return NewtonResult(theta, value, gradient, hessian, iteration)

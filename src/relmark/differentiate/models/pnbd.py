@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from relmark.differentiate.models.base import Array, rising_sums
+from relmark.differentiate.models import pnbd_limits
+from relmark.differentiate.models.base import Array, Fit, rising_sums
 from relmark.differentiate.models.bgnbd import _arrays
 from relmark.differentiate.models.transaction import TransactionModel
 
@@ -98,7 +99,8 @@ def _panels(
     """Quadrature nodes of I = integral of (alpha+y)^-(r+x) (beta+y)^-(s+1) over [t_x, T].
 
     The variable is w = ln(gamma + y), gamma = min(alpha, beta): the integrand's singularities
-    then lie pi off the real axis and its log changes by at most (r+x+s+2) per unit of w. Each
+    then lie pi off the real axis and its log changes by at most (r+x+s+2) per unit of w
+    (less when alpha or beta is large: `_log_slope`). Each
     row gets as many equal panels of 8 Gauss-Legendre nodes as keep that change under 4 per
     panel, which is accurate to ~1e-12 (16 nodes agree to 3e-13 on CDNOW and on heavy buyers
     with x up to 1,000). All panels of all rows are evaluated in one pass.
@@ -109,7 +111,7 @@ def _panels(
     rows = np.flatnonzero(span > 0)
     span, w_a = span[rows], w_a[rows]
     p = r + x[rows]
-    counts = np.maximum(1, np.ceil((p + s + 2) * span / rule.max_change)).astype(np.int64)
+    counts = _panel_counts(_log_slope(p, alpha, s, beta, T[rows]), span, rule)
     first = np.zeros(len(rows), dtype=np.int64)
     np.cumsum(counts[:-1], out=first[1:])
     owner = np.repeat(np.arange(len(rows)), counts)
@@ -124,6 +126,43 @@ def _panels(
     return Panels(rows, first, owner, terms, log_ay, alpha_y, log_by, beta_y)
 
 
+#: Panels per row at most: only parameters far out (r + s in the thousands) reach it, where
+#: it bounds the cost of a fit that is running away (it once asked for 78 million nodes).
+MAX_PANELS_PER_ROW = 256
+#: Panels evaluated at once: the likelihood is a sum over rows, so rows are taken in chunks
+#: of about this many panels (~1 kB each), which bounds memory whatever the data.
+CHUNK_PANELS = 100_000
+
+
+def _log_slope(p: Array, alpha: float, s: float, beta: float, T: Array) -> Array:
+    """Bound on |d/dw| of the integrand's log in w = ln(gamma+y), gamma = min(alpha, beta):
+    p (gamma+y)/(alpha+y) + (s+1) (gamma+y)/(beta+y) + 1, largest at y = T. At most
+    p + s + 2, and far less when alpha or beta is large (a rate or lifetime nearly the same
+    for everyone), so that a fit heading for such a limit stays cheap."""
+    gamma = min(alpha, beta)
+    return p * (gamma + T) / (alpha + T) + (s + 1) * (gamma + T) / (beta + T) + 1
+
+
+def _panel_counts(slope: Array, span: Array, rule: Rule) -> Array:
+    """Panels per row: enough to keep the integrand's log change per panel under the rule's."""
+    wanted = np.ceil(np.minimum(slope * span / rule.max_change, MAX_PANELS_PER_ROW))
+    return np.maximum(1, wanted).astype(np.int64)
+
+
+def _chunks(
+    r: float, alpha: float, s: float, beta: float, x: Array, tx: Array, T: Array, rule: Rule
+) -> list[Array]:
+    """Row indices in groups of at most ~CHUNK_PANELS panels (one group for most data)."""
+    gamma = min(alpha, beta)
+    span = np.maximum(np.log(gamma + T) - np.log(gamma + tx), 0.0)
+    counts = _panel_counts(_log_slope(r + x, alpha, s, beta, T), span, rule)
+    if counts.sum() <= CHUNK_PANELS:
+        return [np.arange(len(x))]
+    group = np.cumsum(counts) // CHUNK_PANELS
+    edges = np.flatnonzero(np.diff(group)) + 1
+    return np.split(np.arange(len(x)), edges)
+
+
 def _quadrature(
     r: float, alpha: float, s: float, beta: float, x: Array, tx: Array, T: Array
 ) -> dict[str, Array]:
@@ -133,19 +172,37 @@ def _quadrature(
         k: np.zeros(len(x)) for k in ("mean_log_ay", "mean_inv_ay", "mean_log_by", "mean_inv_by")
     }
     out["log_integral"] = np.full(len(x), -np.inf)
-    panels = _panels(r, alpha, s, beta, x, tx, T)
-    if len(panels.rows) == 0:
-        return out
-    rows = panels.rows
-    out["log_integral"][rows], shares = panels.log_sums()
-    out["mean_log_ay"][rows] = panels.means(shares, panels.log_ay)
-    out["mean_inv_ay"][rows] = panels.means(shares, 1.0 / panels.alpha_y)
-    out["mean_log_by"][rows] = panels.means(shares, panels.log_by)
-    out["mean_inv_by"][rows] = panels.means(shares, 1.0 / panels.beta_y)
+    for chunk in _chunks(r, alpha, s, beta, x, tx, T, EXACT):
+        panels = _panels(r, alpha, s, beta, x[chunk], tx[chunk], T[chunk])
+        if len(panels.rows) == 0:
+            continue
+        rows = chunk[panels.rows]
+        out["log_integral"][rows], shares = panels.log_sums()
+        out["mean_log_ay"][rows] = panels.means(shares, panels.log_ay)
+        out["mean_inv_ay"][rows] = panels.means(shares, 1.0 / panels.alpha_y)
+        out["mean_log_by"][rows] = panels.means(shares, panels.log_by)
+        out["mean_inv_by"][rows] = panels.means(shares, 1.0 / panels.beta_y)
     return out
 
 
 def pareto_totals(
+    params: Array, data: tuple[Array, ...], weights: Array, rule: Rule = EXACT
+) -> tuple[float, Array, Array]:
+    """Weighted log-likelihood, gradient and Hessian: sums over rows, so taken in chunks of
+    rows whose quadrature panels fit in bounded memory (see `_chunk_totals`)."""
+    x, tx, T, xs, index = data
+    chunks = _chunks(*params, x, tx, T, rule)
+    if len(chunks) == 1:
+        return _chunk_totals(params, data, weights, rule)
+    value, gradient, hessian = 0.0, np.zeros(4), np.zeros((4, 4))
+    for rows in chunks:
+        part = (x[rows], tx[rows], T[rows], xs, index[rows])
+        v, g, h = _chunk_totals(params, part, weights[rows], rule)
+        value, gradient, hessian = value + v, gradient + g, hessian + h
+    return value, gradient, hessian
+
+
+def _chunk_totals(
     params: Array, data: tuple[Array, ...], weights: Array, rule: Rule = EXACT
 ) -> tuple[float, Array, Array]:
     r"""Weighted log-likelihood, gradient and Hessian, for Newton's method.
@@ -231,6 +288,14 @@ class ParetoNBD(TransactionModel):
     name = "pnbd"
     param_names = ("r", "alpha", "s", "beta")
     start = (1.0, 1.0, 1.0, 1.0)
+    time_params = ("alpha", "beta")
+
+    def fit_limits(
+        self, rows: tuple[Array, ...], counts: Array, started: float, error: Exception
+    ) -> Fit:
+        """The maximum over the closed parameter space (no drop-out, the same drop-out
+        rate for everyone, a Poisson rate): see `pnbd_limits`."""
+        return pnbd_limits.fit_at_limits(self.name, rows, counts, started=started)
 
     def _parts(self, params: Array, x: Array, tx: Array, T: Array) -> dict[str, Array]:
         r, alpha, s, beta = params
@@ -266,7 +331,8 @@ class ParetoNBD(TransactionModel):
         here five in either.
         """
         x, _, T = rows
-        rate = float(weights @ (x / T)) / float(weights.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = float(weights @ (x / T)) / float(weights.sum())
         age = float(weights @ T) / float(weights.sum())
         if not (rate > 0 and np.isfinite(rate) and age > 0):
             return super().starting_point(rows, weights)
@@ -283,6 +349,8 @@ class ParetoNBD(TransactionModel):
         return pareto_totals(params, data, weights, COARSE)
 
     def probability_alive(self, frequency: Array, recency: Array, T: Array) -> Array:
+        if pnbd_limits.at_limit(self.params):
+            return pnbd_limits.probability_alive(self.params, *_arrays(frequency, recency, T))
         return self._parts(self.params, *_arrays(frequency, recency, T))["alive"]
 
     def expected_purchases(
@@ -290,6 +358,9 @@ class ParetoNBD(TransactionModel):
     ) -> Array:
         r, alpha, s, beta = self.params
         x, tx, T_ = _arrays(frequency, recency, T)
+        if pnbd_limits.at_limit(self.params):
+            given = pnbd_limits.expected_given_alive(self.params, x, T_, np.asarray(t, float))
+            return given * self.probability_alive(x, tx, T_)
         log_q = np.log(beta + T_) - np.log(beta + T_ + np.asarray(t, dtype=float))
         rate = (r + x) / (alpha + T_) * (beta + T_)
         return rate * _horizon(s, log_q) * self.probability_alive(x, tx, T_)
@@ -299,6 +370,8 @@ class ParetoNBD(TransactionModel):
     ) -> Array:
         r, alpha, s, beta = self.params
         x, tx, T_ = _arrays(frequency, recency, T)
+        if pnbd_limits.at_limit(self.params):
+            return super().expected_purchases_curve(times, x, tx, T_)
         t = np.asarray(times, dtype=float)[None, :]
         log_q = np.log(beta + T_)[:, None] - np.log(beta + T_[:, None] + t)
         rate = (r + x) / (alpha + T_) * (beta + T_) * self.probability_alive(x, tx, T_)
@@ -307,6 +380,9 @@ class ParetoNBD(TransactionModel):
     def expected_purchases_new(self, t: float | Array) -> Array:
         r, alpha, s, beta = self.params
         t = np.asarray(t, dtype=float)
+        if pnbd_limits.at_limit(self.params):
+            zero = np.zeros_like(t)
+            return pnbd_limits.expected_given_alive(self.params, zero, zero, t)
         log_q = np.log(beta) - np.log(beta + t)
         return r * beta / alpha * _horizon(s, log_q)
 
