@@ -162,7 +162,7 @@ def list_scores(
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
         .where(CustomerScore.run_id == run_id)
-        .order_by(desc(SORTS[sort]), CustomerScore.customer_id)
+        .order_by(desc(SORTS[sort]).nulls_last(), CustomerScore.customer_id)
         .limit(limit)
     )
     if segment:
