@@ -56,7 +56,16 @@ def test_scoring_values_every_buyer_and_saves_the_run(demo_store: Engine) -> Non
     assert clv_min >= 0
     assert ordered == total
     run = rows(demo_store, "SELECT model, currency, n_customers FROM score_runs")
-    assert run == [("bgnbd", "USD", buyers)]
+    assert run == [(report.run["model"], "USD", buyers)]
+    # the default chose a model with drop-out before a repeat, and reported all three
+    selection = report.run["selection"]
+    assert selection["chosen"] == report.run["model"] in ("mbgnbd", "pnbd")
+    assert [c["model"] for c in selection["candidates"]] == ["bgnbd", "mbgnbd", "pnbd"]
+    chosen = next(c for c in selection["candidates"] if c["model"] == selection["chosen"])
+    fitted = [c for c in selection["candidates"] if c["fitted"] and c["model"] != "bgnbd"]
+    assert chosen["bic"] == min(c["bic"] for c in fitted)
+    assert report.run["p_alive_reason"] is None
+    assert report.run["clv_reason"] is None
 
 
 def test_a_later_scoring_logs_who_changed_segment(demo_store: Engine) -> None:
