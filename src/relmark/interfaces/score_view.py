@@ -8,14 +8,14 @@ from typing import Any
 from babel.numbers import get_currency_precision
 from rich.table import Table
 
-from relmark.differentiate.meaning import (
+from relmark.differentiate.selection import MODEL_NAMES
+from relmark.meaning import (
     ACTIVE_MEANING,
     P_ALIVE_MEANING,
     not_computed,
     value_label,
     value_meaning,
 )
-from relmark.differentiate.selection import MODEL_NAMES
 
 
 def run_json(report: Any) -> dict[str, Any]:
