@@ -106,6 +106,7 @@ def test_a_forced_model_that_cannot_be_fitted_says_so_and_what_to_try(tmp_path: 
 
     report = _score(db, "--model", "bgnbd")
     shown = CliRunner().invoke(app, ["customers", "--db", db])
+    printed = CliRunner().invoke(app, ["score", "--db", db, "--as-of", AS_OF, "--model", "bgnbd"])
 
     assert report["model"] == "none"
     assert "2 of 12" not in report["p_alive_reason"]  # 4 of 12 bought again
@@ -113,7 +114,14 @@ def test_a_forced_model_that_cannot_be_fitted_says_so_and_what_to_try(tmp_path: 
     assert "try" in report["p_alive_reason"]
     assert shown.exit_code == 0, shown.output
     assert "not computed: " in shown.output
+    assert "P(alive): the probability that the customer has not stopped buying" in shown.output
     assert sum(report["segments"].values()) == 12
+    assert printed.exit_code == 0, printed.output
+    assert "P(alive) and expected purchases: not computed: BG/NBD could not be fitted" in (
+        " ".join(printed.output.split())
+    )
+    assert "BG/NBD: not fitted: " in printed.output
+    assert "RFM segments, revenue, profit and tiers: computed" in printed.output
 
 
 def test_without_a_spend_model_clv_is_empty_with_its_reason_and_p_alive_kept(
