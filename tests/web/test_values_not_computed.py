@@ -42,12 +42,14 @@ def test_api_gives_null_and_the_reason(web: Web) -> None:
     viewer = web.as_role("viewer")
 
     listed = web.client.get("/api/v1/customers", headers=viewer).json()["items"]
+    runs = web.client.get("/api/v1/score-runs", headers=viewer).json()
     one = web.client.get(f"/api/v1/customers/{ids['C1']}", headers=viewer).json()
     kpi = web.client.get("/api/v1/reports/kpi", headers=viewer).json()
 
     assert {(c["p_alive"], c["p_alive_reason"], c["clv_reason"]) for c in listed} == {
         (None, REASON, REASON)
     }
+    assert runs[0]["p_alive_reason"] == REASON
     assert one["score"]["p_alive"] is None
     assert one["score"]["p_alive_reason"] == REASON
     assert one["score_run"]["value_horizon_months"] == 12

@@ -114,6 +114,8 @@ def segments(request: Request, who: Viewer) -> list[dict[str, Any]]:
 
 @router.get("/score-runs")
 def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    """Every scoring run, newest first: its model, how it was chosen (`selection`: criterion
+    and every candidate's figures or failure) and why values are empty, where they are."""
     with request.app.state.engine.connect() as connection:
         rows = connection.execute(
             select(
@@ -124,6 +126,9 @@ def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
                 ScoreRun.params,
                 ScoreRun.n_customers,
                 ScoreRun.currency,
+                ScoreRun.selection,
+                ScoreRun.p_alive_reason,
+                ScoreRun.clv_reason,
             ).order_by(ScoreRun.id.desc())
         ).mappings()
         return jsonable_encoder([dict(r) for r in rows])
