@@ -87,10 +87,11 @@ def test_small_shopify_like_stores_get_segments_and_values_or_reasons(
     )
     assert imported.exit_code == 0, imported.output
 
-    # when it is scored with the default choice of model
-    started = time.perf_counter()
+    # when it is scored with the default choice of model (its cost in CPU seconds: the
+    # machine's other work does not count)
+    started = time.process_time()
     report = _score(db)
-    seconds = time.perf_counter() - started
+    seconds = time.process_time() - started
 
     # then RFM segments exist for every buyer and every model value is there or explained
     assert sum(report["segments"].values()) == report["customers"] > 60
@@ -200,9 +201,9 @@ def test_hostile_small_stores_finish_with_values_or_a_reason(
         ensure_current(engine)
         run_import(engine, "orders", _orders(Path(folder), histories, free), create_missing=True)
 
-        started = time.perf_counter()
+        started = time.process_time()
         report = _score(db)
-        seconds = time.perf_counter() - started
+        seconds = time.process_time() - started
 
         _check_values_or_reasons(engine, report)
         engine.dispose()
@@ -227,3 +228,13 @@ def test_scoring_small_stores_stays_within_500_mb(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         peaks.append(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     assert max(peaks) < 500, f"peak {max(peaks):.0f} MB"
+
+
+def test_a_fit_that_runs_away_meets_a_memory_budget_not_the_kernel() -> None:
+    import numpy as np
+
+    from relmark.differentiate.selection import memory_budget
+
+    with pytest.raises(MemoryError), memory_budget(256 << 20):
+        np.ones(1 << 27)  # 1 GiB
+    assert np.ones(1 << 26).nbytes == 1 << 29  # the budget ends with the fit

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +43,9 @@ MIN_CUSTOMERS = 10
 MIN_REPEAT_BUYERS = 3
 #: What fitting may raise on hostile data; anything else is a bug and propagates.
 FIT_FAILURES = (RelmarkError, ArithmeticError, ValueError, MemoryError, np.linalg.LinAlgError)
+#: Memory one candidate fit may add to the process: a fit that walks off to absurd parameters
+#: (Pareto/NBD's quadrature grew to 22 GB on a small shop) fails with MemoryError instead.
+FIT_MEMORY_BUDGET = 1 << 30
 
 
 @dataclass
@@ -138,7 +143,14 @@ def _too_little(x: Array, T: Array) -> str | None:
 def _fit(name: str, x: Array, t_x: Array, T: Array) -> Candidate:
     model = TRANSACTION_MODELS[name]()
     try:
-        fit = model.fit(x, t_x, T)
+        with memory_budget(FIT_MEMORY_BUDGET):
+            fit = model.fit(x, t_x, T)
+    except MemoryError:
+        return Candidate(
+            name,
+            failure=f"the fit needed more than {FIT_MEMORY_BUDGET >> 20:,} MB of memory "
+            "(its parameters ran away: the data cannot identify the model)",
+        )
     except FIT_FAILURES as exc:
         return Candidate(name, failure=plain_words(str(exc)))
     if not all(math.isfinite(v) for v in fit.params.values()) or not math.isfinite(
@@ -170,6 +182,32 @@ def _none_fitted(candidates: list[Candidate], forced: str | None, x: Array) -> s
         f"no purchase model could be fitted to this store's history ({data}){hint}; "
         "try a longer history or --time-unit day"
     )
+
+
+@contextmanager
+def memory_budget(extra: int) -> Iterator[None]:
+    """Let the process grow by at most `extra` bytes of address space meanwhile (Linux; a no-op
+    where the limit or the process size cannot be read). Allocations beyond raise MemoryError."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * resource.getpagesize()
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        yield
+        return
+    limit = size + extra
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    if soft != resource.RLIM_INFINITY and soft <= limit:
+        yield
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 _NUMPY_REPR = re.compile(r"np\.(?:float|int)\d*\(([^()]*)\)")
