@@ -238,3 +238,22 @@ def test_a_fit_that_runs_away_meets_a_memory_budget_not_the_kernel() -> None:
     with pytest.raises(MemoryError), memory_budget(256 << 20):
         np.ones(1 << 27)  # 1 GiB
     assert np.ones(1 << 26).nbytes == 1 << 29  # the budget ends with the fit
+
+
+def test_a_fit_over_its_time_budget_is_a_stated_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relmark.differentiate import selection
+
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    orders = write_orders(tmp_path / "orders.csv", SHAPES["heterogeneous churn"]())
+    CliRunner().invoke(app, ["import", "orders", str(orders), "--create-missing", "--db", db])
+    monkeypatch.setattr(selection, "FIT_SECONDS_BASE", -1.0)  # every deadline already past
+
+    report = _score(db)
+
+    assert report["model"] == "none"
+    assert {c["reason"].split(" (")[0] for c in report["selection"]["candidates"]} == {
+        "the fit took more than -1 s of computing"
+    }
+    assert sum(report["segments"].values()) == report["customers"]

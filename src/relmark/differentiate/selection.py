@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,9 +44,16 @@ MIN_CUSTOMERS = 10
 MIN_REPEAT_BUYERS = 3
 #: What fitting may raise on hostile data; anything else is a bug and propagates.
 FIT_FAILURES = (RelmarkError, ArithmeticError, ValueError, MemoryError, np.linalg.LinAlgError)
-#: Memory one candidate fit may add to the process: a fit that walks off to absurd parameters
-#: (Pareto/NBD's quadrature grew to 22 GB on a small shop) fails with MemoryError instead.
-FIT_MEMORY_BUDGET = 1 << 30
+#: Memory (address space) one candidate fit may add, and CPU seconds it may take, before it
+#: counts as failed: fixed parts plus a share per customer, so large stores keep their fits
+#: while one that walks off to absurd parameters (Pareto/NBD's quadrature grew to 22 GB and
+#: ran for minutes on small shops) stops with a reason instead of being killed by the kernel.
+FIT_MEMORY_BASE, FIT_MEMORY_PER_CUSTOMER = 256 << 20, 2 << 10
+FIT_SECONDS_BASE, FIT_SECONDS_PER_CUSTOMER = 3.0, 5e-5
+
+
+class FitBudgetExceeded(RelmarkError):
+    """A candidate fit used more CPU time than its budget."""
 
 
 @dataclass
@@ -142,17 +150,29 @@ def _too_little(x: Array, T: Array) -> str | None:
 
 def _fit(name: str, x: Array, t_x: Array, T: Array) -> Candidate:
     model = TRANSACTION_MODELS[name]()
+    memory = FIT_MEMORY_BASE + FIT_MEMORY_PER_CUSTOMER * len(x)
+    seconds = FIT_SECONDS_BASE + FIT_SECONDS_PER_CUSTOMER * len(x)
+    checked = _with_deadline(model, time.process_time() + seconds)
     try:
-        with memory_budget(FIT_MEMORY_BUDGET):
+        with memory_budget(memory):
             fit = model.fit(x, t_x, T)
     except MemoryError:
         return Candidate(
             name,
-            failure=f"the fit needed more than {FIT_MEMORY_BUDGET >> 20:,} MB of memory "
-            "(its parameters ran away: the data cannot identify the model)",
+            failure=f"the fit needed more than {memory >> 20:,} MB of memory (its parameters "
+            "ran away: the data cannot identify the model)",
+        )
+    except FitBudgetExceeded:
+        return Candidate(
+            name,
+            failure=f"the fit took more than {seconds:.0f} s of computing (its parameters "
+            "ran away: the data cannot identify the model)",
         )
     except FIT_FAILURES as exc:
         return Candidate(name, failure=plain_words(str(exc)))
+    finally:
+        for attribute in checked:  # predictions run on the plain methods again
+            delattr(model, attribute)
     if not all(math.isfinite(v) for v in fit.params.values()) or not math.isfinite(
         fit.log_likelihood
     ):
@@ -182,6 +202,26 @@ def _none_fitted(candidates: list[Candidate], forced: str | None, x: Array) -> s
         f"no purchase model could be fitted to this store's history ({data}){hint}; "
         "try a longer history or --time-unit day"
     )
+
+
+def _with_deadline(model: TransactionModel, deadline: float) -> list[str]:
+    """Make every likelihood evaluation of this model instance check the CPU clock first: the
+    optimiser evaluates it at each step, so a runaway fit stops soon after `deadline`.
+    Returns the instance attributes set (delete them to undo)."""
+    wrapped = []
+    for attribute in ("loglik", "loglik_totals", "coarse_totals"):
+        evaluate = getattr(model, attribute, None)
+        if evaluate is None:
+            continue
+
+        def checked(*args: Any, _evaluate: Any = evaluate) -> Any:
+            if time.process_time() > deadline:
+                raise FitBudgetExceeded("the fit ran out of its time budget")
+            return _evaluate(*args)
+
+        setattr(model, attribute, checked)
+        wrapped.append(attribute)
+    return wrapped
 
 
 @contextmanager
