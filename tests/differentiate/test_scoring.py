@@ -56,7 +56,16 @@ def test_scoring_values_every_buyer_and_saves_the_run(demo_store: Engine) -> Non
     assert clv_min >= 0
     assert ordered == total
     run = rows(demo_store, "SELECT model, currency, n_customers FROM score_runs")
-    assert run == [("bgnbd", "USD", buyers)]
+    assert run == [(report.run["model"], "USD", buyers)]
+    # the default chose a model with drop-out before a repeat, and reported all three
+    selection = report.run["selection"]
+    assert selection["chosen"] == report.run["model"] in ("mbgnbd", "pnbd")
+    assert [c["model"] for c in selection["candidates"]] == ["bgnbd", "mbgnbd", "pnbd"]
+    chosen = next(c for c in selection["candidates"] if c["model"] == selection["chosen"])
+    fitted = [c for c in selection["candidates"] if c["fitted"] and c["model"] != "bgnbd"]
+    assert chosen["bic"] == min(c["bic"] for c in fitted)
+    assert report.run["p_alive_reason"] is None
+    assert report.run["clv_reason"] is None
 
 
 def test_a_later_scoring_logs_who_changed_segment(demo_store: Engine) -> None:
@@ -177,3 +186,33 @@ def test_order_cost_falls_back_to_product_unit_costs(engine: Engine, tmp_path) -
         costs = scoring_orders(connection, AS_OF).sort("ordered_at")["cost_minor"].to_list()
 
     assert costs == [4000, None, 1200]  # lines' unit costs; unknown; the file's own
+
+
+def test_default_p_alive_is_believable_on_the_demo_store(demo_store: Engine) -> None:
+    # when the demo store is scored with the default choice, and with BG/NBD forced
+    chosen = pipeline.score(demo_store, as_of=AS_OF, settings=ScoreSettings(draws=0), now=AS_OF)
+    bgnbd = pipeline.score(
+        demo_store, as_of=AS_OF, settings=ScoreSettings(model="bgnbd", draws=0), now=AS_OF
+    )
+
+    def p_alive(run_id: int, where: str) -> list[float]:
+        found = rows(
+            demo_store,
+            f"SELECT p_alive FROM customer_scores WHERE run_id = :r AND {where}",
+            r=run_id,
+        )
+        return [value for (value,) in found]
+
+    gone = "frequency = 0 AND days_since_last > 365"
+    lost = p_alive(chosen.run_id, "segment = 'lost'")
+    champions = p_alive(chosen.run_id, "segment = 'champions'")
+
+    # then lost customers are less likely alive than champions, and no one-time buyer gone
+    # for over a year looks certainly alive (BG/NBD, the old default, says exactly that)
+    assert chosen.run["model"] != "bgnbd"
+    assert lost
+    assert champions
+    assert sum(lost) / len(lost) < sum(champions) / len(champions)
+    assert p_alive(chosen.run_id, gone)
+    assert max(p_alive(chosen.run_id, gone)) < 0.99
+    assert min(p_alive(bgnbd.run_id, gone)) == 1.0

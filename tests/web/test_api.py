@@ -81,6 +81,7 @@ def test_the_360_view_has_every_part(web: Web) -> None:
     assert set(data) == {
         "customer",
         "score",
+        "score_run",
         "identities",
         "orders",
         "consents",

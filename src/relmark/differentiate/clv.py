@@ -66,7 +66,7 @@ def _clv(
 
 def score_customers(
     purchases: TransactionModel,
-    spend: GammaGamma,
+    spend: GammaGamma | None,
     summary: pl.DataFrame,
     settings: ValueSettings,
     *,
@@ -74,7 +74,11 @@ def score_customers(
     seed: int = 0,
 ) -> pl.DataFrame:
     """P(alive), expected purchases and spend over the horizon, CLV (and 10th/90th percentile
-    with `draws` > 0) for every row of `summary` (frequency, recency, T, monetary_value)."""
+    with `draws` > 0) for every row of `summary` (frequency, recency, T, monetary_value).
+
+    Without a spend model (`spend` None: Gamma-Gamma could not be fitted) expected spend and
+    CLV are null: P(alive) and expected purchases need only the purchase model.
+    """
     x, tx, T, m = (
         summary[c].to_numpy().astype(float) for c in ("frequency", "recency", "T", "monetary_value")
     )
@@ -83,6 +87,12 @@ def score_customers(
     scores = summary.with_columns(
         pl.Series("p_alive", purchases.probability_alive(x, tx, T)),
         pl.Series("expected_purchases", curve[:, -1]),
+    )
+    if spend is None:
+        return scores.with_columns(
+            pl.lit(None, pl.Float64).alias("expected_spend"), pl.lit(None, pl.Float64).alias("clv")
+        )
+    scores = scores.with_columns(
         pl.Series("expected_spend", spend.expected_spend(x, m)),
         pl.Series("clv", _clv(purchases, spend, x, tx, T, m, settings, curve)),
     )

@@ -15,11 +15,12 @@ import polars as pl
 from sqlalchemy import Connection
 
 from relmark.interact import occasions
-from relmark.interact.audience import AudienceFacts, matches
+from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind
 from relmark.interact.policy import ContactPolicy
 from relmark.store import consents, outbox
+from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
@@ -100,8 +101,38 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         options.as_of - timedelta(days=longest),
         options.as_of + timedelta(days=longest),
     )
-    decided = decide(rows, history, options.policy)
-    return _result(connection, options, decided, write, known.to_list())
+    unvalued = rows.filter(pl.col("missing_value").is_not_null())
+    rows = rows.filter(pl.col("missing_value").is_null())
+    decided = decide(rows, history, options.policy) if rows.height else rows
+    if unvalued.height:
+        decided = pl.concat(
+            [decided, _held_for_missing_values(connection, unvalued)], how="diagonal_relaxed"
+        )
+    return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
+
+
+def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
+    """Candidates an audience could not judge because the scoring run has no P(alive) or CLV
+    for them: held with that reason, and the run's own words for why in the detail."""
+    why = score_store.latest_reasons(connection)
+    column = {"p_alive_not_computed": "p_alive_reason", "clv_not_computed": "clv_reason"}
+    return (
+        unvalued.with_columns(
+            pl.lit("held").alias("status"),
+            pl.col("missing_value").alias("reason"),
+            pl.col("missing_value")
+            .replace_strict(
+                {
+                    code: why.get(name) or "no value in the latest scoring run"
+                    for code, name in column.items()
+                },
+                return_dtype=pl.String,
+            )
+            .alias("_why"),
+        )
+        .with_columns(pl.struct(pl.col("_why").alias("why")).struct.json_encode().alias("detail"))
+        .drop("_why")
+    )
 
 
 def _candidates(
@@ -171,12 +202,24 @@ def _in_audience(
         facts.partners = outbox.partners_used(connection)
     if any(a.promoter is not None for a in audiences):
         facts.promoters = outbox.promoters(connection)
-    kept = [
-        rows.filter(pl.col("playbook") == b.name).filter(matches(b, facts))
-        for b in books
-        if rows["playbook"].is_in([b.name]).any()
-    ]
-    return pl.concat(kept) if kept else rows.clear()
+    kept = []
+    for b in books:
+        if not rows["playbook"].is_in([b.name]).any():
+            continue
+        matched = matches(b, facts)
+        kept.append(
+            rows.filter(pl.col("playbook") == b.name)
+            .with_columns(
+                pl.when(matched)
+                .then(pl.lit(None, pl.String))
+                .otherwise(missing_value(b, facts))
+                .alias("missing_value")
+            )
+            .filter(matched | pl.col("missing_value").is_not_null())
+        )
+    if not kept:
+        return rows.clear().with_columns(pl.lit(None, pl.String).alias("missing_value"))
+    return pl.concat(kept)
 
 
 def _with_settings(rows: pl.DataFrame, books: dict[str, Playbook]) -> pl.DataFrame:

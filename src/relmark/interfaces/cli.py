@@ -294,7 +294,13 @@ def score_command(
     as_of: Annotated[
         str | None, typer.Option(help="Score as of the end of this day (YYYY-MM-DD); default now.")
     ] = None,
-    model: Annotated[str, typer.Option(help="bgnbd, pnbd or mbgnbd.")] = "bgnbd",
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="bgnbd, pnbd or mbgnbd; default: fit all three and choose (README, "
+            "'Valuing customers')."
+        ),
+    ] = None,
     horizon_months: Annotated[int, typer.Option(min=1, max=120)] = 12,
     discount_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Annual discount rate.")
@@ -313,6 +319,8 @@ def score_command(
     as_json: JsonOption = False,
 ) -> None:
     """Score every customer: RFM segment, P(alive), expected purchases, CLV, profit."""
+    from relmark.interfaces import score_view
+
     if time_unit not in ("week", "day"):
         raise InvalidInput.single("--time-unit", f"{time_unit!r} is not week or day")
     engine = open_store(db)
@@ -329,25 +337,10 @@ def score_command(
         engine, as_of=_parse_day(as_of, "--as-of") if as_of else now, settings=settings, now=now
     )
     if as_json:
-        print_json(
-            {
-                "run_id": report.run_id,
-                "customers": report.customers,
-                "segment_changes": report.segment_changes,
-                "segments": report.segments,
-                "model": report.run["model"],
-                "params": report.run["params"],
-                "spend_params": report.run["spend_params"],
-                "log_likelihood": report.run["log_likelihood"],
-            }
-        )
+        print_json(score_view.run_json(report))
         return
-    params = ", ".join(f"{k} = {v:.3f}" for k, v in report.run["params"].items())
-    out.print(
-        f"scoring run {report.run_id}: {report.customers:,} customers scored with "
-        f"{report.run['model']} ({params}); {report.segment_changes:,} changed segment"
-    )
-    out.print("segments: " + _pairs(report.segments))
+    for line in score_view.run_lines(report):
+        out.print(line, markup=False)
 
 
 @app.command()
@@ -360,6 +353,8 @@ def customers(
     as_json: JsonOption = False,
 ) -> None:
     """List customers of the latest scoring run with their scores and why."""
+    from relmark.interfaces import score_view
+
     if sort not in SORTS:
         raise InvalidInput.single("--sort", f"{sort!r} is not one of {', '.join(SORTS)}")
     if segment is not None and segment not in SEGMENTS:
@@ -371,42 +366,14 @@ def customers(
         run_id = latest_run_id(connection)
         if run_id is None:
             raise RelmarkError("no scoring run yet: run `relmark score` first")
-        currency = run_info(connection, run_id)["currency"]
+        run = run_info(connection, run_id)
         rows = list_scores(connection, run_id, segment=segment, sort=sort, limit=limit)
     if as_json:
-        print_json([dict(row) for row in rows])
+        print_json(score_view.customers_json(run, rows))
         return
-    scale = 10 ** get_currency_precision(currency)
-    table = Table(
-        "customer",
-        "name",
-        "segment",
-        "P(alive)",
-        f"CLV {currency}",
-        "80% interval",
-        "profit",
-        "tier",
-        title=f"scoring run {run_id}",
-    )
-    for row in rows:
-        interval = (
-            f"{row['clv_p10_minor'] / scale:,.0f}–{row['clv_p90_minor'] / scale:,.0f}"
-            if row["clv_p10_minor"] is not None
-            else ""
-        )
-        table.add_row(
-            str(row["customer_id"]),
-            f"{row['first_name'] or ''} {row['last_name'] or ''}".strip(),
-            row["segment"].replace("_", " "),
-            f"{row['p_alive']:.2f}",
-            f"{row['clv_minor'] / scale:,.2f}",
-            interval,
-            f"{row['profit_minor'] / scale:,.2f}",
-            row["profit_tier"],
-        )
-    out.print(table)
-    if rows:
-        out.print(f"[dim]{rows[0]['customer_id']}: {rows[0]['explanation']}[/dim]")
+    out.print(score_view.customers_table(run, rows))
+    for line in score_view.customers_notes(run, rows):
+        out.print(line, markup=False)
 
 
 @app.command()

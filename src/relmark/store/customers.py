@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, case, func, or_, select
 
+from relmark.meaning import ACTIVE_DAYS, ACTIVE_P_ALIVE, value_terms
 from relmark.store import consents, identity
 from relmark.store.models import (
     Customer,
@@ -253,6 +254,7 @@ def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:
     return {
         "customer": dict(customer),
         "score": dict(score) if score else None,
+        "score_run": run_summary(connection, run_id),
         "identities": [dict(r) for r in records],
         "orders": [dict(r) for r in orders],
         "consents": held.drop("id").to_dicts(),
@@ -277,13 +279,45 @@ def segment_sizes(connection: Connection) -> list[dict[str, Any]]:
         .order_by(func.count().desc())
     )
     return [
-        {"segment": s, "customers": int(n), "clv_minor": int(c or 0), "mean_p_alive": float(p or 0)}
+        {
+            "segment": s,
+            "customers": int(n),
+            "clv_minor": None if c is None else int(c),
+            "mean_p_alive": None if p is None else float(p),
+        }
         for s, n, c, p in rows
     ]
 
 
+#: Active: P(alive) of at least ACTIVE_P_ALIVE; without one, a purchase within ACTIVE_DAYS.
+ACTIVE = case(
+    (CustomerScore.p_alive.is_not(None), CustomerScore.p_alive >= ACTIVE_P_ALIVE),
+    else_=CustomerScore.days_since_last <= ACTIVE_DAYS,
+)
+
+
+def run_summary(connection: Connection, run_id: int | None) -> dict[str, Any] | None:
+    """A run's model, why values are empty, and what its lifetime value is (horizon, margin)."""
+    if run_id is None:
+        return None
+    run = connection.execute(select(ScoreRun).where(ScoreRun.id == run_id)).mappings().one()
+    months, margin = value_terms(run["settings"])
+    return {
+        "id": run["id"],
+        "as_of": run["as_of"],
+        "model": run["model"],
+        "currency": run["currency"],
+        "p_alive_reason": run["p_alive_reason"],
+        "clv_reason": run["clv_reason"],
+        "value_horizon_months": months,
+        "value_margin_rate": margin,
+    }
+
+
 def kpis(connection: Connection) -> dict[str, Any]:
-    """Headline figures: customers, active customers (P(alive) > 0.5), revenue, equity."""
+    """Headline figures: customers, active customers (P(alive) of at least one half, or a
+    purchase within a year where there is no P(alive)), revenue, customer equity (the sum of
+    lifetime values; null with the run's reason when they could not be computed)."""
     run_id = latest_run(connection)
     live = connection.execute(
         select(func.count()).where(Customer.merged_into_id.is_(None))
@@ -296,23 +330,25 @@ def kpis(connection: Connection) -> dict[str, Any]:
     scored = connection.execute(
         select(
             func.count(),
-            func.sum(func.cast(CustomerScore.p_alive > 0.5, type_=Customer.id.type)),
+            func.sum(case((ACTIVE, 1), else_=0)),
             func.sum(CustomerScore.clv_minor),
+            func.count(CustomerScore.clv_minor),
         ).where(CustomerScore.run_id == run_id)
     ).one()
-    run = (
-        connection.execute(select(ScoreRun).where(ScoreRun.id == run_id)).mappings().first()
+    currency = (
+        connection.execute(select(ScoreRun.currency).where(ScoreRun.id == run_id)).scalar_one()
         if run_id
         else None
     )
+    summary = run_summary(connection, run_id)
     return {
         "customers": int(live),
         "scored": int(scored[0] or 0),
         "active": int(scored[1] or 0),
+        "active_rule": {"p_alive_at_least": ACTIVE_P_ALIVE, "purchase_within_days": ACTIVE_DAYS},
         "revenue_minor_by_currency": {c: int(v) for c, v in revenue},
-        "customer_equity_minor": int(scored[2] or 0),
-        "currency": run["currency"] if run else None,
-        "score_run": {"id": run["id"], "as_of": run["as_of"], "model": run["model"]}
-        if run
-        else None,
+        "customer_equity_minor": int(scored[2]) if scored[3] else None,
+        "customer_equity_reason": summary["clv_reason"] if summary and not scored[3] else None,
+        "currency": currency,
+        "score_run": summary,
     }

@@ -288,6 +288,12 @@ class ScoreRun(Base):
     currency: Mapped[str] = mapped_column(String(3))
     input_fingerprint: Mapped[str] = mapped_column(String(64))
     n_customers: Mapped[int] = mapped_column(Integer)
+    selection: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    """Why `model` values the store: the criterion and every candidate's figures or failure."""
+    p_alive_reason: Mapped[str | None] = mapped_column(Text)
+    """Why P(alive) and expected purchases are empty (for some or all customers)."""
+    clv_reason: Mapped[str | None] = mapped_column(Text)
+    """Why lifetime value is empty (for some or all customers)."""
 
 
 class CustomerScore(Base):
@@ -318,10 +324,11 @@ class CustomerScore(Base):
     m: Mapped[int] = mapped_column(SmallInteger)
     segment: Mapped[str] = mapped_column(String(30), index=True)
     explanation: Mapped[str] = mapped_column(Text)
-    p_alive: Mapped[float] = mapped_column(Float)
-    expected_purchases: Mapped[float] = mapped_column(Float)
-    expected_spend_minor: Mapped[int] = mapped_column(BigInteger)
-    clv_minor: Mapped[int] = mapped_column(BigInteger)
+    # empty when no model could be fitted: the run's p_alive_reason / clv_reason say why
+    p_alive: Mapped[float | None] = mapped_column(Float)
+    expected_purchases: Mapped[float | None] = mapped_column(Float)
+    expected_spend_minor: Mapped[int | None] = mapped_column(BigInteger)
+    clv_minor: Mapped[int | None] = mapped_column(BigInteger)
     clv_p10_minor: Mapped[int | None] = mapped_column(BigInteger)
     clv_p90_minor: Mapped[int | None] = mapped_column(BigInteger)
     gross_margin_minor: Mapped[int] = mapped_column(BigInteger)

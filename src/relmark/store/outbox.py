@@ -47,8 +47,16 @@ LOCK_KEY = "lock:contact-budget"
 SECRET_KEY = "secret:signing"
 #: Statuses that count against a customer's budget: the message went or will go out.
 LIVE_STATUSES = ("planned", "sending", "sent")
-#: Held for a reason that passes with time: the occasion may be reconsidered next plan.
-TRANSIENT_REASONS = ("cap_7d", "cap_30d", "spacing", "budget")
+#: Held for a reason that passes with time: the occasion may be reconsidered next plan
+#: (the cap may have room, the next scoring run may have the value the audience needs).
+TRANSIENT_REASONS = (
+    "cap_7d",
+    "cap_30d",
+    "spacing",
+    "budget",
+    "p_alive_not_computed",
+    "clv_not_computed",
+)
 TRANSIENT_SQL = "(" + ", ".join(f"'{r}'" for r in TRANSIENT_REASONS) + ")"
 
 

@@ -134,6 +134,17 @@ def latest_run_id(connection: Connection) -> int | None:
     return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
 
 
+def latest_reasons(connection: Connection) -> dict[str, str | None]:
+    """Why the latest run's P(alive) and CLV are empty, where they are: p_alive_reason,
+    clv_reason (both None when every value is there or nothing was scored)."""
+    row = connection.execute(
+        select(ScoreRun.p_alive_reason, ScoreRun.clv_reason).order_by(ScoreRun.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return {"p_alive_reason": None, "clv_reason": None}
+    return {"p_alive_reason": row[0], "clv_reason": row[1]}
+
+
 def run_info(connection: Connection, run_id: int) -> dict[str, Any]:
     row = connection.execute(select(ScoreRun).where(ScoreRun.id == run_id)).mappings().one()
     return dict(row)
@@ -162,7 +173,7 @@ def list_scores(
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
         .where(CustomerScore.run_id == run_id)
-        .order_by(desc(SORTS[sort]), CustomerScore.customer_id)
+        .order_by(desc(SORTS[sort]).nulls_last(), CustomerScore.customer_id)
         .limit(limit)
     )
     if segment:

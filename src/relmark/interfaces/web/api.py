@@ -29,7 +29,30 @@ Marketer = Annotated[Principal, Depends(require(Role.MARKETER))]
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
-@router.get("/customers")
+VALUE_FIELDS = (
+    "p_alive: the probability that the customer has not stopped buying for good (null when the "
+    "scoring run could not compute it; p_alive_reason says why). clv_minor: lifetime value, the "
+    "discounted gross margin of the purchases expected over the run's horizon (12 months by "
+    "default) at its margin rate, in minor units (null with clv_reason when not computed); "
+    "clv_p10_minor/clv_p90_minor: its 80% interval from the uncertainty of the model's "
+    "parameters. The run's value_horizon_months and value_margin_rate say which."
+)
+
+
+def _with_reasons(rows: list[dict[str, Any]], run: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every empty model value gets the scoring run's reason beside it."""
+    run = run or {}
+    return [
+        {
+            **row,
+            "p_alive_reason": run.get("p_alive_reason") if row.get("p_alive") is None else None,
+            "clv_reason": run.get("clv_reason") if row.get("clv_minor") is None else None,
+        }
+        for row in rows
+    ]
+
+
+@router.get("/customers", description=VALUE_FIELDS)
 def list_customers(
     request: Request,
     who: Viewer,
@@ -61,17 +84,22 @@ def list_customers(
         limit=per_page,
         offset=(page - 1) * per_page,
     )
-    return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(rows)}
+    with request.app.state.engine.connect() as connection:
+        run = customer_store.run_summary(connection, customer_store.latest_run(connection))
+    items = _with_reasons(rows, run)
+    return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(items)}
 
 
-@router.get("/customers/{customer_id}")
+@router.get("/customers/{customer_id}", description=VALUE_FIELDS)
 def customer_360(request: Request, who: Viewer, customer_id: int) -> dict[str, Any]:
-    """Profile, identities, orders, scores with explanation, consents, messages with held
-    reasons, events and merges."""
+    """Profile, identities, orders, scores with explanation (and the reason beside any empty
+    model value), consents, messages with held reasons, events and merges."""
     with request.app.state.engine.connect() as connection:
         found = customer_store.profile(connection, customer_id)
     if found is None:
         raise HTTPException(404, f"no customer with id {customer_id}")
+    if found["score"] is not None:
+        found["score"] = _with_reasons([found["score"]], found["score_run"])[0]
     return jsonable_encoder(found)
 
 
@@ -86,6 +114,8 @@ def segments(request: Request, who: Viewer) -> list[dict[str, Any]]:
 
 @router.get("/score-runs")
 def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
+    """Every scoring run, newest first: its model, how it was chosen (`selection`: criterion
+    and every candidate's figures or failure) and why values are empty, where they are."""
     with request.app.state.engine.connect() as connection:
         rows = connection.execute(
             select(
@@ -96,6 +126,9 @@ def score_runs(request: Request, who: Viewer) -> list[dict[str, Any]]:
                 ScoreRun.params,
                 ScoreRun.n_customers,
                 ScoreRun.currency,
+                ScoreRun.selection,
+                ScoreRun.p_alive_reason,
+                ScoreRun.clv_reason,
             ).order_by(ScoreRun.id.desc())
         ).mappings()
         return jsonable_encoder([dict(r) for r in rows])
@@ -215,7 +248,14 @@ def uplift(
     return interaction(request).uplift(playbook, window_days)
 
 
-@router.get("/reports/kpi")
+@router.get(
+    "/reports/kpi",
+    description="active: customers with P(alive) of at least active_rule.p_alive_at_least, or, "
+    "where the run has no P(alive), a purchase within active_rule.purchase_within_days. "
+    "customer_equity_minor: the sum of lifetime values (null with customer_equity_reason when "
+    "they could not be computed); score_run says the model, the reasons for empty values and "
+    "the value's horizon and margin.",
+)
 def kpi(request: Request, who: Viewer) -> dict[str, Any]:
     def compute() -> dict[str, Any]:
         with request.app.state.engine.connect() as connection:

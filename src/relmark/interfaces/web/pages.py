@@ -249,6 +249,12 @@ def search_with_cached_total(
         return customer_store.search(connection, **filters, **page, total=known)
 
 
+def _latest_run(request: Request) -> dict[str, Any] | None:
+    """The latest scoring run's model, reasons for empty values, horizon and margin."""
+    with request.app.state.engine.connect() as connection:
+        return customer_store.run_summary(connection, customer_store.latest_run(connection))
+
+
 @router.get("/customers", response_class=HTMLResponse)
 async def customers(request: Request) -> Response:
     who = await _user(request)
@@ -260,6 +266,7 @@ async def customers(request: Request) -> Response:
         "customers.html",
         total=total,
         rows=rows,
+        run=_latest_run(request),
         segment=segment if segment in RFM_SEGMENTS else None,
         q=request.query_params.get("q", ""),
     )
@@ -270,7 +277,9 @@ async def customer_rows(request: Request) -> Response:
     """The table body alone, for HTMX as the user types."""
     who = await _user(request)
     total, rows = _customer_rows(request)
-    return _render(request, who, "customer_rows.html", total=total, rows=rows)
+    return _render(
+        request, who, "customer_rows.html", total=total, rows=rows, run=_latest_run(request)
+    )
 
 
 @router.get("/segments/{name}", response_class=HTMLResponse)
