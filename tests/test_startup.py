@@ -124,3 +124,23 @@ def test_clv_fit_loads_the_models_but_not_the_store_web_or_identity(tmp_path: Pa
     assert {"scipy", "polars"} <= {m.split(".")[0] for m in modules}
     unused = ("alembic", "sqlalchemy", "splink", "duckdb", "fastapi", "uvicorn", "pyspark")
     assert loaded(modules, unused) == []
+    assert "scipy.optimize" not in modules  # Newton converged: L-BFGS-B was not needed
+
+
+@pytest.mark.parametrize(
+    ("command", "unused"),
+    [
+        (["currency", "show"], ("scipy", "splink", "jinja2", "argon2", "alembic", "fastapi")),
+        (["users", "list"], ("argon2", "polars", "scipy", "alembic", "fastapi", "uvicorn")),
+        (["playbooks", "list"], ("scipy", "httpx", "splink", "alembic", "fastapi", "aiosmtpd")),
+    ],
+)
+def test_store_commands_load_only_what_they_use(
+    tmp_path: Path, command: list[str], unused: tuple[str, ...]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    run_listing(tmp_path, "init", "--db", db)
+
+    _, modules = run_listing(tmp_path, *command, "--db", db)
+
+    assert loaded(modules, unused) == []
