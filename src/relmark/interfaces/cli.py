@@ -1,6 +1,6 @@
 """The `relmark` command: parse arguments, call a stage, print the result. Nothing more."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import tempfile
 import time
@@ -144,7 +144,7 @@ def import_command(
         )
 
 
-def _extra(value: str) -> Extra:
+def _extra(value: str) -> "Extra":
     return value  # type: ignore[return-value]
 
 
@@ -627,7 +627,7 @@ DEMO_USER = "demo@relmark.example"
 DEMO_PASSWORD = "relmark-demo"  # noqa: S105 - a local demo's published login
 
 
-def _serve_demo(engine: Engine, end: datetime, port: int) -> None:
+def _serve_demo(engine: "Engine", end: datetime, port: int) -> None:
     """Serve the demo store's dashboard on localhost with a published demo login."""
     import uvicorn
 
@@ -645,7 +645,7 @@ def _serve_demo(engine: Engine, end: datetime, port: int) -> None:
     )
 
 
-def _demo_send(interaction: Interaction, end: datetime, mail_dir: Path) -> dict[str, Any]:
+def _demo_send(interaction: "Interaction", end: datetime, mail_dir: Path) -> dict[str, Any]:
     """Deliver what is due: to the configured SMTP server, else to a local sink."""
     from relmark.interact.delivery import SendOptions, SmtpTransport
     from relmark.interact.sink import MailSink

@@ -1,7 +1,8 @@
 """What every `relmark` command shares: the app, the consoles, common options, and one
 way of turning expected failures into a clear message."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer reads every command's annotations at
+# start-up, and annotations evaluated once here cost a third of strings Typer must evaluate.
 
 import functools
 import json
@@ -88,7 +89,7 @@ def _store_error(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
-def open_store(db: str | None) -> Engine:
+def open_store(db: str | None) -> "Engine":
     """The store at `db` (default: the configured one), created or checked to be current."""
     from relmark.store.db import make_engine
     from relmark.store.migrate import ensure_current

@@ -1,7 +1,7 @@
 """`relmark currency set|show`: the one currency scores are compared in, with exchange rates
 for the others the store sells in."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 from datetime import UTC, datetime
 from typing import Annotated

@@ -1,7 +1,7 @@
 """`relmark` commands of the interact stage: playbooks, policy, consent, plan, send, explain,
 uplift. Registered on the shared app by importing this module."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import time
 from datetime import UTC, datetime, timedelta
@@ -47,7 +47,7 @@ PlaybooksDir = Annotated[
 ]
 
 
-def interaction(db: str | None, playbooks: Path | None = None) -> Interaction:
+def interaction(db: str | None, playbooks: Path | None = None) -> "Interaction":
     """The interact stage over the store, imported only by the commands that use it."""
     from relmark.config import get_settings
     from relmark.interaction import Interaction

@@ -1,7 +1,7 @@
 """`relmark report migration` and `relmark report whale`: how segments moved between two
 score runs, and where the profit comes from."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 from typing import Annotated
 

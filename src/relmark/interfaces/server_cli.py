@@ -1,6 +1,6 @@
 """`relmark serve`, `relmark users`, `relmark keys`: the web server and who may use it."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import sys
 from datetime import UTC, datetime
