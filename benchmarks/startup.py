@@ -16,7 +16,8 @@ Python's bytecode cache is on for every case, as for an installed relmark (pip c
 package), kept in a temporary folder (PYTHONPYCACHEPREFIX) so that no source tree is written
 to. One more case shows `relmark --help` as it runs in an environment with
 PYTHONDONTWRITEBYTECODE=1 and no compiled sources: relmark's own modules are compiled on
-every start.
+every start; and one with Typer's plain help (TYPER_USE_RICH=0), which skips Rich's
+panels and the Markdown parser Typer loads with them.
 """
 
 from __future__ import annotations
@@ -116,6 +117,11 @@ def relmark_cases(label: str, src: Path, store: str, cache: Path) -> list[Case]:
     return [
         Case(f"{label}relmark --help", [*relmark, "--help"], env),
         Case(f"{label}relmark status", [*relmark, "status", "--db", store], env),
+        Case(
+            f"{label}relmark status (store named by RELMARK_DATABASE_URL: reads the settings)",
+            [*relmark, "status"],
+            {**env, "RELMARK_DATABASE_URL": store},
+        ),
         Case(f"{label}relmark clv fit --help", [*relmark, "clv", "fit", "--help"], env),
         Case(f"{label}relmark clv fit (CDNOW, BG/NBD)", [*relmark, *clv], env),
     ]
@@ -142,6 +148,11 @@ def main() -> None:
             ),
             Case("python -c 'import sqlalchemy'", [sys.executable, "-c", "import sqlalchemy"], env),
             *relmark_cases("", SRC, f"sqlite:///{folder / 'after.db'}", cache),
+            Case(
+                "relmark --help, plain help (TYPER_USE_RICH=0: no Rich panels)",
+                [sys.executable, "-m", "relmark", "--help"],
+                child_env(cache, PYTHONPATH=str(SRC), TYPER_USE_RICH="0"),
+            ),
             Case(
                 "relmark --help, sources not compiled (PYTHONDONTWRITEBYTECODE=1)",
                 [sys.executable, "-m", "relmark", "--help"],
