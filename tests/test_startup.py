@@ -144,3 +144,14 @@ def test_store_commands_load_only_what_they_use(
     _, modules = run_listing(tmp_path, *command, "--db", db)
 
     assert loaded(modules, unused) == []
+
+
+def test_the_package_still_exports_its_settings() -> None:
+    from relmark import Settings, get_settings
+    from relmark.config import Settings as defined
+
+    assert Settings is defined
+    assert isinstance(get_settings(), Settings)
+    assert all(hasattr(relmark, name) for name in relmark.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        relmark.nothing  # noqa: B018
