@@ -19,7 +19,6 @@ from sqlalchemy import Engine, select
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
-from relmark.interact import uplift as uplift_stats
 from relmark.interact.compose import Branding
 from relmark.interact.delivery import (
     Sender,
@@ -356,6 +355,8 @@ class Interaction:
         }
 
     def uplift(self, playbook: str | None = None, window_days: int = 7) -> dict[str, Any]:
+        from relmark.interact import uplift as uplift_stats  # SciPy: only this report needs it
+
         with self.engine.connect() as connection:
             messages, orders = outbox.uplift_inputs(connection, playbook)
         currency = _main_currency(orders, self.settings.currency)

@@ -8,23 +8,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from babel.numbers import get_currency_precision
-from sqlalchemy import Engine
 
 from relmark.differentiate.currency import SETTING_KEY as CURRENCY_KEY
 from relmark.differentiate.currency import ReportingCurrency, to_reporting_currency
-from relmark.differentiate.score import ScoreSettings
-from relmark.differentiate.score import score as score_frames
-from relmark.identify.exact import KEYS, match_keys, plan_merges
-from relmark.identify.probabilistic import plan_probabilistic, score_new_pairs, score_pairs
-from relmark.ingest.importer import ImportOptions, ImportReport, import_file
+from relmark.identify.exact import KEYS
 from relmark.store import identity as identity_store
 from relmark.store import kv
 from relmark.store import scores as score_store
 from relmark.store.db import bulk_transaction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from relmark.differentiate.score import ScoreSettings
+    from relmark.ingest.importer import ImportOptions, ImportReport
+
+# A stage's heavier modules (the models' SciPy, the matcher, the importer) are imported by
+# the function that runs the stage: a command loads only the stages it runs.
 
 
 @dataclass
@@ -40,6 +43,10 @@ def score(
     engine: Engine, *, as_of: datetime, settings: ScoreSettings, now: datetime
 ) -> ScoreReport:
     """Score every customer with orders up to `as_of` and save the run."""
+    from babel.numbers import get_currency_precision
+
+    from relmark.differentiate.score import score as score_frames
+
     with engine.connect() as connection:
         orders = score_store.scoring_orders(connection, as_of)
         contacts = score_store.support_minutes(connection, as_of)
@@ -104,6 +111,8 @@ def identify(
     remaining candidates with the probabilistic model: merge above `threshold`, queue the
     `review_band` for a person to decide. After a first full run, only records new since
     the last run are compared (incremental, against the saved model) unless `full`."""
+    from relmark.identify.exact import match_keys, plan_merges
+
     with bulk_transaction(engine) as connection:
         records = identity_store.live_records(connection)
         fresh = records.filter(
@@ -147,6 +156,8 @@ def _probabilistic(
     *,
     full: bool = False,
 ) -> None:
+    from relmark.identify.probabilistic import plan_probabilistic, score_new_pairs, score_pairs
+
     records = identity_store.live_records(connection)
     if records.height < PROBABILISTIC_MIN_RECORDS:
         report.probabilistic_skipped = (
@@ -253,5 +264,7 @@ def import_and_identify(
     engine: Engine, options: ImportOptions, *, now: datetime, progress: Any = None
 ) -> tuple[ImportReport, IdentifyReport]:
     """Every import of customers (or orders that bring customers) ends by resolving them."""
+    from relmark.ingest.importer import import_file
+
     report = import_file(engine, options, now=now, progress=progress)
     return report, identify(engine, now=now)

@@ -10,8 +10,6 @@ from difflib import SequenceMatcher
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from relmark.identify.normalize import normalize_email, normalize_phone
 
@@ -79,6 +77,9 @@ def plan_merges(
     *_key); and the pairs that share a key while their first names clearly differ, which
     go to review instead. `excluded` pairs (undone merges, rejected reviews) are left alone.
     """
+    from scipy.sparse import coo_matrix  # SciPy loads only when profiles are matched
+    from scipy.sparse.csgraph import connected_components
+
     excluded = excluded or set()
     names = _first_names(records)
     edges, conflicts = [], {}

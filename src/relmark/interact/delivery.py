@@ -18,9 +18,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 from sqlalchemy import Engine
 
 from relmark.errors import RelmarkError
@@ -28,6 +27,9 @@ from relmark.interact.compose import Branding, compose, email_message, webhook_p
 from relmark.interact.playbook import Playbook
 from relmark.interact.templating import TemplateSet
 from relmark.interact.tokens import Signer
+
+if TYPE_CHECKING:
+    import httpx
 from relmark.store import outbox
 
 
@@ -122,6 +124,8 @@ class WebhookTransport:
     def deliver(self, message: dict[str, Any], composed: Any, branding: Branding) -> None:
         if not composed.phone:
             raise PermanentFailure("the customer has no phone number")
+        import httpx  # only the webhook channel needs an HTTP client
+
         body = json.dumps(webhook_payload(composed, message), ensure_ascii=False).encode()
         signature = hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
         if self._client is None:

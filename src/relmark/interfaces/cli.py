@@ -1,6 +1,6 @@
 """The `relmark` command: parse arguments, call a stage, print the result. Nothing more."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import tempfile
 import time
@@ -8,40 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import polars as pl
 import typer
-from babel.numbers import get_currency_precision
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
-from relmark import pipeline
-from relmark.config import get_settings
-from relmark.demo.build import load as load_demo
-from relmark.demo.build import write_files
-from relmark.demo.generate import generate
-from relmark.differentiate.analysis import fit_transactions
-from relmark.differentiate.profitability import CostModel
-from relmark.differentiate.rfm import SEGMENTS
-from relmark.differentiate.score import ScoreSettings
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, RelmarkError
-from relmark.ingest.columns import Extra
-from relmark.ingest.importer import ImportOptions
-from relmark.ingest.transactions import read_transactions
-from relmark.interact.delivery import SendOptions, SmtpTransport
-from relmark.interact.sink import MailSink
-from relmark.interaction import Interaction
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,
@@ -53,18 +25,26 @@ from relmark.interfaces.cli_base import (
     print_json,
     read_only,
 )
-from relmark.store.db import bulk_transaction, make_engine
-from relmark.store.identity import decide, identities, merges_of, reviews
-from relmark.store.identity import unmerge as undo_merge
-from relmark.store.migrate import upgrade
-from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
-from relmark.store.status import store_summary, table_counts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from relmark.ingest.columns import Extra
+    from relmark.interaction import Interaction
+
+# Commands import the libraries and stages they use inside their bodies: `relmark --help`
+# and light commands must not pay for SciPy, Polars, SQLAlchemy or FastAPI at start-up
+# (tests/test_startup.py checks the modules they load).
 
 
 @app.command()
 @friendly
 def init(db: DbOption = None) -> None:
     """Create the store, or upgrade its schema to this version (safe to repeat)."""
+    from relmark.config import get_settings
+    from relmark.store.db import make_engine
+    from relmark.store.migrate import upgrade
+
     engine = make_engine(db or get_settings().database_url)
     before, after = upgrade(engine)
     if before == after:
@@ -114,6 +94,10 @@ def import_command(
     as_json: JsonOption = False,
 ) -> None:
     """Import customers, orders, products or partners; all or nothing, safe to repeat."""
+    from relmark import pipeline
+    from relmark.config import get_settings
+    from relmark.ingest.importer import ImportOptions
+
     if extra not in ("error", "ignore", "attributes"):
         raise InvalidInput.single("--extra", f"{extra!r} is not error, ignore or attributes")
     settings = get_settings()
@@ -161,7 +145,7 @@ def import_command(
         )
 
 
-def _extra(value: str) -> Extra:
+def _extra(value: str) -> "Extra":
     return value  # type: ignore[return-value]
 
 
@@ -169,6 +153,15 @@ class _steps:
     """A Rich progress bar on stderr that advances as each step of a long command starts."""
 
     def __init__(self, quiet: bool, total: int | None = None) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.quiet = quiet or not err.is_terminal
         self.total = total
         self.progress = Progress(
@@ -206,6 +199,10 @@ class _steps:
 @friendly
 def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Count what the store holds, table by table."""
+    from rich.table import Table
+
+    from relmark.store.status import table_counts
+
     counts = table_counts(open_store(db))
     if as_json:
         print_json(counts)
@@ -240,6 +237,10 @@ def clv_fit(
     as_json: JsonOption = False,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD, MBG/NBD or Gamma-Gamma by maximum likelihood."""
+    from relmark.config import get_settings
+    from relmark.differentiate.analysis import fit_transactions
+    from relmark.ingest.transactions import read_transactions
+
     if time_unit not in ("week", "day"):
         raise InvalidInput.single("--time-unit", f"{time_unit!r} is not week or day")
     frame = read_transactions(
@@ -319,6 +320,9 @@ def score_command(
     as_json: JsonOption = False,
 ) -> None:
     """Score every customer: RFM segment, P(alive), expected purchases, CLV, profit."""
+    from relmark import pipeline
+    from relmark.differentiate.profitability import CostModel
+    from relmark.differentiate.score import ScoreSettings
     from relmark.interfaces import score_view
 
     if time_unit not in ("week", "day"):
@@ -353,7 +357,9 @@ def customers(
     as_json: JsonOption = False,
 ) -> None:
     """List customers of the latest scoring run with their scores and why."""
+    from relmark.differentiate.rfm import SEGMENTS
     from relmark.interfaces import score_view
+    from relmark.store.scores import SORTS, latest_run_id, list_scores, run_info
 
     if sort not in SORTS:
         raise InvalidInput.single("--sort", f"{sort!r} is not one of {', '.join(SORTS)}")
@@ -412,6 +418,8 @@ def identify(
 ) -> None:
     """Merge profiles that are one person: shared e-mail or phone, then a probabilistic
     model over names, birthday and address; uncertain pairs go to `relmark review`."""
+    from relmark import pipeline
+
     chosen = tuple(k.strip() for k in keys.split(",") if k.strip())
     unknown = [k for k in chosen if k not in ("email", "phone")]
     if unknown or not chosen:
@@ -461,6 +469,10 @@ app.add_typer(review_app, name="review")
 @friendly
 def review_list(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Pending pairs, most likely first."""
+    from rich.table import Table
+
+    from relmark.store.identity import reviews
+
     with open_store(db).connect() as connection:
         pending = reviews(connection)
     if as_json:
@@ -481,6 +493,9 @@ ReviewId = Annotated[int, typer.Argument(help="Review pair id (see `relmark revi
 
 
 def _decide(review_id: int, accept: bool, db: str | None) -> dict[str, Any]:
+    from relmark.store.db import bulk_transaction
+    from relmark.store.identity import decide
+
     with bulk_transaction(open_store(db)) as connection:
         return decide(connection, review_id, accept, datetime.now(UTC))
 
@@ -509,6 +524,8 @@ def explain_merge(
     as_json: JsonOption = False,
 ) -> None:
     """Show which merges made this profile, and on what evidence."""
+    from relmark.store.identity import merges_of
+
     with open_store(db).connect() as connection:
         merges = merges_of(connection, customer)
     if not merges:
@@ -535,6 +552,9 @@ def unmerge(
     as_json: JsonOption = False,
 ) -> None:
     """Undo merges: records, orders and consents return to the profiles they came with."""
+    from relmark.store.db import bulk_transaction
+    from relmark.store.identity import unmerge as undo_merge
+
     with bulk_transaction(open_store(db)) as connection:
         restored = undo_merge(connection, customer, datetime.now(UTC))
     if as_json:
@@ -557,6 +577,8 @@ def export_identities(
     db: DbOption = None,
 ) -> None:
     """source, external_id, customer_id for every source record, so others can sync."""
+    from relmark.store.identity import identities
+
     with open_store(db).connect() as connection:
         frame = identities(connection)
     frame.write_csv(out_file)
@@ -571,11 +593,12 @@ DEMO_USER = "demo@relmark.example"
 DEMO_PASSWORD = "relmark-demo"  # noqa: S105 - a local demo's published login
 
 
-def _serve_demo(engine: Engine, end: datetime, port: int) -> None:
+def _serve_demo(engine: "Engine", end: datetime, port: int) -> None:
     """Serve the demo store's dashboard on localhost with a published demo login."""
     import uvicorn
 
     from relmark import accounts
+    from relmark.config import get_settings
     from relmark.interfaces.web.app import create_app
 
     accounts.add_user(engine, DEMO_USER, DEMO_PASSWORD, accounts.Role.ADMIN, end)
@@ -588,8 +611,11 @@ def _serve_demo(engine: Engine, end: datetime, port: int) -> None:
     )
 
 
-def _demo_send(interaction: Interaction, end: datetime, mail_dir: Path) -> dict[str, Any]:
+def _demo_send(interaction: "Interaction", end: datetime, mail_dir: Path) -> dict[str, Any]:
     """Deliver what is due: to the configured SMTP server, else to a local sink."""
+    from relmark.interact.delivery import SendOptions, SmtpTransport
+    from relmark.interact.sink import MailSink
+
     options = SendOptions(as_of=lambda: end)
     if interaction.settings.smtp_host:
         report = interaction.send(options)
@@ -641,6 +667,18 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Build a realistic sample store, run every pipeline stage, print a summary."""
+    import polars as pl
+    from sqlalchemy.engine import make_url
+
+    from relmark import pipeline
+    from relmark.config import get_settings
+    from relmark.demo.build import load as load_demo
+    from relmark.demo.build import write_files
+    from relmark.demo.generate import generate
+    from relmark.differentiate.score import ScoreSettings
+    from relmark.interaction import Interaction
+    from relmark.store.status import store_summary, table_counts
+
     started = time.perf_counter()
     end = _demo_clock(_parse_day(as_of, "--as-of").date() if as_of else None, datetime.now(UTC))
     url = db or f"sqlite:///{DEMO_DB}"
@@ -742,6 +780,9 @@ def _parse_day(value: str, option: str) -> datetime:
 
 
 def _print_demo(result: dict[str, Any]) -> None:
+    from babel.numbers import get_currency_precision
+    from rich.table import Table
+
     summary = result["summary"]
     tables = result["tables"]
     out.print(

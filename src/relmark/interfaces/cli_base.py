@@ -1,25 +1,28 @@
 """What every `relmark` command shares: the app, the consoles, common options, and one
 way of turning expected failures into a clear message."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Typer reads every command's annotations at
+# start-up, and annotations evaluated once here cost a third of strings Typer must evaluate.
 
 import functools
 import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from relmark.config import get_settings
 from relmark.errors import InvalidInput, RelmarkError
-from relmark.store.db import make_engine
-from relmark.store.migrate import ensure_current
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# Every command starts by importing this module: it imports only Typer, Rich and relmark's
+# own light modules. Libraries a command needs (SQLAlchemy, Polars, SciPy, FastAPI…) are
+# imported inside that command, so `relmark --help` and `relmark status` start fast
+# (tests/test_startup.py keeps it so).
 
 app = typer.Typer(
     help="relmark: relationship marketing from the first sale onwards.",
@@ -56,19 +59,16 @@ def friendly(command: F) -> F:
             err.print("[red]error:[/red] ", end="")
             err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
-        except OperationalError as exc:
-            err.print("[red]error:[/red] cannot use the store: ", end="")
-            err.print(
-                str(exc.orig).strip().splitlines()[0], markup=False, highlight=False, soft_wrap=True
-            )
-            raise typer.Exit(1) from None
-        except SQLAlchemyError as exc:
-            err.print("[red]error:[/red] store error: ", end="")
-            err.print(str(exc).splitlines()[0], markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted: nothing was changed")
             raise typer.Exit(130) from None
+        except Exception as exc:
+            message = _store_error(exc)
+            if message is None:
+                raise
+            err.print(f"[red]error:[/red] {message[0]}", end="")
+            err.print(message[1], markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -80,8 +80,33 @@ def read_only(command: F) -> F:
     return command
 
 
-def open_store(db: str | None) -> Engine:
-    engine = make_engine(db or get_settings().database_url)
+def _store_error(exc: Exception) -> tuple[str, str] | None:
+    """(lead, detail) of a database error, or None for any other exception.
+
+    Looked up in sys.modules rather than imported: a command that never loaded SQLAlchemy
+    cannot have raised one of its errors, and importing it here would cost every command
+    a quarter of a second.
+    """
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is None:
+        return None
+    if isinstance(exc, sa_exc.OperationalError):
+        return "cannot use the store: ", str(exc.orig).strip().splitlines()[0]
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return "store error: ", str(exc).splitlines()[0]
+    return None
+
+
+def open_store(db: str | None) -> "Engine":
+    """The store at `db` (default: the configured one), created or checked to be current."""
+    from relmark.store.db import make_engine
+    from relmark.store.migrate import ensure_current
+
+    if db is None:
+        from relmark.config import get_settings
+
+        db = get_settings().database_url
+    engine = make_engine(db)
     ensure_current(engine)
     return engine
 
@@ -96,6 +121,8 @@ def print_rows(
     if as_json:
         print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(*columns, title=title)
     for row in rows:
         table.add_row(*(show(row) for show in columns.values()))

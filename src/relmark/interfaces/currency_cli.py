@@ -1,15 +1,13 @@
 """`relmark currency set|show`: the one currency scores are compared in, with exchange rates
 for the others the store sells in."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from relmark import pipeline
-from relmark.differentiate.currency import ReportingCurrency
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,
@@ -39,6 +37,9 @@ def currency_set(
     as_json: JsonOption = False,
 ) -> None:
     """Report in CURRENCY; orders in others are converted at these rates by `relmark score`."""
+    from relmark import pipeline
+    from relmark.differentiate.currency import ReportingCurrency
+
     reporting = ReportingCurrency.parse(currency, rate or [])
     pipeline.set_reporting_currency(open_store(db), reporting, datetime.now(UTC))
     if as_json:
@@ -52,5 +53,7 @@ def currency_set(
 @friendly
 def currency_show(db: DbOption = None) -> None:
     """The reporting currency and rates in force (null: the store must sell in one currency)."""
+    from relmark import pipeline
+
     reporting = pipeline.reporting_currency(open_store(db))
     print_json(reporting.as_setting() if reporting else None)

@@ -1,22 +1,18 @@
 """`relmark` commands of the interact stage: playbooks, policy, consent, plan, send, explain,
 uplift. Registered on the shared app by importing this module."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from relmark.config import get_settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput
-from relmark.interact.delivery import SendOptions
-from relmark.interact.playbook import load_playbooks, shipped_files
-from relmark.interaction import Interaction
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,
@@ -29,7 +25,9 @@ from relmark.interfaces.cli_base import (
     print_rows,
     report_app,
 )
-from relmark.store import consents, outbox
+
+if TYPE_CHECKING:
+    from relmark.interaction import Interaction
 
 AsOf = Annotated[
     str | None,
@@ -49,7 +47,11 @@ PlaybooksDir = Annotated[
 ]
 
 
-def interaction(db: str | None, playbooks: Path | None = None) -> Interaction:
+def interaction(db: str | None, playbooks: Path | None = None) -> "Interaction":
+    """The interact stage over the store, imported only by the commands that use it."""
+    from relmark.config import get_settings
+    from relmark.interaction import Interaction
+
     settings = get_settings()
     return Interaction(
         open_store(db),
@@ -92,6 +94,8 @@ def playbooks_check(
     folder: Annotated[Path, typer.Argument(help="Folder of *.toml files.")],
 ) -> None:
     """Validate a folder of playbooks; every problem is listed with file and field."""
+    from relmark.interact.playbook import load_playbooks
+
     books = load_playbooks(folder)
     out.print(f"{len(books)} playbooks are valid: {', '.join(b.name for b in books)}")
 
@@ -102,6 +106,8 @@ def playbooks_copy(
     folder: Annotated[Path, typer.Argument(help="Where to write the shipped playbooks.")],
 ) -> None:
     """Copy the shipped playbooks into a folder, to edit them (existing files are kept)."""
+    from relmark.interact.playbook import shipped_files
+
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, content in sorted(shipped_files().items()):
@@ -238,6 +244,8 @@ def consent_withdraw(
 @friendly
 def consent_show(customer: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The consent that holds per purpose and channel, and every statement (the proof)."""
+    from relmark.store import consents
+
     engine = open_store(db)
     with engine.connect() as connection:
         held = consents.effective(consents.latest_statements(connection, customer_id=customer))
@@ -337,6 +345,8 @@ def send(
     as_json: JsonOption = False,
 ) -> None:
     """Deliver due messages from the outbox (SMTP e-mail, webhook)."""
+    from relmark.interact.delivery import SendOptions
+
     fixed = parse_moment(as_of, "--as-of") if as_of else None
     per_second = _rate(rate)
     options = SendOptions(
@@ -406,6 +416,8 @@ def explain_message(
 @friendly
 def outbox_command(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Messages by playbook, status and reason."""
+    from relmark.store import outbox
+
     engine = open_store(db)
     with engine.connect() as connection:
         rows = outbox.outbox_counts(connection)

@@ -1,16 +1,12 @@
 """`relmark report migration` and `relmark report whale`: how segments moved between two
 score runs, and where the profit comes from."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 from typing import Annotated
 
-import polars as pl
 import typer
-from rich.table import Table
 
-from relmark.differentiate.profitability import whale_curve
-from relmark.differentiate.rfm import migration_matrix
 from relmark.errors import InvalidInput
 from relmark.interfaces.cli_base import (
     DbOption,
@@ -21,7 +17,6 @@ from relmark.interfaces.cli_base import (
     print_json,
     report_app,
 )
-from relmark.store.scores import run_ids, run_values
 
 RunOption = Annotated[int | None, typer.Option(help="Score run id (see `relmark score`).")]
 
@@ -39,6 +34,11 @@ def report_migration(
     as_json: JsonOption = False,
 ) -> None:
     """Customers per segment before → after, between two score runs."""
+    from rich.table import Table
+
+    from relmark.differentiate.rfm import migration_matrix
+    from relmark.store.scores import run_ids, run_values
+
     engine = open_store(db)
     with engine.connect() as connection:
         runs = run_ids(connection)
@@ -74,6 +74,12 @@ def report_whale(
     as_json: JsonOption = False,
 ) -> None:
     """Cumulative share of profit by share of customers, most profitable first."""
+    import polars as pl
+    from rich.table import Table
+
+    from relmark.differentiate.profitability import whale_curve
+    from relmark.store.scores import run_ids, run_values
+
     engine = open_store(db)
     with engine.connect() as connection:
         runs = run_ids(connection)

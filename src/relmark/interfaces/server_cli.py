@@ -1,6 +1,6 @@
 """`relmark serve`, `relmark users`, `relmark keys`: the web server and who may use it."""
 
-from __future__ import annotations
+# Annotations stay evaluated (no __future__ import): see cli_base.
 
 import sys
 from datetime import UTC, datetime
@@ -8,9 +8,6 @@ from typing import Annotated
 
 import typer
 
-from relmark import accounts
-from relmark.accounts import Role
-from relmark.config import get_settings
 from relmark.errors import InvalidInput
 from relmark.interfaces.cli_base import (
     DbOption,
@@ -22,7 +19,6 @@ from relmark.interfaces.cli_base import (
     print_json,
     print_rows,
 )
-from relmark.store import accounts as account_store
 
 users_app = typer.Typer(help="Dashboard users and their roles.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
@@ -45,8 +41,10 @@ def users_add(
     db: DbOption = None,
 ) -> None:
     """Add a user; the password is prompted for (or read from the first line of stdin)."""
+    from relmark import accounts
+
     try:
-        chosen = Role(role)
+        chosen = accounts.Role(role)
     except ValueError:
         raise InvalidInput.single(
             "--role", f"{role!r} is not admin/marketer/analyst/viewer"
@@ -58,6 +56,8 @@ def users_add(
 @users_app.command("list")
 @friendly
 def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    from relmark.store import accounts as account_store
+
     engine = open_store(db)
     with engine.connect() as connection:
         rows = account_store.users(connection)
@@ -82,8 +82,10 @@ def keys_create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it once (only its hash is kept)."""
+    from relmark import accounts
+
     try:
-        chosen = Role(role)
+        chosen = accounts.Role(role)
     except ValueError:
         raise InvalidInput.single("--role", f"{role!r} is not a role") from None
     key_id, key = accounts.create_key(open_store(db), chosen, name, datetime.now(UTC))
@@ -97,6 +99,8 @@ def keys_create(
 @keys_app.command("list")
 @friendly
 def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    from relmark.store import accounts as account_store
+
     engine = open_store(db)
     with engine.connect() as connection:
         rows = account_store.keys(connection)
@@ -116,6 +120,8 @@ def keys_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 @keys_app.command("revoke")
 @friendly
 def keys_revoke(key_id: int, db: DbOption = None) -> None:
+    from relmark.store import accounts as account_store
+
     engine = open_store(db)
     with engine.begin() as connection:
         done = account_store.revoke_key(connection, key_id, datetime.now(UTC))
@@ -138,6 +144,8 @@ def serve(
     import os
 
     import uvicorn
+
+    from relmark.config import get_settings
 
     settings = get_settings()
     url = db or settings.database_url

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln, zeta
 
 from relmark.differentiate.models.newton import MAX_THETA, Totals, mean_negative, newton
@@ -201,6 +200,8 @@ def maximise(
         theta, value, hessian = solved.theta, solved.value, solved.hessian * total
         converged = True
     else:
+        from scipy.optimize import minimize  # the fallback only: a costly import
+
         objective = _objective(loglik, data, weights)
 
         # bounded, and stopped as soon as it passes the edge: a fit that runs away is
