@@ -124,9 +124,9 @@ def _clv_interval(
 def _draw(fit: Fit | None, draws: int, rng: np.random.Generator) -> list[dict[str, float]]:
     """Parameter draws from the fit's asymptotic distribution (the estimate if it has none)."""
     assert fit is not None
+    if fit.covariance is None:  # e.g. an answer at a limit (a = 0: nobody drops out)
+        return [dict(fit.params) for _ in range(draws)]
     names = list(fit.params)
     centre = np.log(fit.values())
-    if fit.covariance is None:
-        return [dict(fit.params) for _ in range(draws)]
     sample = np.exp(rng.multivariate_normal(centre, fit.covariance, size=draws))
     return [dict(zip(names, row.tolist(), strict=True)) for row in sample]

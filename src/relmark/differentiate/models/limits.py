@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import roots_jacobi
 
 from relmark.differentiate.models.base import Array, ConvergenceError, Fit, plain
@@ -100,6 +99,8 @@ def search(
     Refuses, in plain words, data without any repeat purchase or time, and answers where
     the purchase rate itself runs to the edge.
     """
+    from scipy.optimize import minimize  # only for limit answers: a costly import
+
     x, _, T = rows
     total = float(weights.sum())
     repeats = float(weights @ x)
