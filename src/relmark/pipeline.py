@@ -6,6 +6,7 @@ from the store, calls the pure stage, and saves the result in one transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,7 +187,12 @@ def _probabilistic(
             kv.put_setting(connection, MODEL_KEY, trained, now)
             report.probabilistic_mode = "full (model trained)"
     except Exception as exc:  # noqa: BLE001 - an untrainable model must not stop exact merges
-        report.probabilistic_skipped = f"the model could not be trained on these records: {exc}"
+        # one plain line for the user; Splink's own words go to the debug log
+        report.probabilistic_skipped = (
+            "the model could not be trained on these records (too little in common to learn "
+            "from); only profiles sharing an e-mail or phone were merged"
+        )
+        logging.getLogger(__name__).debug("identity model not trained", exc_info=exc)
         return
     kv.put_setting(connection, SEEN_KEY, newest, now)
     kv.put_setting(connection, MATCHED_AT_KEY, now.isoformat(), now)

@@ -158,6 +158,8 @@ def import_command(
             f"identity: {identified.merges:,} profiles merged by shared e-mail or phone "
             "(`relmark explain-merge CUSTOMER` shows why)"
         )
+    if identified.probabilistic_skipped:
+        out.print(f"probabilistic matching skipped: {identified.probabilistic_skipped}")
 
 
 def _extra(value: str) -> Extra:
