@@ -23,7 +23,7 @@ from relmark.identify.exact import KEYS, match_keys, plan_merges
 from relmark.identify.probabilistic import plan_probabilistic, score_new_pairs, score_pairs
 from relmark.ingest.importer import ImportOptions, ImportReport, import_file
 from relmark.store import identity as identity_store
-from relmark.store import kv
+from relmark.store import kv, survivorship
 from relmark.store import scores as score_store
 from relmark.store.db import bulk_transaction
 
@@ -134,8 +134,14 @@ def identify(
         report.queued_for_review = identity_store.queue_reviews(
             connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
         )
+        matched_at = kv.get_setting(connection, MATCHED_AT_KEY)
         if probabilistic:
             _probabilistic(connection, report, threshold, review_band, now, full=full)
+        # an import wrote its records' values over their profiles: choose the best again
+        since = datetime.fromisoformat(matched_at) if matched_at and not full else None
+        identity_store.refresh_profiles(
+            connection, survivorship.changed_since(connection, since), now
+        )
     return report
 
 

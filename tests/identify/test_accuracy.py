@@ -24,7 +24,9 @@ def _truth_and_found(engine: Engine) -> tuple[dict[str, str], dict[str, int], li
     with engine.connect() as connection:
         exported = identities(connection)
         pending = reviews(connection)
-    found = dict(zip(exported["external_id"].to_list(), exported["customer_id"].to_list()))
+    found = dict(
+        zip(exported["external_id"].to_list(), exported["customer_id"].to_list(), strict=True)
+    )
     truth = {record: record.split("-")[1] for record in found}
     return truth, found, [(r["customer_a"], r["customer_b"]) for r in pending]
 
