@@ -100,11 +100,14 @@ def identify(
     threshold: float = 0.95,
     review_band: tuple[float, float] = (0.5, 0.95),
     full: bool = False,
+    source_priority: list[str] | None = None,
 ) -> IdentifyReport:
     """Identity resolution: key new records, merge profiles sharing a key, then score the
     remaining candidates with the probabilistic model: merge above `threshold`, queue the
     `review_band` for a person to decide. After a first full run, only records new since
-    the last run are compared (incremental, against the saved model) unless `full`."""
+    the last run are compared (incremental, against the saved model) unless `full`.
+    `source_priority` (sources, first preferred) is kept with the store for survivorship
+    and every merged profile chooses its values again."""
     with bulk_transaction(engine) as connection:
         records = identity_store.live_records(connection)
         fresh = records.filter(
@@ -135,10 +138,13 @@ def identify(
             connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
         )
         matched_at = kv.get_setting(connection, MATCHED_AT_KEY)
+        if source_priority is not None:
+            survivorship.set_source_priority(connection, source_priority, now)
         if probabilistic:
             _probabilistic(connection, report, threshold, review_band, now, full=full)
         # an import wrote its records' values over their profiles: choose the best again
-        since = datetime.fromisoformat(matched_at) if matched_at and not full else None
+        again = full or source_priority is not None or not matched_at
+        since = None if again else datetime.fromisoformat(matched_at)
         identity_store.refresh_profiles(
             connection, survivorship.changed_since(connection, since), now
         )

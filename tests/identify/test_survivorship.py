@@ -78,3 +78,19 @@ def test_unmerge_and_reimport_choose_again(engine: Engine, tmp_path) -> None:
     assert other[0] == "DANIEL"
     assert other[3] == "+447788181741"
     assert other[4] == "HULL"
+
+
+def test_identify_takes_a_source_priority_and_chooses_again(sqlite_engine: Engine, tmp_path):
+    from typer.testing import CliRunner
+
+    from relmark.interfaces.cli import app
+
+    _bring(sqlite_engine, tmp_path, "shopify", SHOPIFY, 0)
+    _bring(sqlite_engine, tmp_path, "newsletter", [*NEWSLETTER, "York"], 1)
+    assert [p[4] for p in _profiles(sqlite_engine).values()] == ["York"]
+
+    db = str(sqlite_engine.url)
+    result = CliRunner().invoke(app, ["identify", "--source-priority", "shopify", "--db", db])
+
+    assert result.exit_code == 0, result.output
+    assert [p[4] for p in _profiles(sqlite_engine).values()] == ["Leeds"]

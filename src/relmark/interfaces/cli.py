@@ -438,6 +438,13 @@ def identify(
             "new since the last run, against the saved model).",
         ),
     ] = False,
+    source_priority: Annotated[
+        str | None,
+        typer.Option(
+            help="Sources whose values a merged profile prefers, first preferred "
+            "(comma-separated, e.g. shopify,web); kept with the store.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -458,6 +465,9 @@ def identify(
         threshold=max(threshold, high),
         review_band=(low, max(threshold, high)),
         full=full,
+        source_priority=None
+        if source_priority is None
+        else [s.strip() for s in source_priority.split(",") if s.strip()],
     )
     if as_json:
         print_json(
