@@ -6,6 +6,7 @@ from the store, calls the pure stage, and saves the result in one transaction.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,7 +17,7 @@ from relmark.differentiate.currency import SETTING_KEY as CURRENCY_KEY
 from relmark.differentiate.currency import ReportingCurrency, to_reporting_currency
 from relmark.identify.exact import KEYS
 from relmark.store import identity as identity_store
-from relmark.store import kv
+from relmark.store import kv, survivorship
 from relmark.store import scores as score_store
 from relmark.store.db import bulk_transaction
 
@@ -106,11 +107,14 @@ def identify(
     threshold: float = 0.95,
     review_band: tuple[float, float] = (0.5, 0.95),
     full: bool = False,
+    source_priority: list[str] | None = None,
 ) -> IdentifyReport:
     """Identity resolution: key new records, merge profiles sharing a key, then score the
     remaining candidates with the probabilistic model: merge above `threshold`, queue the
     `review_band` for a person to decide. After a first full run, only records new since
-    the last run are compared (incremental, against the saved model) unless `full`."""
+    the last run are compared (incremental, against the saved model) unless `full`.
+    `source_priority` (sources, first preferred) is kept with the store for survivorship
+    and every merged profile chooses its values again."""
     from relmark.identify.exact import match_keys, plan_merges
 
     with bulk_transaction(engine) as connection:
@@ -142,8 +146,17 @@ def identify(
         report.queued_for_review = identity_store.queue_reviews(
             connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
         )
+        matched_at = kv.get_setting(connection, MATCHED_AT_KEY)
+        if source_priority is not None:
+            survivorship.set_source_priority(connection, source_priority, now)
         if probabilistic:
             _probabilistic(connection, report, threshold, review_band, now, full=full)
+        # an import wrote its records' values over their profiles: choose the best again
+        again = full or source_priority is not None or not matched_at
+        since = None if again else datetime.fromisoformat(matched_at)
+        identity_store.refresh_profiles(
+            connection, survivorship.changed_since(connection, since), now
+        )
     return report
 
 
@@ -197,7 +210,12 @@ def _probabilistic(
             kv.put_setting(connection, MODEL_KEY, trained, now)
             report.probabilistic_mode = "full (model trained)"
     except Exception as exc:  # noqa: BLE001 - an untrainable model must not stop exact merges
-        report.probabilistic_skipped = f"the model could not be trained on these records: {exc}"
+        # one plain line for the user; Splink's own words go to the debug log
+        report.probabilistic_skipped = (
+            "the model could not be trained on these records (too little in common to learn "
+            "from); only profiles sharing an e-mail or phone were merged"
+        )
+        logging.getLogger(__name__).debug("identity model not trained", exc_info=exc)
         return
     kv.put_setting(connection, SEEN_KEY, newest, now)
     kv.put_setting(connection, MATCHED_AT_KEY, now.isoformat(), now)

@@ -7,14 +7,15 @@ in Latin, so every name is transliterated to Latin first (and case-folded, accen
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from typing import Any
 
 import polars as pl
 from unidecode import unidecode
 
+from relmark.identify import model as fellegi_sunter
 from relmark.identify.normalize import normalize_email
+from relmark.identify.quiet import splink_to_debug
 
 #: Cyrillic letters whose Kazakh or Ukrainian spelling unidecode renders differently from
 #: how people write their own names in Latin (Ukrainian и → y, і → i; Kazakh ң → ng, ұ → u).
@@ -46,94 +47,92 @@ def latin(text: str | None) -> str | None:
     return " ".join(folded.lower().replace("'", "").split()) or None
 
 
+def email_beyond_name(local: str, first: str | None, last: str | None) -> str | None:
+    """What an e-mail's local part says beyond the name ("aigerim.nurlanova85" → "85"):
+    the name is compared on its own already, and strangers who share a name write the same
+    "first.last"; what is left (a year, a nickname) tells them apart. None when nothing is."""
+    rest = local.replace(".", "").replace("_", "").replace("-", "")
+    names = [n.replace(" ", "") for n in (latin(first), latin(last)) if n]
+    for name in sorted(names, key=len, reverse=True):
+        rest = rest.replace(name, "", 1)
+    if names and rest[:1] == names[0][:1] and (rest[1:2].isdigit() or len(rest) == 1):
+        rest = rest[1:]  # "a.nurlanova85": the first name's initial
+    return rest or None
+
+
+#: A house number: the first run of digits, with a letter suffix ("12a").
+HOUSE_NUMBER = r"\b(\d+[a-z]?)\b"
+
+
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns for records (id, first_name, last_name, birthday, email,
-    phone_key, city, postcode, address)."""
+    phone_key, city, postcode, address); the address is split into house number and street."""
 
-    def local_part(email: str | None) -> str | None:
-        key = normalize_email(email).value
-        return key.split("@", 1)[0].replace(".", "") if key else None
+    def local_part(row: dict[str, str | None]) -> str | None:
+        key = normalize_email(row["email"]).value
+        if not key:
+            return None
+        return email_beyond_name(key.split("@", 1)[0], row["first_name"], row["last_name"])
 
+    address = pl.col("address").map_elements(latin, return_dtype=pl.String)
     return records.select(
         pl.col("id").alias("unique_id"),
         pl.col("first_name").map_elements(latin, return_dtype=pl.String),
         pl.col("last_name").map_elements(latin, return_dtype=pl.String),
         pl.col("birthday").cast(pl.String),
-        pl.col("email").map_elements(local_part, return_dtype=pl.String).alias("email_local"),
+        pl.struct("email", "first_name", "last_name")
+        .map_elements(local_part, return_dtype=pl.String)
+        .alias("email_local"),
         pl.col("phone_key"),
         pl.col("city").map_elements(latin, return_dtype=pl.String),
         pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
-        pl.col("address").map_elements(latin, return_dtype=pl.String),
+        address.str.extract(HOUSE_NUMBER).alias("street_number"),
+        address.str.replace(HOUSE_NUMBER, "")
+        .str.replace_all(r"[^\w ]", " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        .replace("", None)
+        .alias("street"),
     )
+
+
+def _filled(frame: pl.DataFrame) -> set[str]:
+    """The fields at least one record has (a field nobody has cannot be trained)."""
+    return {c for c in frame.columns if c != "unique_id" and frame[c].null_count() < frame.height}
 
 
 def score_pairs(
     records: pl.DataFrame,
     *,
     threshold: float = 0.5,
-    use_address: bool = False,
     model_out: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
     """Candidate duplicate pairs with their match probability (at least `threshold`).
 
-    `use_address` adds a street-address comparison (off by default: a source without addresses
-    leaves it untrainable). Returns unique_id_l, unique_id_r, match_probability and, per field,
-    the agreement level
+    Returns unique_id_l, unique_id_r, match_probability and, per field, the agreement level
     (gamma_*: -1 null, 0 disagree, higher = closer). The trained model goes into `model_out`
     when given, for later incremental runs (`score_new_pairs`).
     """
-    import splink.comparison_library as cl
-    from splink import Linker, SettingsCreator, block_on
+    from splink import Linker, SettingsCreator
     from splink.backends.duckdb import DuckDBAPI
 
     frame = features(records)
+    fields = _filled(frame)
     settings = SettingsCreator(
         link_type="dedupe_only",
-        # few levels per field: every level must be seen among matches for EM to train
-        comparisons=[
-            # common names are weak evidence: weigh exact name matches by their rarity
-            cl.JaroWinklerAtThresholds("first_name", [0.9]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.JaroWinklerAtThresholds("last_name", [0.9]).configure(
-                term_frequency_adjustments=True
-            ),
-            cl.DamerauLevenshteinAtThresholds("birthday", [1]),
-            cl.JaroWinklerAtThresholds("email_local", [0.92]),
-            cl.ExactMatch("phone_key"),
-            cl.ExactMatch("city"),
-            cl.ExactMatch("postcode"),
-            # the street only where every source has one: an unseen level cannot be trained
-            *([cl.JaroWinklerAtThresholds("address", [0.9])] if use_address else []),
-        ],
-        # candidate pairs must share something specific: a surname alone is too common
-        blocking_rules_to_generate_predictions=[
-            block_on("last_name", "substr(first_name, 1, 1)"),
-            block_on("first_name", "birthday"),
-            block_on("last_name", "birthday"),
-            block_on("birthday", "city"),
-            block_on("birthday", "postcode"),  # a moved person keeps the birthday, not the town
-            block_on("phone_key"),
-            block_on("email_local"),
-            block_on("first_name", "postcode"),
-            block_on("last_name", "postcode"),
-        ],
+        comparisons=fellegi_sunter.comparisons(fields),
+        blocking_rules_to_generate_predictions=fellegi_sunter.blocking_rules(),
         retain_intermediate_calculation_columns=True,
     )
-    db = DuckDBAPI()
-    table = db.register(frame.to_arrow(), table_name="records")
-    linker = Linker(table, settings, log_level=logging.WARNING)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("last_name", "birthday"), block_on("email_local", "birthday")], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000)
-    # each round trains the fields outside its blocking rule; both rules stay selective
-    for rule in (block_on("birthday"), block_on("last_name", "substr(first_name, 1, 1)")):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
-    if model_out is not None:
-        model_out.update(_loadable(linker.misc.save_model_to_json()))
-    return _pairs(predictions)
+    with splink_to_debug():
+        db = DuckDBAPI()
+        table = db.register(frame.to_arrow(), table_name="records")
+        linker = Linker(table, settings, log_level=None)
+        fellegi_sunter.train(linker, fields)
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        if model_out is not None:
+            model_out.update(_loadable(linker.misc.save_model_to_json()))
+        return _pairs(predictions)
 
 
 def _loadable(model: Any) -> Any:
@@ -169,19 +168,23 @@ def score_new_pairs(
     from splink.backends.duckdb import DuckDBAPI
 
     frame = features(records)
-    is_new = pl.col("unique_id").is_in(new_ids)
-    db = DuckDBAPI()
-    everyone = db.register(frame.to_arrow(), table_name="records")
-    existing = db.register(frame.filter(~is_new).to_arrow(), table_name="existing")
-    fresh = db.register(frame.filter(is_new).to_arrow(), table_name="fresh")
-    linker = Linker(everyone, model, log_level=logging.WARNING)
-    for column in ("first_name", "last_name"):
-        linker.table_management.compute_tf_table(column)
-    between = _pairs(
-        linker.inference.predict_between(existing, fresh, threshold_match_probability=threshold)
-    )
-    within = _pairs(linker.inference.predict_within(fresh, threshold_match_probability=threshold))
-    return pl.concat([between, within], how="vertical_relaxed")
+    with splink_to_debug():
+        is_new = pl.col("unique_id").is_in(new_ids)
+        db = DuckDBAPI()
+        everyone = db.register(frame.to_arrow(), table_name="records")
+        existing = db.register(frame.filter(~is_new).to_arrow(), table_name="existing")
+        fresh = db.register(frame.filter(is_new).to_arrow(), table_name="fresh")
+        linker = Linker(everyone, model, log_level=None)
+        for column in fellegi_sunter.FREQUENCY_WEIGHTED:
+            if column in frame.columns:
+                linker.table_management.compute_tf_table(column)
+        between = _pairs(
+            linker.inference.predict_between(existing, fresh, threshold_match_probability=threshold)
+        )
+        within = _pairs(
+            linker.inference.predict_within(fresh, threshold_match_probability=threshold)
+        )
+        return pl.concat([between, within], how="vertical_relaxed")
 
 
 def evidence(row: dict[str, object], top: dict[str, int]) -> dict[str, str]:
@@ -229,25 +232,6 @@ def plan_probabilistic(
         if key in excluded or key in best:
             continue
         best[key] = (float(row["match_probability"]), evidence(row, top))
-    merge = [
-        (a, b, p, e)
-        for (a, b), (p, e) in best.items()
-        if p >= threshold and e.get("birthday") == "same"
-    ]
-    review = [
-        (a, b, p, e)
-        for (a, b), (p, e) in best.items()
-        if p >= review_low
-        and _corroborated(e)
-        and not (p >= threshold and e.get("birthday") == "same")
-    ]
+    merge = [(a, b, p, e) for (a, b), (p, e) in best.items() if p >= threshold]
+    review = [(a, b, p, e) for (a, b), (p, e) in best.items() if review_low <= p < threshold]
     return merge, review
-
-
-def _corroborated(evidence: dict[str, str]) -> bool:
-    """Names and places alone never merge, nor even reach review: people who share a common
-    name and a city are not rare. To merge unseen, the birthday must be the same (e-mails and
-    phones that are the same were merged by the exact step; an e-mail's local part alone is
-    often a common name); to be reviewed, the birthday must at least be alike, or the phone
-    the same."""
-    return evidence.get("birthday") in ("same", "similar") or evidence.get("phone_key") == "same"

@@ -143,6 +143,8 @@ def import_command(
             f"identity: {identified.merges:,} profiles merged by shared e-mail or phone "
             "(`relmark explain-merge CUSTOMER` shows why)"
         )
+    if identified.probabilistic_skipped:
+        out.print(f"probabilistic matching skipped: {identified.probabilistic_skipped}")
 
 
 def _extra(value: str) -> "Extra":
@@ -413,6 +415,13 @@ def identify(
             "new since the last run, against the saved model).",
         ),
     ] = False,
+    source_priority: Annotated[
+        str | None,
+        typer.Option(
+            help="Sources whose values a merged profile prefers, first preferred "
+            "(comma-separated, e.g. shopify,web); kept with the store.",
+        ),
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -435,6 +444,9 @@ def identify(
         threshold=max(threshold, high),
         review_band=(low, max(threshold, high)),
         full=full,
+        source_priority=None
+        if source_priority is None
+        else [s.strip() for s in source_priority.split(",") if s.strip()],
     )
     if as_json:
         print_json(

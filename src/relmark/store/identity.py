@@ -10,10 +10,10 @@ from sqlalchemy import Connection, bindparam, select, text, update
 
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
-from relmark.store import consents
+from relmark.store import consents, survivorship
 from relmark.store.bulk import stage
 from relmark.store.dialects import dialect_of
-from relmark.store.models import PROFILE_COLUMNS, Customer, Merge, ReviewPair, SourceRecord
+from relmark.store.models import Customer, Merge, ReviewPair, SourceRecord
 from relmark.store.types import UTCDateTime
 
 #: Record columns identity resolution reads, with their types.
@@ -134,22 +134,9 @@ def _log(connection: Connection, kind: EventKind, merge_ids: list[int], now: dat
 
 
 def refresh_profiles(connection: Connection, customer_ids: list[int], now: datetime) -> None:
-    """Survivorship: each field from the most recently updated record that has it."""
-    if not customer_ids:
-        return
-    columns = [c for c in PROFILE_COLUMNS if c != "attributes"]
-    for column in columns:
-        latest = (
-            f"(SELECT r.{column} FROM source_records r WHERE r.customer_id = customers.id "
-            f"AND r.{column} IS NOT NULL ORDER BY r.updated_at DESC, r.id DESC LIMIT 1)"
-        )
-        connection.execute(
-            text(f"UPDATE customers SET {column} = {latest} WHERE id IN :ids").bindparams(
-                bindparam("ids", expanding=True)
-            ),
-            {"ids": customer_ids},
-        )
-    connection.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(updated_at=now))
+    """Survivorship: each field's best value among the profile's records (see
+    `relmark.store.survivorship`)."""
+    survivorship.refresh_profiles(connection, customer_ids, now)
 
 
 def unmerge(connection: Connection, customer_id: int, now: datetime) -> list[int]:
