@@ -304,6 +304,11 @@ def _sqlite_indexes_rebuilt_after(connection: Connection, table: str) -> Iterato
     Indexes that implement UNIQUE or PRIMARY KEY constraints have no text (`sql IS NULL`) and
     cannot be dropped; they stay and are checked row by row.
     """
+    driver = connection.connection.driver_connection
+    if not driver.in_transaction:  # type: ignore[union-attr]
+        # pysqlite opens its transaction at the first INSERT/UPDATE/DELETE only: a DROP INDEX
+        # before one would be committed at once, and a failed load could not restore it.
+        driver.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
     indexes = connection.execute(
         text(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = :t "
