@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import polars as pl
 from sqlalchemy import Engine, select
 
-from relmark.store.bulk import holds_any, mark_all_inserts, stage
+from relmark.store.bulk import CONSTANT_COLUMN_ROWS, holds_any, mark_all_inserts, stage
 from relmark.store.db import bulk_transaction
 from relmark.store.models import Order
 
@@ -125,3 +125,32 @@ def test_timestamps_of_every_accepted_shape_in_one_file(engine: Engine, tmp_path
         "O6": datetime(2026, 1, 4, 23, 0, tzinfo=UTC),
         "O7": ten,
     }
+
+
+def test_staged_constant_columns_and_file_order(engine: Engine) -> None:
+    # given a long frame out of file order, with a constant text, a constant zero and a column
+    # that is constant but for one null
+    rows_count = CONSTANT_COLUMN_ROWS + 10
+    frame = pl.DataFrame(
+        {
+            "__line": list(range(rows_count + 1, 1, -1)),
+            "source": ["O'Brien & co"] * rows_count,
+            "discount_minor": [0] * rows_count,
+            "channel": ["web"] * (rows_count - 1) + [None],
+        }
+    )
+    with bulk_transaction(engine) as connection:
+        # when it is staged
+        stage(connection, "stg_probe", frame)
+        stored = connection.exec_driver_sql(
+            "SELECT __line, source, discount_minor, channel FROM stg_probe"
+        ).all()
+        distinct = connection.exec_driver_sql(
+            "SELECT COUNT(DISTINCT source), SUM(discount_minor), COUNT(channel) FROM stg_probe"
+        ).one()
+    # then every row reads the same values as the frame, in file order
+    expected = frame.sort("__line").rows()
+    assert sorted(tuple(r) for r in stored) == expected
+    if engine.dialect.name == "sqlite":  # the table's own order is the file's
+        assert [r[0] for r in stored] == [r[0] for r in expected]
+    assert tuple(distinct) == (1, 0, rows_count - 1)

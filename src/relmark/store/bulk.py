@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     bindparam,
     text,
 )
@@ -49,6 +50,10 @@ def _column_type(name: str, dtype: pl.DataType, target: Table | None) -> TypeEng
     return Text()
 
 
+#: Frames at least this long stage their constant columns as column defaults, not row by row.
+CONSTANT_COLUMN_ROWS = 1_000
+
+
 def stage(
     connection: Connection,
     name: str,
@@ -56,19 +61,51 @@ def stage(
     target: Table | None = None,
     index: Sequence[str] = (),
 ) -> Table:
-    """Create temporary table `name` shaped like `frame` (typed like `target`) and fill it."""
+    """Create temporary table `name` shaped like `frame` (typed like `target`) and fill it.
+
+    Rows go in file order (`__line`), so the table's own order is the file's. A column with
+    one value on every row (the source's name, a zero discount) becomes the column's default
+    instead of being sent a million times.
+    """
+    if "__line" in frame.columns and not frame.get_column("__line").is_sorted():
+        frame = frame.sort("__line")
+    constants = _constant_columns(frame)
     metadata = MetaData()
-    columns = [Column(c, _column_type(c, t, target)) for c, t in frame.schema.items()]
+    columns = [
+        Column(c, _column_type(c, t, target), server_default=_default(constants.get(c)))
+        for c, t in frame.schema.items()
+    ]
     table = Table(name, metadata, *columns, prefixes=["TEMPORARY"])
     table.drop(connection, checkfirst=True)
     table.create(connection)
     if frame.height:
-        _fill(connection, name, _storable(frame, connection.dialect.name))
+        varying = frame.drop(list(constants))
+        _fill(connection, name, _storable(varying, connection.dialect.name))
     if index:
         index_stage(connection, name, index)
     if connection.dialect.name == "postgresql":
         connection.execute(text(f'ANALYZE "{name}"'))
     return table
+
+
+def _constant_columns(frame: pl.DataFrame) -> dict[str, str | int]:
+    """Text and integer columns of a long frame holding one non-null value on every row."""
+    candidates = [c for c, t in frame.schema.items() if t == pl.String or t.is_integer()]
+    if frame.height < CONSTANT_COLUMN_ROWS or not candidates:
+        return {}  # short frames gain nothing
+    same = frame.select(
+        (pl.col(c).first().is_not_null() & pl.col(c).eq_missing(pl.col(c).first()).all()).alias(c)
+        for c in candidates
+    ).row(0, named=True)
+    found = {c: frame.get_column(c)[0] for c in candidates if same[c]}
+    return found if len(found) < frame.width else {}  # at least one column is filled
+
+
+def _default(value: str | int | None) -> str | TextClause | None:
+    """A server default for a constant column: SQLAlchemy quotes text, integers are literal."""
+    if value is None or isinstance(value, str):
+        return value
+    return text(str(int(value)))
 
 
 def index_stage(connection: Connection, name: str, columns: Sequence[str]) -> None:
@@ -187,15 +224,19 @@ def apply_inserts(
     types: dict[str, TypeEngine] | None = None,
     *,
     rows: int | None = None,
+    as_staged: bool = False,
 ) -> int:
     """Insert rows marked `insert`, in file order (ids follow the file); `extra` adds columns
-    computed in SQL. `rows`: how many are marked `insert`, when the caller knows (no count)."""
+    computed in SQL. `rows`: how many are marked `insert`, when the caller knows (no count).
+    `as_staged`: the staged table is as `stage` filled it, already in file order (on SQLite
+    its rowid order, which costs no sort)."""
     names = [*columns, *(extra or {})]
     selected = [f's."{c}"' for c in columns] + list((extra or {}).values())
+    order = "s.rowid" if as_staged and connection.dialect.name == "sqlite" else "s.__line"
     statement = text(
         f'INSERT INTO "{target}" ({_quoted(names)}) '
         f"SELECT {', '.join(selected)} FROM \"{staged}\" s WHERE s._action = 'insert' "
-        "ORDER BY s.__line"
+        f"ORDER BY {order}"
     )
     count = rows
     if count is None:

@@ -292,7 +292,9 @@ def load_orders(
             _mark_orders_with_changed_lines(connection)
     columns = ["source", "external_id", *values]
     if fresh:
-        apply_inserts(connection, "stg_orders", "orders", columns, rows=actions["insert"])
+        apply_inserts(
+            connection, "stg_orders", "orders", columns, rows=actions["insert"], as_staged=True
+        )
         counts = _counts(actions)
     else:
         apply_updates(connection, "stg_orders", "orders", values)
