@@ -134,7 +134,7 @@ def test_staged_constant_columns_and_file_order(engine: Engine) -> None:
     frame = pl.DataFrame(
         {
             "__line": list(range(rows_count + 1, 1, -1)),
-            "source": ["O'Brien & co"] * rows_count,
+            "source": ["O'Brien: 50% & co \\ :x"] * rows_count,
             "discount_minor": [0] * rows_count,
             "channel": ["web"] * (rows_count - 1) + [None],
         }
