@@ -68,7 +68,8 @@ def read_text_bytes(path: Path, encoding: str | None) -> bytes:
             where, "the file is UTF-16; save it as UTF-8 or pass --encoding utf-16"
         )
     try:
-        data.decode("utf-8")
+        if not data.isascii():  # ASCII is UTF-8: a fast scan spares decoding the whole file
+            data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InvalidInput.single(
@@ -109,6 +110,7 @@ def _with_lines(frame: pl.DataFrame, data: bytes, separator: str) -> pl.DataFram
     text_columns = [c for c, t in frame.schema.items() if t == pl.String]
     multiline = (
         bool(text_columns)
+        and b'"' in data  # a line break inside a field needs quotes around the field
         and frame.select(
             pl.any_horizontal(pl.col(text_columns).str.contains("\n").fill_null(False)).any()
         ).item()

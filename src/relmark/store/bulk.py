@@ -9,8 +9,7 @@ later statement and the counts read.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -24,11 +23,17 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    TextClause,
     bindparam,
     text,
 )
 from sqlalchemy.types import TypeEngine
 
+from relmark.store.bulk_constraints import (
+    SET_BASED_FK_CHECK_ROWS,
+    foreign_keys_checked_once,
+    indexes_rebuilt_after,
+)
 from relmark.store.dialects import dialect_of
 
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%6f"
@@ -49,6 +54,10 @@ def _column_type(name: str, dtype: pl.DataType, target: Table | None) -> TypeEng
     return Text()
 
 
+#: Frames at least this long stage their constant columns as column defaults, not row by row.
+CONSTANT_COLUMN_ROWS = 1_000
+
+
 def stage(
     connection: Connection,
     name: str,
@@ -56,19 +65,51 @@ def stage(
     target: Table | None = None,
     index: Sequence[str] = (),
 ) -> Table:
-    """Create temporary table `name` shaped like `frame` (typed like `target`) and fill it."""
+    """Create temporary table `name` shaped like `frame` (typed like `target`) and fill it.
+
+    Rows go in file order (`__line`), so the table's own order is the file's. A column with
+    one value on every row (the source's name, a zero discount) becomes the column's default
+    instead of being sent a million times.
+    """
+    if "__line" in frame.columns and not frame.get_column("__line").is_sorted():
+        frame = frame.sort("__line")
+    constants = _constant_columns(frame)
     metadata = MetaData()
-    columns = [Column(c, _column_type(c, t, target)) for c, t in frame.schema.items()]
+    columns = [
+        Column(c, _column_type(c, t, target), server_default=_default(constants.get(c)))
+        for c, t in frame.schema.items()
+    ]
     table = Table(name, metadata, *columns, prefixes=["TEMPORARY"])
     table.drop(connection, checkfirst=True)
     table.create(connection)
     if frame.height:
-        _fill(connection, name, _storable(frame, connection.dialect.name))
+        varying = frame.drop(list(constants))
+        _fill(connection, name, _storable(varying, connection.dialect.name))
     if index:
         index_stage(connection, name, index)
     if connection.dialect.name == "postgresql":
         connection.execute(text(f'ANALYZE "{name}"'))
     return table
+
+
+def _constant_columns(frame: pl.DataFrame) -> dict[str, str | int]:
+    """Text and integer columns of a long frame holding one non-null value on every row."""
+    candidates = [c for c, t in frame.schema.items() if t == pl.String or t.is_integer()]
+    if frame.height < CONSTANT_COLUMN_ROWS or not candidates:
+        return {}  # short frames gain nothing
+    same = frame.select(
+        (pl.col(c).first().is_not_null() & pl.col(c).eq_missing(pl.col(c).first()).all()).alias(c)
+        for c in candidates
+    ).row(0, named=True)
+    found = {c: frame.get_column(c)[0] for c in candidates if same[c]}
+    return found if len(found) < frame.width else {}  # at least one column is filled
+
+
+def _default(value: str | int | None) -> str | TextClause | None:
+    """A server default for a constant column: SQLAlchemy quotes text, integers are literal."""
+    if value is None or isinstance(value, str):
+        return value
+    return text(str(int(value)))
 
 
 def index_stage(connection: Connection, name: str, columns: Sequence[str]) -> None:
@@ -138,6 +179,26 @@ def classify(
         connection.execute(text(f'ANALYZE "{staged}"'))
 
 
+def holds_any(connection: Connection, table: str, where: dict[str, object]) -> bool:
+    """Whether `table` has a row with these column values (one index probe when they lead a key)."""
+    condition = " AND ".join(f'"{c}" = :{c}' for c in where)
+    statement = text(f'SELECT 1 FROM "{table}" WHERE {condition} LIMIT 1')
+    return connection.execute(statement, where).first() is not None
+
+
+def mark_all_inserts(connection: Connection, staged: str) -> dict[str, int]:
+    """Classify a staged load whose keys the target cannot hold yet: every row is an insert.
+
+    The caller knows it (say, the first import from a source), so the join that `classify`
+    runs and the copy of the staged table it makes are skipped: both bookkeeping columns are
+    added with constant values, which neither SQLite nor PostgreSQL writes row by row.
+    """
+    connection.execute(text(f'ALTER TABLE "{staged}" ADD COLUMN _target_id BIGINT'))
+    connection.execute(text(f"ALTER TABLE \"{staged}\" ADD COLUMN _action TEXT DEFAULT 'insert'"))
+    rows = connection.execute(text(f'SELECT COUNT(*) FROM "{staged}"')).scalar_one()
+    return {"insert": int(rows), "update": 0, "same": 0}
+
+
 def apply_updates(
     connection: Connection,
     staged: str,
@@ -165,106 +226,33 @@ def apply_inserts(
     extra: dict[str, str] | None = None,
     params: dict[str, object] | None = None,
     types: dict[str, TypeEngine] | None = None,
+    *,
+    rows: int | None = None,
+    as_staged: bool = False,
 ) -> int:
     """Insert rows marked `insert`, in file order (ids follow the file); `extra` adds columns
-    computed in SQL."""
+    computed in SQL. `rows`: how many are marked `insert`, when the caller knows (no count).
+    `as_staged`: the staged table is as `stage` filled it, already in file order (on SQLite
+    its rowid order, which costs no sort)."""
     names = [*columns, *(extra or {})]
     selected = [f's."{c}"' for c in columns] + list((extra or {}).values())
+    order = "s.rowid" if as_staged and connection.dialect.name == "sqlite" else "s.__line"
     statement = text(
         f'INSERT INTO "{target}" ({_quoted(names)}) '
         f"SELECT {', '.join(selected)} FROM \"{staged}\" s WHERE s._action = 'insert' "
-        "ORDER BY s.__line"
+        f"ORDER BY {order}"
     )
-    count = connection.execute(
-        text(f"SELECT COUNT(*) FROM \"{staged}\" WHERE _action = 'insert'")
-    ).scalar_one()
+    count = rows
+    if count is None:
+        count = connection.execute(
+            text(f"SELECT COUNT(*) FROM \"{staged}\" WHERE _action = 'insert'")
+        ).scalar_one()
     with (
         foreign_keys_checked_once(connection, target, rows=int(count)),
         indexes_rebuilt_after(connection, target, rows=int(count)),
     ):
         connection.execute(_bind(statement, types), params or {})
     return int(count)
-
-
-#: Above this many rows, PostgreSQL checks foreign keys once per batch instead of per row.
-SET_BASED_FK_CHECK_ROWS = 20_000
-
-
-@contextmanager
-def foreign_keys_checked_once(connection: Connection, table: str, *, rows: int) -> Iterator[None]:
-    """Check `table`'s foreign keys with one set-based query per constraint, not per row.
-
-    PostgreSQL's per-row referential-integrity triggers cost about 5 µs per key per row, two
-    thirds of a million-row load. Inside the load's transaction the constraints are dropped,
-    the rows written, and the constraints re-added `NOT VALID` and then validated: one
-    anti-join each, so a broken reference still fails the whole import. (SQLite loads run in
-    `bulk_transaction`, where the loaders' own lookups guarantee the references.)
-    """
-    if connection.dialect.name != "postgresql" or rows < SET_BASED_FK_CHECK_ROWS:
-        yield
-        return
-    constraints = connection.execute(
-        text(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = CAST(:t AS regclass) AND contype = 'f'"
-        ),
-        {"t": table},
-    ).fetchall()
-    for name, _definition in constraints:
-        connection.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"'))
-    yield
-    for name, definition in constraints:
-        connection.execute(
-            text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition} NOT VALID')
-        )
-        connection.execute(text(f'ALTER TABLE "{table}" VALIDATE CONSTRAINT "{name}"'))
-
-
-@contextmanager
-def indexes_rebuilt_after(connection: Connection, table: str, *, rows: int) -> Iterator[None]:
-    """On PostgreSQL, build `table`'s secondary indexes once after a load that at least
-    doubles the table, instead of updating them row by row.
-
-    PostgreSQL's advice for populating a table: a sorted index build costs a fraction of a
-    million single-row index insertions (this took a million-order load from 13.7 s to ~9 s).
-    The indexes and unique constraints are dropped and re-created inside the load's
-    transaction, so a failed load restores them and a duplicate key still fails the load.
-    The primary key and unique constraints that foreign keys reference are left alone.
-    """
-    if connection.dialect.name != "postgresql" or rows < SET_BASED_FK_CHECK_ROWS:
-        yield
-        return
-    existing = connection.execute(
-        text(f'SELECT COUNT(*) FROM (SELECT 1 FROM "{table}" LIMIT :n) AS present'), {"n": rows}
-    ).scalar_one()
-    if existing >= rows:
-        yield
-        return
-    indexes = connection.execute(
-        text(
-            "SELECT i.relname, pg_get_indexdef(i.oid), c.conname, pg_get_constraintdef(c.oid) "
-            "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
-            "LEFT JOIN pg_constraint c ON c.conindid = x.indexrelid AND c.conrelid = x.indrelid "
-            "WHERE x.indrelid = CAST(:t AS regclass) AND NOT x.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
-            "AND f.conindid = x.indexrelid) ORDER BY i.relname"
-        ),
-        {"t": table},
-    ).fetchall()
-    for index, _definition, constraint, _constraint_definition in indexes:
-        if constraint:
-            connection.execute(text(f'ALTER TABLE "{table}" DROP CONSTRAINT "{constraint}"'))
-        else:
-            connection.execute(text(f'DROP INDEX "{index}"'))
-    yield
-    connection.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for _index, definition, constraint, constraint_definition in indexes:
-        if constraint:
-            connection.execute(
-                text(f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint}" {constraint_definition}')
-            )
-        else:
-            connection.execute(text(definition))
 
 
 def _bind(statement: object, types: dict[str, TypeEngine] | None):  # noqa: ANN202
@@ -332,12 +320,17 @@ def fetch_frame(
 
 
 __all__ = [
+    "SET_BASED_FK_CHECK_ROWS",
     "action_counts",
     "apply_inserts",
     "apply_updates",
     "classify",
     "dialect_of",
     "fetch_frame",
+    "foreign_keys_checked_once",
+    "holds_any",
+    "indexes_rebuilt_after",
+    "mark_all_inserts",
     "read_frame",
     "stage",
 ]

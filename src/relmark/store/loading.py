@@ -20,7 +20,9 @@ from relmark.store.bulk import (
     apply_updates,
     classify,
     foreign_keys_checked_once,
+    holds_any,
     index_stage,
+    mark_all_inserts,
     stage,
 )
 from relmark.store.dialects import dialect_of
@@ -277,24 +279,27 @@ def load_orders(
         orders,
         Order.__table__,  # type: ignore[arg-type]
     )
-    classify(connection, "stg_orders", "orders", ["source", "external_id"], values)
+    # A source's first import has nothing to compare with: every order is new.
+    fresh = not holds_any(connection, "orders", {"source": source})
+    if fresh:
+        actions = mark_all_inserts(connection, "stg_orders")
+    else:
+        classify(connection, "stg_orders", "orders", ["source", "external_id"], values)
     if lines is not None:
         index_stage(connection, "stg_orders", ["external_id"])
         stage(connection, "stg_lines", lines, index=["order_external_id"])
-        staged = ", ".join(f"l.{c}" for c in LINE_VALUES)
-        stored = ", ".join(f"ol.{c}" for c in LINE_VALUES)
-        mine = "FROM stg_lines l WHERE l.order_external_id = stg_orders.external_id"
-        theirs = "FROM order_lines ol WHERE ol.order_id = stg_orders._target_id"
-        connection.execute(
-            text(
-                "UPDATE stg_orders SET _action = 'update' WHERE _action = 'same' AND ("
-                f"EXISTS (SELECT {staged} {mine} EXCEPT SELECT {stored} {theirs}) OR "
-                f"EXISTS (SELECT {stored} {theirs} EXCEPT SELECT {staged} {mine}))"
-            )
+        if not fresh:
+            _mark_orders_with_changed_lines(connection)
+    columns = ["source", "external_id", *values]
+    if fresh:
+        apply_inserts(
+            connection, "stg_orders", "orders", columns, rows=actions["insert"], as_staged=True
         )
-    apply_updates(connection, "stg_orders", "orders", values)
-    apply_inserts(connection, "stg_orders", "orders", ["source", "external_id", *values])
-    counts = _counts(action_counts(connection, "stg_orders"))
+        counts = _counts(actions)
+    else:
+        apply_updates(connection, "stg_orders", "orders", values)
+        apply_inserts(connection, "stg_orders", "orders", columns)
+        counts = _counts(action_counts(connection, "stg_orders"))
     if lines is not None:
         connection.execute(
             text(
@@ -314,6 +319,21 @@ def load_orders(
             )
         counts["lines_written"] = int(result.rowcount or 0)
     return counts
+
+
+def _mark_orders_with_changed_lines(connection: Connection) -> None:
+    """An order whose lines differ from the stored ones (either way) is an update."""
+    staged = ", ".join(f"l.{c}" for c in LINE_VALUES)
+    stored = ", ".join(f"ol.{c}" for c in LINE_VALUES)
+    mine = "FROM stg_lines l WHERE l.order_external_id = stg_orders.external_id"
+    theirs = "FROM order_lines ol WHERE ol.order_id = stg_orders._target_id"
+    connection.execute(
+        text(
+            "UPDATE stg_orders SET _action = 'update' WHERE _action = 'same' AND ("
+            f"EXISTS (SELECT {staged} {mine} EXCEPT SELECT {stored} {theirs}) OR "
+            f"EXISTS (SELECT {stored} {theirs} EXCEPT SELECT {staged} {mine}))"
+        )
+    )
 
 
 def load_products(
