@@ -131,7 +131,6 @@ def blocking_rules() -> list[Any]:
         block_on("first_name", "postcode"),
         block_on("last_name", "postcode"),
         block_on("postcode", "street_number"),
-        block_on("street_number", "street"),
         block_on("birthday", "street_number"),
         _swapped_names(),
     ]
