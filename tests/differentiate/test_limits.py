@@ -198,10 +198,13 @@ def test_fits_on_random_small_stores_answer_within_bounds(shape, name, seed) -> 
 def test_gamma_gamma_that_cannot_be_fitted_says_so_in_plain_words() -> None:
     from relmark.differentiate.models import GammaGamma
 
+    # identical means: no spread within or between customers to learn from (3 customers whose
+    # means differ get the limit answer "customers' mean spend does not differ" instead)
     with pytest.raises(ConvergenceError) as caught:
-        GammaGamma().fit([2.0, 1.0, 2.0], [11.75, 20.0, 32.5])
+        GammaGamma().fit([2.0, 1.0, 2.0], [20.0, 20.0, 20.0])
 
     message = str(caught.value)
-    assert "gg fit did not converge (the optimiser stopped at p " in message
+    assert message.startswith("gg fit ")
+    assert "(p 2.71828e+06, q 2.71828e+06, gamma 20)" in message
     assert "np.float64" not in message
     assert "ABNORMAL" not in message.upper()

@@ -96,7 +96,9 @@ def score_customers(
         pl.Series("expected_spend", spend.expected_spend(x, m)),
         pl.Series("clv", _clv(purchases, spend, x, tx, T, m, settings, curve)),
     )
-    if draws:
+    # An answer at a limit of the parameter space has no covariance: its interval is unknown
+    # (left empty), not the point estimate twice.
+    if draws and _has_covariance(purchases.fit_) and _has_covariance(spend.fit_):
         low, high = _clv_interval(purchases, spend, (x, tx, T, m), settings, draws, seed)
         scores = scores.with_columns(pl.Series("clv_p10", low), pl.Series("clv_p90", high))
     return scores
@@ -119,6 +121,10 @@ def _clv_interval(
         gg = GammaGamma.with_params(**s_draws[i])
         values[i] = _clv(model, gg, *data, settings)
     return np.percentile(values, 10, axis=0), np.percentile(values, 90, axis=0)
+
+
+def _has_covariance(fit: Fit | None) -> bool:
+    return fit is not None and fit.covariance is not None
 
 
 def _draw(fit: Fit | None, draws: int, rng: np.random.Generator) -> list[dict[str, float]]:

@@ -123,7 +123,7 @@ def score(
             "currency": currencies[0],
             "input_fingerprint": _fingerprint(orders),
             "n_customers": scores.height,
-            "selection": choice.as_record(),
+            "selection": {**choice.as_record(), "spend_note": valued.spend_note},
             "p_alive_reason": valued.p_alive_reason,
             "clv_reason": valued.clv_reason,
         },
@@ -139,6 +139,7 @@ class Values:
     p_alive_reason: str | None = None
     clv_reason: str | None = None
     spend_params: dict[str, float] | None = None
+    spend_note: str | None = None
 
 
 def _values(choice: Choice, summary: pl.DataFrame, settings: ScoreSettings) -> Values:
@@ -164,8 +165,10 @@ def _values(choice: Choice, summary: pl.DataFrame, settings: ScoreSettings) -> V
     )
     p_alive_reason = _missing(frame, "p_alive", choice.name)
     clv_reason = clv_reason or _missing(frame, "clv", choice.name) or p_alive_reason
-    spend_params = dict(spend.fit_.params) if spend is not None and spend.fit_ else None
-    return Values(frame, p_alive_reason, clv_reason, spend_params)
+    spend_fit = spend.fit_ if spend is not None else None
+    spend_params = dict(spend_fit.params) if spend_fit else None
+    spend_note = spend_fit.note if spend_fit else None
+    return Values(frame, p_alive_reason, clv_reason, spend_params, spend_note)
 
 
 def _spend_model(x: Array, m: Array) -> tuple[GammaGamma | None, str | None]:

@@ -55,6 +55,8 @@ def run_lines(report: Any) -> list[str]:
         lines.append(f"chosen by: {selection['criterion']}")
     for candidate in selection.get("candidates", []):
         lines.append("  " + candidate_line(candidate))
+    if selection.get("spend_note"):
+        lines.append(f"spend model (Gamma-Gamma): {selection['spend_note']}")
     label = value_label(run.get("settings"))
     if run.get("p_alive_reason"):
         lines.append(f"P(alive) and expected purchases: {not_computed(run['p_alive_reason'])}")

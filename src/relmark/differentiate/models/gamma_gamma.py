@@ -27,8 +27,15 @@ from dataclasses import replace
 import numpy as np
 from scipy.special import digamma, gammaln, zeta
 
-from relmark.differentiate.models.base import Array, Fit, fit_unique_rows, unique_rows
+from relmark.differentiate.models.base import (
+    Array,
+    ConvergenceError,
+    Fit,
+    fit_unique_rows,
+    unique_rows,
+)
 from relmark.differentiate.models.blas import one_thread
+from relmark.differentiate.models.gamma_gamma_limit import fit_alike_spend
 from relmark.errors import InvalidInput, RelmarkError
 
 
@@ -82,14 +89,21 @@ class GammaGamma:
     def _fit_rows(self, rows: tuple[Array, Array], counts: Array, excluded: int = 0) -> Fit:
         m = rows[1]
         with one_thread():
-            self.fit_ = self._fit_unique(rows, counts, m)
+            try:
+                self.fit_ = self._fit_unique(rows, counts, m)
+            except ConvergenceError as exc:
+                # q → ∞: customers' means do not differ, an answer the data may well give
+                try:
+                    self.fit_ = fit_alike_spend(rows, counts)
+                except ConvergenceError:
+                    raise exc from None
         if excluded:
-            self.fit_ = replace(
-                self.fit_,
-                excluded=excluded,
-                note=f"{excluded} customers with repeat purchases but no positive mean repeat "
-                "spend were left out of the fit and are valued at the population mean spend",
+            left_out = (
+                f"{excluded} customers with repeat purchases but no positive mean repeat "
+                "spend were left out of the fit and are valued at the population mean spend"
             )
+            note = f"{self.fit_.note}; {left_out}" if self.fit_.note else left_out
+            self.fit_ = replace(self.fit_, excluded=excluded, note=note)
         return self.fit_
 
     def _fit_unique(self, rows: tuple[Array, Array], counts: Array, m: Array) -> Fit:
