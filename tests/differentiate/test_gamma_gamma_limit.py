@@ -51,3 +51,15 @@ def test_heterogeneous_spenders_still_get_the_usual_fit() -> None:
     assert fit.note is None
     assert fit.covariance is not None
     assert fit.params["q"] < 100
+
+
+def test_customers_list_says_why_an_interval_is_empty() -> None:
+    from relmark.interfaces.score_view import customers_notes
+
+    row = {"p_alive": 0.9, "clv_minor": 6687, "customer_id": 1, "explanation": "so loyal"}
+    run = {"settings": {"horizon_months": 12, "costs": {"default_margin_rate": 0.35}}}
+    without = customers_notes(run, [{**row, "clv_p10_minor": None, "clv_p90_minor": None}])
+    with_interval = customers_notes(run, [{**row, "clv_p10_minor": 5000, "clv_p90_minor": 8000}])
+
+    assert any(n.startswith("80% interval: not computed: a model answered") for n in without)
+    assert not any(n.startswith("80% interval") for n in with_interval)

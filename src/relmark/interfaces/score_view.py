@@ -129,6 +129,14 @@ def customers_notes(run: dict[str, Any], rows: list[dict[str, Any]]) -> list[str
         notes.append(f"P(alive): {not_computed(run.get('p_alive_reason'))}")
     if any(r["clv_minor"] is None for r in rows):
         notes.append(f"{value_label(run.get('settings'))}: {not_computed(run.get('clv_reason'))}")
+    if any(r["clv_minor"] is not None and r["clv_p10_minor"] is None for r in rows):
+        notes.append(
+            "80% interval: "
+            + not_computed(
+                "a model answered at a limit of its parameters (see `relmark score`), where "
+                "their uncertainty is not estimated, or the run was made with --draws 0"
+            )
+        )
     notes += [P_ALIVE_MEANING, ACTIVE_MEANING, value_meaning(run.get("settings"))]
     if rows:
         notes.append(f"customer {rows[0]['customer_id']}: {rows[0]['explanation']}")
