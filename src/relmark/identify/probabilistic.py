@@ -66,13 +66,19 @@ HOUSE_NUMBER = r"\b(\d+[a-z]?)\b"
 
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns for records (id, first_name, last_name, birthday, email,
-    phone_key, city, postcode, address); the address is split into house number and street."""
+    phone_key, city, postcode, address); the address is split into house number and street,
+    the e-mail into what it says beyond the name (compared) and its whole local part
+    (blocked on)."""
 
     def local_part(row: dict[str, str | None]) -> str | None:
         key = normalize_email(row["email"]).value
         if not key:
             return None
         return email_beyond_name(key.split("@", 1)[0], row["first_name"], row["last_name"])
+
+    def user(email: str | None) -> str | None:
+        key = normalize_email(email).value
+        return key.split("@", 1)[0] if key else None
 
     address = pl.col("address").map_elements(latin, return_dtype=pl.String)
     return records.select(
@@ -83,6 +89,8 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.struct("email", "first_name", "last_name")
         .map_elements(local_part, return_dtype=pl.String)
         .alias("email_local"),
+        # the whole local part, for candidate pairs only (see model.blocking_rules)
+        pl.col("email").map_elements(user, return_dtype=pl.String).alias("email_user"),
         pl.col("phone_key"),
         pl.col("city").map_elements(latin, return_dtype=pl.String),
         pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
@@ -174,7 +182,15 @@ def score_new_pairs(
         everyone = db.register(frame.to_arrow(), table_name="records")
         existing = db.register(frame.filter(~is_new).to_arrow(), table_name="existing")
         fresh = db.register(frame.filter(is_new).to_arrow(), table_name="fresh")
-        linker = Linker(everyone, model, log_level=None)
+        # today's candidate pairs, not those saved with the model: an older model's rules
+        # may pair far more records (see model.blocking_rules)
+        current = {
+            **model,
+            "blocking_rules_to_generate_predictions": [
+                rule.create_blocking_rule_dict("duckdb") for rule in fellegi_sunter.blocking_rules()
+            ],
+        }
+        linker = Linker(everyone, current, log_level=None)
         for column in fellegi_sunter.FREQUENCY_WEIGHTED:
             if column in frame.columns:
                 linker.table_management.compute_tf_table(column)
