@@ -7,6 +7,7 @@ in Latin, so every name is transliterated to Latin first (and case-folded, accen
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Any
 
@@ -43,6 +44,13 @@ def latin(text: str | None) -> str | None:
     """A comparable Latin, lower-case, accent-free spelling of a name."""
     if text is None or not text.strip():
         return None
+    return _latin(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _latin(text: str) -> str | None:
+    """Cached: names repeat (108k records carry ~3k distinct names), transliterating is not
+    free."""
     folded = unidecode(unicodedata.normalize("NFKC", text).translate(SCRIPT_FIXES))
     return " ".join(folded.lower().replace("'", "").split()) or None
 
@@ -71,14 +79,19 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
     (blocked on)."""
 
     def local_part(row: dict[str, str | None]) -> str | None:
-        key = normalize_email(row["email"]).value
-        if not key:
+        if not row["user"]:
             return None
-        return email_beyond_name(key.split("@", 1)[0], row["first_name"], row["last_name"])
+        return email_beyond_name(row["user"], row["first_name"], row["last_name"])
 
-    def user(email: str | None) -> str | None:
-        key = normalize_email(email).value
-        return key.split("@", 1)[0] if key else None
+    # the e-mail's normalised local part, computed once for both columns
+    user = (
+        pl.col("email")
+        .map_elements(lambda email: normalize_email(email).value, return_dtype=pl.String)
+        .str.split_exact("@", 1)
+        .struct.field("field_0")
+        .alias("user")
+    )
+    records = records.with_columns(user)
 
     address = pl.col("address").map_elements(latin, return_dtype=pl.String)
     return records.select(
@@ -86,11 +99,11 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("first_name").map_elements(latin, return_dtype=pl.String),
         pl.col("last_name").map_elements(latin, return_dtype=pl.String),
         pl.col("birthday").cast(pl.String),
-        pl.struct("email", "first_name", "last_name")
+        pl.struct("user", "first_name", "last_name")
         .map_elements(local_part, return_dtype=pl.String)
         .alias("email_local"),
         # the whole local part, for candidate pairs only (see model.blocking_rules)
-        pl.col("email").map_elements(user, return_dtype=pl.String).alias("email_user"),
+        pl.col("user").alias("email_user"),
         pl.col("phone_key"),
         pl.col("city").map_elements(latin, return_dtype=pl.String),
         pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
