@@ -7,6 +7,7 @@ in Latin, so every name is transliterated to Latin first (and case-folded, accen
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Any
 
@@ -43,6 +44,13 @@ def latin(text: str | None) -> str | None:
     """A comparable Latin, lower-case, accent-free spelling of a name."""
     if text is None or not text.strip():
         return None
+    return _latin(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _latin(text: str) -> str | None:
+    """Cached: names repeat (108k records carry ~3k distinct names), transliterating is not
+    free."""
     folded = unidecode(unicodedata.normalize("NFKC", text).translate(SCRIPT_FIXES))
     return " ".join(folded.lower().replace("'", "").split()) or None
 
@@ -66,13 +74,24 @@ HOUSE_NUMBER = r"\b(\d+[a-z]?)\b"
 
 def features(records: pl.DataFrame) -> pl.DataFrame:
     """The comparison columns for records (id, first_name, last_name, birthday, email,
-    phone_key, city, postcode, address); the address is split into house number and street."""
+    phone_key, city, postcode, address); the address is split into house number and street,
+    the e-mail into what it says beyond the name (compared) and its whole local part
+    (blocked on)."""
 
     def local_part(row: dict[str, str | None]) -> str | None:
-        key = normalize_email(row["email"]).value
-        if not key:
+        if not row["user"]:
             return None
-        return email_beyond_name(key.split("@", 1)[0], row["first_name"], row["last_name"])
+        return email_beyond_name(row["user"], row["first_name"], row["last_name"])
+
+    # the e-mail's normalised local part, computed once for both columns
+    user = (
+        pl.col("email")
+        .map_elements(lambda email: normalize_email(email).value, return_dtype=pl.String)
+        .str.split_exact("@", 1)
+        .struct.field("field_0")
+        .alias("user")
+    )
+    records = records.with_columns(user)
 
     address = pl.col("address").map_elements(latin, return_dtype=pl.String)
     return records.select(
@@ -80,9 +99,11 @@ def features(records: pl.DataFrame) -> pl.DataFrame:
         pl.col("first_name").map_elements(latin, return_dtype=pl.String),
         pl.col("last_name").map_elements(latin, return_dtype=pl.String),
         pl.col("birthday").cast(pl.String),
-        pl.struct("email", "first_name", "last_name")
+        pl.struct("user", "first_name", "last_name")
         .map_elements(local_part, return_dtype=pl.String)
         .alias("email_local"),
+        # the whole local part, for candidate pairs only (see model.blocking_rules)
+        pl.col("user").alias("email_user"),
         pl.col("phone_key"),
         pl.col("city").map_elements(latin, return_dtype=pl.String),
         pl.col("postcode").str.replace_all(r"\s", "").str.to_uppercase(),
@@ -174,7 +195,15 @@ def score_new_pairs(
         everyone = db.register(frame.to_arrow(), table_name="records")
         existing = db.register(frame.filter(~is_new).to_arrow(), table_name="existing")
         fresh = db.register(frame.filter(is_new).to_arrow(), table_name="fresh")
-        linker = Linker(everyone, model, log_level=None)
+        # today's candidate pairs, not those saved with the model: an older model's rules
+        # may pair far more records (see model.blocking_rules)
+        current = {
+            **model,
+            "blocking_rules_to_generate_predictions": [
+                rule.create_blocking_rule_dict("duckdb") for rule in fellegi_sunter.blocking_rules()
+            ],
+        }
+        linker = Linker(everyone, current, log_level=None)
         for column in fellegi_sunter.FREQUENCY_WEIGHTED:
             if column in frame.columns:
                 linker.table_management.compute_tf_table(column)
