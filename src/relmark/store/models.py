@@ -506,3 +506,24 @@ class TrackedMessage(Base):
     kind: Mapped[str] = mapped_column(String(20))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who read or changed whose personal data, when and from where. Append-only: the
+    migration installs triggers that refuse UPDATE and DELETE on every backend. Holds ids,
+    never personal values, so an erasure leaves it intact and it stays true."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_customer_at", "customer_id", "at"),
+        Index("ix_audit_log_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    customer_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
