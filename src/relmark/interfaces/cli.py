@@ -863,6 +863,7 @@ def _pairs(mapping: dict[str, int]) -> str:
 from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
     interact_cli,  # noqa: F401
+    privacy_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401
 )
