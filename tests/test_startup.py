@@ -60,12 +60,15 @@ sys.exit(code)
 """
 
 
-def run_listing(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+def run_listing(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     listing = tmp_path / "modules.json"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RELMARK_")},
         "PYTHONPATH": str(Path(relmark.__file__).parents[1]),
         "COLUMNS": "200",
+        **(env or {}),
     }
     result = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, str(listing), *args],
@@ -97,15 +100,31 @@ def test_help_lists_every_command_without_loading_libraries(tmp_path: Path) -> N
         assert f" {name} " in result.stdout, name
 
 
-def test_status_loads_sqlalchemy_but_no_heavier_library(tmp_path: Path) -> None:
+def test_status_of_a_current_store_loads_not_even_sqlalchemy(tmp_path: Path) -> None:
+    # given a store at the current schema revision, with one import recorded
     db = f"sqlite:///{tmp_path / 'store.db'}"
     run_listing(tmp_path, "init", "--db", db)
 
+    # when its rows are counted
     result, modules = run_listing(tmp_path, "status", "--db", db, "--json")
 
+    # then the database driver answered alone
     assert json.loads(result.stdout)["customers"] == 0
-    assert loaded(modules, HEAVY) == []
-    assert "relmark.store.models" not in modules  # the ORM schema is not built to count rows
+    assert loaded(modules, (*HEAVY, "sqlalchemy", "pydantic_settings")) == []
+
+
+def test_status_of_a_new_store_takes_the_full_path_and_creates_it(tmp_path: Path) -> None:
+    # given no store yet, named through the environment as users do
+    path = tmp_path / "new.db"
+
+    # when status runs, then it creates the store as every command does, and counts it
+    result, modules = run_listing(
+        tmp_path, "status", "--json", env={"RELMARK_DATABASE_URL": f"sqlite:///{path}"}
+    )
+
+    assert path.is_file()
+    assert json.loads(result.stdout)["audit_log"] == 0
+    assert "sqlalchemy" in {m.split(".")[0] for m in modules}
 
 
 def test_a_subcommand_help_loads_nothing_heavy(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relmark.defaults import DEFAULT_DATABASE_URL
+
 
 class Settings(BaseSettings):
     """What relmark needs to know about its surroundings."""
@@ -18,7 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RELMARK_", extra="ignore")
 
     database_url: str = Field(
-        default="sqlite:///relmark.db",
+        default=DEFAULT_DATABASE_URL,
         description="SQLAlchemy URL of the store; SQLite file in the current folder by default.",
     )
     currency: str = Field(

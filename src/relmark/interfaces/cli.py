@@ -203,9 +203,15 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Count what the store holds, table by table."""
     from rich.table import Table
 
-    from relmark.store.status import table_counts
+    from relmark.defaults import database_url_from_environment
+    from relmark.store.quick_status import quick_counts
+    from relmark.store.revisions import head_revision
 
-    counts = table_counts(open_store(db))
+    counts = quick_counts(db or database_url_from_environment(), head_revision())
+    if counts is None:  # no store yet, an older schema, another backend: the full path
+        from relmark.store.status import table_counts
+
+        counts = table_counts(open_store(db))
     if as_json:
         print_json(counts)
         return

@@ -8,91 +8,25 @@ when there is something to migrate.
 
 from __future__ import annotations
 
-import ast
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 
 from relmark.errors import StoreError
+from relmark.store.revisions import MIGRATIONS, bare_config, head_revision
+
+__all__ = ["MIGRATIONS", "current_revision", "ensure_current", "head_revision", "upgrade"]
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Engine
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"
-_NOT_A_LITERAL = object()  # a computed revision id: Alembic must read the files
 
 
 def alembic_config(engine: Engine) -> Config:
-    config = _bare_config()
+    config = bare_config()
     config.attributes["engine"] = engine
-    return config
-
-
-def head_revision() -> str:
-    """The newest revision of the migration files (one head; Alembic decides if in doubt)."""
-    return _file_head() or _alembic_head()
-
-
-def _alembic_head() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_bare_config()).get_current_head()
-    assert head is not None
-    return head
-
-
-@lru_cache(maxsize=1)
-def _file_head() -> str | None:
-    """The one revision no other file names as its `down_revision`, read with `ast`.
-
-    None when the files do not say it plainly (several heads, a computed id): then Alembic's
-    own reading decides.
-    """
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        values = _module_constants(path, ("revision", "down_revision"))
-        revision, down = values.get("revision"), values.get("down_revision")
-        if not isinstance(revision, str):
-            return None
-        revisions.add(revision)
-        if isinstance(down, str):
-            parents.add(down)
-        elif isinstance(down, tuple | list):
-            parents.update(down)
-        elif down is not None:
-            return None
-    heads = revisions - parents
-    return heads.pop() if len(heads) == 1 else None
-
-
-def _module_constants(path: Path, names: tuple[str, ...]) -> dict[str, object]:
-    """Literal module-level assignments (plain or annotated) of `names` in a Python file."""
-    found: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        else:
-            continue
-        if isinstance(target, ast.Name) and target.id in names:
-            try:
-                found[target.id] = ast.literal_eval(value)
-            except ValueError:
-                found[target.id] = _NOT_A_LITERAL
-    return found
-
-
-def _bare_config() -> Config:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 

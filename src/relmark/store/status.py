@@ -6,31 +6,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, table
 
+from relmark.store.quick_status import TABLES
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-TABLES = (
-    "customers",
-    "source_records",
-    "orders",
-    "order_lines",
-    "products",
-    "partners",
-    "consents",
-    "customer_events",
-    "support_contacts",
-    "mentions",
-    "imports",
-    "score_runs",
-    "merges",
-    "review_pairs",
-    "plan_runs",
-    "messages",
-    "message_events",
-    "tracked_messages",
-    "users",
-    "api_keys",
-)
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
