@@ -281,6 +281,25 @@ def test_line_numbers_survive_quoted_line_breaks(sqlite_engine: Engine, tmp_path
     assert str(caught.value).startswith(f"{path}:4: column 'birthday': '1990-02-31'")
 
 
+def test_blank_lines_are_skipped_and_lines_still_counted(sqlite_engine: Engine, tmp_path) -> None:
+    # given blank lines (Polars reads each as a row of nulls) around a quoted line break
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        'customer_id,address,birthday\n\nC1,"Jalan 1\nKuala Lumpur",1990-01-01\n\n\n'
+        "C2,Main St,1990-02-31\n\n"
+    )
+
+    # then the bad row is named by its own line, not a crash or a shifted number
+    with pytest.raises(InvalidInput) as caught:
+        run_import(sqlite_engine, "customers", path)
+    assert str(caught.value).startswith(f"{path}:7: column 'birthday': '1990-02-31'")
+
+    # and once corrected, both customers are imported and the blank lines are not rows
+    path.write_text(path.read_text().replace("1990-02-31", "1990-02-28"))
+    report = run_import(sqlite_engine, "customers", path)
+    assert snapshot(sqlite_engine)["customers"] == 2, report
+
+
 def test_bad_json_line(sqlite_engine: Engine, tmp_path) -> None:
     path = tmp_path / "customers.jsonl"
     path.write_text('{"customer_id": "C1"}\n\n{"customer_id": "C2",}\n')

@@ -154,3 +154,51 @@ def test_transaction_dates_take_fast_paths_with_the_same_result(timezone) -> Non
 
     regular = text.to_frame("t").select(parse_timestamp(pl.col("t"), timezone))["t"]
     assert fast.to_list() == regular.to_list()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # clean: the streaming pass reads it; spaces, quotes and a BOM-free header
+        'customer_id,date,amount\nA, 2024-01-01 ,10\n"B",2024-01-05T10:00:00+02:00,12.5\n'
+        "A,2024-02-01,-3\n",
+        # a date in another shape, a blank line, a line break inside a quoted field: careful path
+        'customer_id,date,amount,note\nA,2024-01-02 14:30,10,x\n\nB,2024-01-05,12,"two\nlines"\n',
+        "\ufeffcustomer_id,date,amount\nA,2024-01-01,10\n",
+    ],
+)
+def test_the_streaming_reader_and_the_careful_reader_agree(tmp_path, body: str) -> None:
+    from relmark.ingest import transactions
+
+    path = tmp_path / "tx.csv"
+    path.write_text(body, encoding="utf-8")
+
+    read = transactions.read_transactions(path, timezone="Europe/Berlin")
+
+    careful = transactions._read_clean_csv
+    try:
+        transactions._read_clean_csv = lambda *args: None  # type: ignore[assignment]
+        expected = transactions.read_transactions(path, timezone="Europe/Berlin")
+    finally:
+        transactions._read_clean_csv = careful  # type: ignore[assignment]
+    assert read.to_dicts() == expected.to_dicts()
+    assert read.schema == expected.schema
+
+
+def test_the_streaming_reader_declines_what_needs_the_careful_reader(tmp_path) -> None:
+    from relmark.ingest.transactions import _read_clean_csv
+
+    cases = {
+        "bad amount": "customer_id,date,amount\nA,2024-01-01,1e5\n",
+        "empty customer": "customer_id,date,amount\n ,2024-01-01,10\n",
+        "other date shape": "customer_id,date,amount\nA,31.01.2024,10\n",
+        "missing column": "client,date,amount\nA,2024-01-01,10\n",
+        "no rows": "customer_id,date,amount\n",
+    }
+    for name, body in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_text(body, encoding="utf-8")
+        assert _read_clean_csv(path, "customer_id", "date", "amount", "UTC") is None, name
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("customer_id,date,amount\nJosé,2024-01-01,10\n".encode("latin-1"))
+    assert _read_clean_csv(latin, "customer_id", "date", "amount", "UTC") is None

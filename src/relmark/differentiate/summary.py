@@ -147,7 +147,7 @@ def rfm_summary(
             else []
         ),
     )
-    return summary.sort("customer_id").collect()
+    return summary.sort("customer_id").collect(engine="streaming")
 
 
 def calibration_and_holdout(

@@ -120,13 +120,18 @@ def _with_lines(frame: pl.DataFrame, data: bytes, separator: str) -> pl.DataFram
         return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=separator)
     next(reader)
-    starts = []
+    starts, blank = [], []
     line = reader.line_num + 1
     for row in reader:
-        if row:
-            starts.append(line)
+        starts.append(line)
+        blank.append(not row)
         line = reader.line_num + 1
-    return frame.with_columns(pl.Series(LINE, starts[: frame.height], dtype=pl.Int64))
+    if len(starts) == frame.height:  # Polars keeps a blank line as a row of nulls: drop it
+        return frame.with_columns(pl.Series(LINE, starts, dtype=pl.Int64)).filter(
+            ~pl.Series(blank, dtype=pl.Boolean)
+        )
+    kept = [start for start, empty in zip(starts, blank, strict=True) if not empty]
+    return frame.with_columns(pl.Series(LINE, kept[: frame.height], dtype=pl.Int64))
 
 
 def _csv_shape_error(where: str, data: bytes, separator: str, exc: Exception) -> InvalidInput:

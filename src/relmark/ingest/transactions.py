@@ -18,25 +18,55 @@ from relmark.ingest.validate import parse_timestamp
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)$"
 
 
+def _fast_timestamp(text: pl.Expr, timezone: str) -> pl.Expr:
+    """RFC 3339 and plain dates (the shapes exports use), in one pass; null where neither."""
+    return pl.coalesce(
+        text.str.to_datetime("%+", strict=False, time_zone="UTC", time_unit="us"),
+        text.str.to_date("%Y-%m-%d", strict=False)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC"),
+    )
+
+
 def _timestamps(text: pl.Series, timezone: str) -> pl.Series:
-    """`parse_timestamp` with fast paths first: RFC 3339 and plain dates (the shapes exports
-    use) in one pass each; only the rows they miss take the regular expressions (on 700,000
-    dates: 0.2 s instead of 6.3 s)."""
-    fast = text.to_frame("t").select(
-        pl.coalesce(
-            pl.col("t").str.to_datetime("%+", strict=False, time_zone="UTC", time_unit="us"),
-            pl.col("t")
-            .str.to_date("%Y-%m-%d", strict=False)
-            .cast(pl.Datetime("us"))
-            .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC"),
-        )
-    )["t"]
+    """`parse_timestamp` with the fast paths first; only the rows they miss take the regular
+    expressions (on 700,000 dates: 0.2 s instead of 6.3 s)."""
+    fast = text.to_frame("t").select(_fast_timestamp(pl.col("t"), timezone))["t"]
     missed = fast.is_null() & text.is_not_null()
     if not missed.any():
         return fast
     slow = text.to_frame("t").select(parse_timestamp(pl.col("t"), timezone))["t"]
     return fast.zip_with(~missed, slow)
+
+
+def _amount(text: pl.Expr) -> pl.Expr:
+    return pl.when(text.str.contains(NUMBER)).then(text.cast(pl.Float64, strict=False))
+
+
+def _read_clean_csv(
+    path: Path, customer_col: str, date_col: str, amount_col: str, timezone: str
+) -> pl.DataFrame | None:
+    """A CSV whose every row is valid in the common shapes, read in a streaming pass: the
+    text columns are never held whole (1M customers, 3.45M rows: 285 MB at the peak
+    instead of 507 MB). None when anything is unusual — another encoding, a missing column,
+    a date in another shape, a bad value — and the careful reader then says what and where."""
+    try:
+        frame = (
+            pl.scan_csv(path, infer_schema=False)
+            .select(
+                pl.col(customer_col).str.strip_chars().alias("customer_id"),
+                _fast_timestamp(pl.col(date_col).str.strip_chars(), timezone).alias("timestamp"),
+                _amount(pl.col(amount_col).str.strip_chars()).alias("amount"),
+            )
+            .collect(engine="streaming")
+        )
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    usable = frame.height > 0 and not (
+        frame.null_count().row(0) != (0, 0, 0) or (frame["customer_id"] == "").any()
+    )
+    return frame if usable else None
 
 
 def read_transactions(
@@ -50,6 +80,10 @@ def read_transactions(
 ) -> pl.DataFrame:
     """customer_id (text), timestamp (UTC), amount (float) for every row of the file."""
     file_format = file_format or guess_format(path)
+    if file_format == FileFormat.CSV:
+        clean = _read_clean_csv(path, customer_col, date_col, amount_col, timezone)
+        if clean is not None:
+            return clean
     table = read_file(path, file_format)
     if file_format == FileFormat.CDNOW:
         customer_col, date_col, amount_col = "customer_id", "date", "amount"
@@ -71,9 +105,7 @@ def read_transactions(
     )
     parsed = raw.with_columns(
         _timestamps(raw["_date"], timezone).alias("timestamp"),
-        pl.when(pl.col("_amount").str.contains(NUMBER))
-        .then(pl.col("_amount").cast(pl.Float64, strict=False))
-        .alias("amount"),
+        _amount(pl.col("_amount")).alias("amount"),
     )
     bad = parsed.filter(
         pl.col("timestamp").is_null()
