@@ -16,10 +16,21 @@ def test_entries_are_recorded_and_filtered(engine) -> None:  # noqa: ANN001
     now = datetime(2026, 11, 30, 12, tzinfo=UTC)
     with engine.begin() as connection:
         record(connection, Actor.cli(), "customer.export", customer_id=7, at=now)
-        record(connection, Actor("user", "ana@shop.example", "10.0.0.5"), "customer.view",
-               customer_id=8, at=now)
-        record(connection, Actor.engine(), "policy.change", customer_id=7,
-               detail={"fields": ["quiet_hours"]}, at=now - timedelta(days=1))
+        record(
+            connection,
+            Actor("user", "ana@shop.example", "10.0.0.5"),
+            "customer.view",
+            customer_id=8,
+            at=now,
+        )
+        record(
+            connection,
+            Actor.engine(),
+            "policy.change",
+            customer_id=7,
+            detail={"fields": ["quiet_hours"]},
+            at=now - timedelta(days=1),
+        )
 
     # when the trail is read for customer 7 since this morning
     with engine.connect() as connection:
