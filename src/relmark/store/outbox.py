@@ -558,23 +558,6 @@ def _channels_for(consent_channel: str) -> tuple[str, ...]:
     return ("email",) if consent_channel == "email" else ("webhook",)
 
 
-def restrict(connection: Connection, customer_id: int, now: datetime | None) -> int:
-    """Set or lift restriction of processing; while set, nothing but transactional mail."""
-    connection.execute(update(Customer).where(Customer.id == customer_id).values(restricted_at=now))
-    if now is None:
-        return 0
-    result = connection.execute(
-        update(Message)
-        .where(
-            Message.customer_id == customer_id,
-            Message.purpose != "transactional",
-            Message.status == "planned",
-        )
-        .values(status="held", reason="restricted")
-    )
-    return int(result.rowcount or 0)
-
-
 def messages_of(
     connection: Connection, customer_id: int, playbook: str | None = None
 ) -> list[dict[str, Any]]:
