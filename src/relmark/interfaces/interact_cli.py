@@ -246,15 +246,24 @@ def consent_withdraw(
 def consent_show(customer: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The consent that holds per purpose and channel, and every statement (the proof)."""
     from relmark.store import consents
+    from relmark.store.restriction import restriction_of
 
     engine = open_store(db)
     with engine.connect() as connection:
         held = consents.effective(consents.latest_statements(connection, customer_id=customer))
         trail = consents.statements_of(connection, customer)
-    data = {"holds": held.drop("id").to_dicts(), "statements": trail}
+        restriction = restriction_of(connection, customer)
+    data = {"restriction": restriction, "holds": held.drop("id").to_dicts(), "statements": trail}
     if as_json:
         print_json(data)
         return
+    if restriction["restricted"]:
+        why = f" ({restriction['reason']})" if restriction["reason"] else ""
+        out.print(
+            f"RESTRICTED since {str(restriction['restricted_at'])[:19]}{why}: stored only, "
+            "not scored, sent nothing, exported to no other system",
+            markup=False,
+        )
     table = Table("purpose", "channel", "status", "since", "source", "proof")
     for row in data["holds"]:
         table.add_row(

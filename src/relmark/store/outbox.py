@@ -211,7 +211,11 @@ def latest_scores(connection: Connection) -> pl.DataFrame:
             CustomerScore.below_standard,
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.run_id == run_id, Customer.merged_into_id.is_(None))
+        .where(
+            CustomerScore.run_id == run_id,
+            Customer.merged_into_id.is_(None),
+            Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
+        )
     )
     return _frame(connection, statement, SCORE_SCHEMA)
 

@@ -189,7 +189,7 @@ def list_scores(
             Customer.first_name, Customer.last_name, Customer.email, Customer.country, CustomerScore
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.run_id == run_id)
+        .where(CustomerScore.run_id == run_id, Customer.restricted_at.is_(None))
         .order_by(desc(SORTS[sort]).nulls_last(), CustomerScore.customer_id)
         .limit(limit)
     )
