@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
+from relmark import pipeline
 from relmark.interact.delivery import SendOptions
 from relmark.store.audit import Actor, entries
 
+from ..helpers import run_import, write_csv
 from .conftest import Inbox, Shop, book
 
 AS_OF = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -142,3 +144,76 @@ def test_a_profile_restricted_after_planning_is_not_sent_to(
     assert b"bo@example.my" in server.messages[0]
     [held] = shop.messages(f"customer_id = {restricted}")
     assert (held["status"], held["reason"]) == ("held", "restricted")
+
+
+def test_a_restriction_survives_a_merge(shop: Shop) -> None:
+    # given two profiles of one person (same e-mail, two sources), both with a planned
+    # thank-you, and the newer profile restricted
+    header = ["customer_id", "email", "first_name", "language", "country"]
+    for source, external in (("web", "M1"), ("shop", "M2")):
+        run_import(
+            shop.engine,
+            "customers",
+            write_csv(
+                shop.folder,
+                f"{source}.csv",
+                header,
+                [[external, "mia@example.si", "Mia", "sl", "SI"]],
+            ),
+            source=source,
+        )
+        shop.products([["TEA", "Tea", "tea", ""]])
+        run_import(
+            shop.engine,
+            "orders",
+            write_csv(
+                shop.folder,
+                f"{source}-o.csv",
+                [
+                    "order_id",
+                    "customer_id",
+                    "ordered_at",
+                    "currency",
+                    "status",
+                    "sku",
+                    "quantity",
+                    "unit_price",
+                ],
+                [
+                    [
+                        f"O-{external}",
+                        external,
+                        "2026-05-31T09:00:00Z",
+                        "EUR",
+                        "completed",
+                        "TEA",
+                        1,
+                        "5",
+                    ]
+                ],
+            ),
+            source=source,
+        )
+    older, newer = shop.id_of("M1"), shop.id_of("M2")
+    relmark = shop.interaction(THANKS)
+    relmark.plan(AS_OF, AS_OF)
+    relmark.restrict(newer, True, AS_OF, reason="asked in the shop")
+
+    # when identity resolution merges them
+    pipeline.identify(shop.engine, now=AS_OF)
+
+    # then the surviving profile is restricted and nothing planned is left for it
+    with shop.engine.connect() as connection:
+        merged_into = connection.execute(
+            text("SELECT merged_into_id FROM customers WHERE id = :c"), {"c": newer}
+        ).scalar_one()
+        since = connection.execute(
+            text("SELECT restricted_at FROM customers WHERE id = :c"), {"c": older}
+        ).scalar_one()
+    assert merged_into == older
+    assert since is not None
+    assert {(m["status"], m["reason"]) for m in shop.messages(f"customer_id = {older}")} == {
+        ("held", "restricted")
+    }
+    relmark.plan(AS_OF, AS_OF)
+    assert not shop.messages(f"customer_id = {older} AND status = 'planned'")

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from relmark.enums import EventKind
 from relmark.store import audit
 from relmark.store.models import Customer, CustomerEvent, Message
+from relmark.store.types import UTCDateTime
 
 #: Outbox statuses that have not left relmark yet: a restriction holds them all.
 UNSENT = ("planned",)
@@ -83,6 +84,46 @@ def hold_unsent(connection: Connection, customer_id: int) -> int:
         .values(status="held", reason="restricted")
     )
     return int(result.rowcount or 0)
+
+
+def carry_over_merges(connection: Connection, staged_map: str, now: datetime) -> int:
+    """A restriction survives identity resolution: a survivor that absorbs a restricted
+    profile becomes restricted (since the earliest time), and every restricted survivor's
+    planned messages (the absorbed profile's moved to it) are held. `staged_map` has
+    (absorbed_id, survivor_id), and the messages have moved. Returns how many survivors
+    inherited a restriction."""
+    pairs = connection.execute(
+        text(
+            "SELECT m.survivor_id, m.absorbed_id, a.restricted_at FROM "
+            f'"{staged_map}" m JOIN customers a ON a.id = m.absorbed_id '
+            "JOIN customers s ON s.id = m.survivor_id "
+            "WHERE a.restricted_at IS NOT NULL AND s.restricted_at IS NULL"
+        ).columns(restricted_at=UTCDateTime())
+    ).fetchall()
+    earliest: dict[int, tuple[datetime, int]] = {}
+    for survivor, absorbed, since in pairs:
+        if survivor not in earliest or since < earliest[survivor][0]:
+            earliest[survivor] = (since, absorbed)
+    for survivor, (since, absorbed) in earliest.items():
+        connection.execute(
+            update(Customer).where(Customer.id == survivor).values(restricted_at=since)
+        )
+        connection.execute(
+            insert(CustomerEvent).values(
+                at=now,
+                customer_id=survivor,
+                kind=EventKind.PROCESSING_RESTRICTED.value,
+                parameters={"reason": None, "by": "merge", "from_customer": absorbed},
+            )
+        )
+    connection.execute(
+        text(
+            "UPDATE messages SET status = 'held', reason = 'restricted' "
+            "WHERE status = 'planned' AND customer_id IN (SELECT c.id FROM customers c "
+            f'JOIN "{staged_map}" m ON m.survivor_id = c.id WHERE c.restricted_at IS NOT NULL)'
+        )
+    )
+    return len(earliest)
 
 
 def hold_claimed(connection: Connection, message_id: int) -> None:
