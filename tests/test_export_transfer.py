@@ -25,8 +25,9 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def store(engine: Engine, folder: Path) -> dict[str, int]:
-    """Three customers from the shop (E0 consented to sharing, E1 did not, E2 restricted)
-    and a tracking identity whose external id is an e-mail address (E1's)."""
+    """Three customers from the shop (E0 consented to sharing, E1 did not, E2 restricted),
+    two tracking identities of E1 whose external ids are her e-mail and phone, and her
+    Shopify id (digits, not a phone number)."""
     header = ["customer_id", "email", "phone", "first_name", "last_name", "address", "city"]
     people = [
         [
@@ -41,11 +42,19 @@ def store(engine: Engine, folder: Path) -> dict[str, int]:
         for i in range(3)
     ]
     run_import(engine, "customers", write_csv(folder, "c.csv", header, people))
+    tracked = [["e1@example.si", "e1@example.si", ""], ["+38631300001", "", "+386 31 300001"]]
     run_import(
         engine,
         "customers",
-        write_csv(folder, "t.csv", ["customer_id", "email"], [["e1@example.si", "e1@example.si"]]),
+        write_csv(folder, "t.csv", ["customer_id", "email", "phone"], tracked),
         source="tracking",
+    )
+    shopify = [["4421337712345", "e1@example.si"]]
+    run_import(
+        engine,
+        "customers",
+        write_csv(folder, "s.csv", ["customer_id", "email"], shopify),
+        source="shopify",
     )
     from relmark import pipeline
 
@@ -156,12 +165,16 @@ def test_export_identities_leaves_out_restricted_and_personal_ids(
     assert result.exit_code == 0, result.output
     exported = read(out)
     assert ids["E2"] not in {int(r["customer_id"]) for r in exported}
-    assert {(r["source"], r["external_id"]) for r in exported} == {
+    assert sorted((r["source"], r["external_id"]) for r in exported) == [
         ("default", "E0"),
         ("default", "E1"),
+        ("shopify", "4421337712345"),
         ("tracking", ""),
-    }
+        ("tracking", ""),
+    ]
+    assert {int(r["customer_id"]) for r in exported if r["source"] != "default"} == {ids["E1"]}
     assert "e1@example.si" not in out.read_text(encoding="utf-8")
+    assert "300001" not in out.read_text(encoding="utf-8")
     with engine.connect() as connection:
         actions = [e["action"] for e in entries(connection)]
     assert "export.identities" in actions

@@ -32,8 +32,9 @@ PERSONAL_COLUMNS = (
     "postcode",
     "birthday",
 )
-#: An external id that is itself an e-mail address or a phone number is personal data.
-_PERSONAL_ID = re.compile(r"@|^\+?[\d\s().\-/]{7,}$")
+#: An external id that is itself an e-mail address or an international phone number is
+#: personal data; plain digit ids (Shopify's, a shop's own) are not phone numbers.
+_PERSONAL_ID = re.compile(r"@|^\+\d[\d\s().\-/]{6,}$")
 
 
 def sharing_consented(connection: Connection, customer_id: int | None = None) -> set[int]:
