@@ -60,6 +60,8 @@ class ConsentPurpose(StrEnum):
     MARKETING = "marketing"
     SERVICE = "service"
     PROFILING = "profiling"
+    THIRD_PARTY_SHARING = "third_party_sharing"
+    """Personal data may leave relmark for other systems (webhooks, exports)."""
 
 
 class Channel(StrEnum):
@@ -79,6 +81,8 @@ class EventKind(StrEnum):
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_UNMERGED = "customer_unmerged"
     TRACKED = "tracked"  # a tracking-API event (track, page, screen, group)
+    PROCESSING_RESTRICTED = "processing_restricted"
+    RESTRICTION_LIFTED = "restriction_lifted"
 
 
 class ImportKind(StrEnum):

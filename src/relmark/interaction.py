@@ -35,8 +35,10 @@ from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
 from relmark.store import consents, outbox
+from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
 from relmark.store.models import Customer
+from relmark.store.restriction import set_restriction
 
 
 @dataclass
@@ -306,11 +308,29 @@ class Interaction:
             )
         return claim
 
-    def restrict(self, customer_id: int, restricted: bool, now: datetime) -> int:
+    def restrict(
+        self,
+        customer_id: int,
+        restricted: bool,
+        now: datetime,
+        *,
+        actor: Actor | None = None,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Restrict processing (or lift it): every unsent message is held at once, under
+        the planners' lock so no plan running now can add one; event and audit entry in
+        the same transaction."""
         with bulk_transaction(self.engine) as connection:
             _live_customer(connection, customer_id)
             outbox.lock_budget(connection, now)
-            return outbox.restrict(connection, customer_id, now if restricted else None)
+            return set_restriction(
+                connection,
+                customer_id,
+                restricted,
+                now,
+                actor=actor or Actor.engine(),
+                reason=reason,
+            )
 
     # --- explain and report ---------------------------------------------------------------
 

@@ -51,10 +51,12 @@ def score(
     with engine.connect() as connection:
         orders = score_store.scoring_orders(connection, as_of)
         contacts = score_store.support_minutes(connection, as_of)
+        restricted = score_store.restricted_count(connection)
         reporting = ReportingCurrency.from_setting(kv.get_setting(connection, CURRENCY_KEY))
     orders, currency = to_reporting_currency(orders, reporting)
     minor_units = 10 ** get_currency_precision(currency) if currency else 100
     result = score_frames(orders, contacts, as_of=as_of, minor_units=minor_units, settings=settings)
+    result.run["settings"] = {**result.run["settings"], "restricted_left_out": restricted}
     if reporting is not None:
         rates = reporting.as_setting()["rates"]
         result.run["settings"] = {**result.run["settings"], "exchange_rates": rates}

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from relmark.enums import ConsentStatus
 from relmark.interact.delivery import SendOptions
 
 from .conftest import SECRET, Inbox, Shop, book
@@ -221,6 +222,16 @@ def test_webhook_channel_posts_signed_json(shop: Shop) -> None:
             sms,
             webhook_url=f"http://127.0.0.1:{server.server_port}/sms",
             webhook_secret="hook-secret",
+        )
+        relmark.record_consent(  # personal data leaves relmark only with this consent
+            shop.id_of("C0"),
+            purpose="third_party_sharing",
+            channel="sms",
+            status=ConsentStatus.GRANTED,
+            source="test",
+            proof="signed form 7",
+            wording_version=None,
+            now=AS_OF,
         )
         relmark.plan(AS_OF, AS_OF)
         first = relmark.send(options(backoff=timedelta(seconds=1)))

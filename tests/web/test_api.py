@@ -80,6 +80,8 @@ def test_the_360_view_has_every_part(web: Web) -> None:
     data = web.client.get(f"/api/v1/customers/{ids['C1']}", headers=web.as_role("viewer")).json()
     assert set(data) == {
         "customer",
+        "restricted",
+        "restriction",
         "score",
         "score_run",
         "identities",

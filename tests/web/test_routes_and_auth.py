@@ -19,6 +19,7 @@ NEEDS = {
     ("POST", "/api/v1/playbooks/{name}/enable"): "marketer",
     ("POST", "/api/v1/playbooks/{name}/disable"): "marketer",
     ("POST", "/api/v1/plan"): "marketer",
+    ("POST", "/api/v1/customers/{customer_id}/restrict"): "marketer",
     ("GET", "/api/v1/playbooks/{name}/preview"): "analyst",
     ("POST", "/api/v1/imports/{kind}"): "analyst",
 }

@@ -51,6 +51,9 @@ class Composed:
     phone: str | None
     unsubscribe_url: str | None
     variables: dict[str, Any]
+    share_personal: bool = True
+    """False when the message leaves relmark for another system without the customer's
+    consent to third-party sharing: the payload then carries ids only."""
 
 
 class Links:
@@ -200,7 +203,19 @@ def email_message(
 
 
 def webhook_payload(composed: Composed, message: dict[str, Any]) -> dict[str, Any]:
+    """The JSON a webhook receives; ids only (no address, name or text, which may hold
+    either) unless the customer consented to third-party sharing."""
+    if not composed.share_personal:
+        return {
+            "message_id": message["rfc_message_id"],
+            "idempotency_key": message["idempotency_key"],
+            "playbook": message["playbook"],
+            "purpose": message["purpose"],
+            "customer_id": message["customer_id"],
+            "personal_data": False,
+        }
     return {
+        "personal_data": True,
         "message_id": message["rfc_message_id"],
         "idempotency_key": message["idempotency_key"],
         "playbook": message["playbook"],

@@ -16,7 +16,7 @@ import json
 import smtplib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,7 +30,7 @@ from relmark.interact.tokens import Signer
 
 if TYPE_CHECKING:
     import httpx
-from relmark.store import outbox
+from relmark.store import outbox, restriction, transfer
 
 
 class TemporaryFailure(RelmarkError):
@@ -239,6 +239,15 @@ class Sender:
             message = outbox.message_row(connection, message_id)
             assert message is not None
             facts = outbox.render_facts(connection, message)
+            if facts["customer"].get("restricted_at") is not None:
+                restriction.hold_claimed(connection, message_id)
+                report.skipped += 1
+                return
+            # A webhook hands the message to another system: personal data only with
+            # consent to third-party sharing, else ids only (see relmark.store.transfer).
+            share = message["channel"] != "webhook" or transfer.may_share(
+                connection, int(message["customer_id"])
+            )
         try:
             transport = self.transports.get(message["channel"])
             if transport is None:
@@ -249,6 +258,8 @@ class Sender:
             composed = compose(
                 message, facts, book, self.templates, self.branding, self.signer, self.secret
             )
+            if not share:
+                composed = replace(composed, share_personal=False)
             transport.deliver(message, composed, self.branding)
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)

@@ -102,7 +102,9 @@ def decide(
     )
     transactional = pl.col("purpose") == "transactional"
     reason = (
-        pl.when(pl.col("restricted").fill_null(False) & ~transactional)
+        # Restriction (GDPR art. 18) is storage only: every purpose is held, transactional
+        # too (order mail is the shop's own system's; relmark sends nothing on its behalf).
+        pl.when(pl.col("restricted").fill_null(False))
         .then(pl.lit("restricted"))
         .when(
             ((pl.col("channel") == "email") & pl.col("email").is_null())

@@ -594,12 +594,16 @@ def export_identities(
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     db: DbOption = None,
 ) -> None:
-    """source, external_id, customer_id for every source record, so others can sync."""
-    from relmark.store.identity import identities
+    """source, external_id, customer_id for every source record, so others can sync.
+    Restricted customers are left out; an external id that is an e-mail or phone number
+    is left empty unless the customer consented to third-party sharing."""
+    from relmark.interfaces.export_cli import audited
+    from relmark.store.transfer import identities
 
-    with open_store(db).connect() as connection:
+    with audited(db, "export.identities") as (connection, detail):
         frame = identities(connection)
-    frame.write_csv(out_file)
+        detail["rows"] = frame.height
+        frame.write_csv(out_file)
     out.print(f"{frame.height:,} identities written to {out_file}")
 
 
@@ -868,6 +872,7 @@ def _pairs(mapping: dict[str, int]) -> str:
 # order `relmark --help` lists them in).
 from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
+    export_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     report_cli,  # noqa: F401

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from relmark.enums import ConsentStatus
+from relmark.enums import ConsentPurpose, ConsentStatus
 from relmark.errors import InvalidInput
 from relmark.interfaces.cli_base import (
     DbOption,
@@ -177,7 +177,7 @@ def policy_set(
 consent_app = typer.Typer(help="Consent statements with proof.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
 
-Purpose = Annotated[str, typer.Option(help="marketing, service or profiling.")]
+Purpose = Annotated[str, typer.Option(help="marketing, service, profiling or third_party_sharing.")]
 ChannelOpt = Annotated[str, typer.Option(help="email, sms, phone or post.")]
 
 
@@ -191,8 +191,9 @@ def _consent(
     wording: str | None,
     db: str | None,
 ) -> None:
-    if purpose not in ("marketing", "service", "profiling"):
-        raise InvalidInput.single("--purpose", f"{purpose!r} is not marketing/service/profiling")
+    if purpose not in {p.value for p in ConsentPurpose}:
+        known = "/".join(p.value for p in ConsentPurpose)
+        raise InvalidInput.single("--purpose", f"{purpose!r} is not {known}")
     if channel not in ("email", "sms", "phone", "post"):
         raise InvalidInput.single("--channel", f"{channel!r} is not email/sms/phone/post")
     result = interaction(db).record_consent(
@@ -245,15 +246,24 @@ def consent_withdraw(
 def consent_show(customer: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """The consent that holds per purpose and channel, and every statement (the proof)."""
     from relmark.store import consents
+    from relmark.store.restriction import restriction_of
 
     engine = open_store(db)
     with engine.connect() as connection:
         held = consents.effective(consents.latest_statements(connection, customer_id=customer))
         trail = consents.statements_of(connection, customer)
-    data = {"holds": held.drop("id").to_dicts(), "statements": trail}
+        restriction = restriction_of(connection, customer)
+    data = {"restriction": restriction, "holds": held.drop("id").to_dicts(), "statements": trail}
     if as_json:
         print_json(data)
         return
+    if restriction["restricted"]:
+        why = f" ({restriction['reason']})" if restriction["reason"] else ""
+        out.print(
+            f"RESTRICTED since {str(restriction['restricted_at'])[:19]}{why}: stored only, "
+            "not scored, sent nothing, exported to no other system",
+            markup=False,
+        )
     table = Table("purpose", "channel", "status", "since", "source", "proof")
     for row in data["holds"]:
         table.add_row(
@@ -287,11 +297,19 @@ def unsubscribe(
 def restrict(
     customer: int,
     lift: Annotated[bool, typer.Option("--lift", help="Lift the restriction.")] = False,
+    reason: Annotated[
+        str | None, typer.Option(help="Why (the customer's request, a contested record…).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Restrict processing for a customer: nothing but transactional messages until lifted."""
-    held = interaction(db).restrict(customer, not lift, datetime.now(UTC))
-    state = "lifted" if lift else f"set; unsent messages held: {held}"
+    """Restrict processing for a customer (GDPR art. 18): stored only, not scored, sent
+    nothing, exported to no other system, until lifted."""
+    from relmark.store.audit import Actor
+
+    result = interaction(db).restrict(
+        customer, not lift, datetime.now(UTC), actor=Actor.cli(), reason=reason
+    )
+    state = "lifted" if lift else f"set; unsent messages held: {result['messages_held']}"
     out.print(f"customer {customer}: restriction {state}")
 
 

@@ -63,6 +63,12 @@ def run_lines(report: Any) -> list[str]:
     if run.get("clv_reason"):
         lines.append(f"lifetime value ({label}): {not_computed(run['clv_reason'])}")
     lines.append("RFM segments, revenue, profit and tiers: computed (they need no model)")
+    left_out = (run.get("settings") or {}).get("restricted_left_out")
+    if left_out:
+        lines.append(
+            f"{left_out:,} restricted customer(s) left out: not scored, their orders are "
+            "no input to the models (GDPR art. 18)"
+        )
     return lines
 
 

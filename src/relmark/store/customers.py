@@ -17,6 +17,7 @@ from relmark.store.models import (
     ScoreRun,
     SourceRecord,
 )
+from relmark.store.restriction import restriction_of
 
 SORTS = {
     "clv": CustomerScore.clv_minor,
@@ -40,6 +41,7 @@ LIST_COLUMNS = (
     CustomerScore.revenue_minor,
     CustomerScore.orders,
     CustomerScore.profit_tier,
+    Customer.restricted_at.is_not(None).label("restricted"),
 )
 
 
@@ -72,7 +74,13 @@ def _matching(
     max_clv_minor: int | None = None,
     min_p_alive: float | None = None,
     max_p_alive: float | None = None,
+    restricted: bool | None = None,
 ) -> Any:
+    if restricted is not None:
+        flag = (
+            Customer.restricted_at.is_not(None) if restricted else Customer.restricted_at.is_(None)
+        )
+        statement = statement.where(flag)
     if q:
         # lower() is built in and fast; the Unicode fold (a Python function on SQLite) is
         # needed only when the search has letters beyond ASCII.
@@ -102,7 +110,12 @@ def _matching(
 
 
 def _base(run_id: int | None, *, scored_only: bool) -> Any:
-    join = (CustomerScore.customer_id == Customer.id) & (CustomerScore.run_id == run_id)
+    # A restricted customer's scores from before the restriction are not shown (art. 18).
+    join = (
+        (CustomerScore.customer_id == Customer.id)
+        & (CustomerScore.run_id == run_id)
+        & Customer.restricted_at.is_(None)
+    )
     statement = select(*LIST_COLUMNS)
     statement = (
         statement.join(CustomerScore, join)
@@ -129,6 +142,7 @@ def search(
     max_clv_minor: int | None = None,
     min_p_alive: float | None = None,
     max_p_alive: float | None = None,
+    restricted: bool | None = None,
     sort: str = "clv",
     descending: bool = True,
     limit: int = 50,
@@ -145,6 +159,7 @@ def search(
         "max_clv_minor": max_clv_minor,
         "min_p_alive": min_p_alive,
         "max_p_alive": max_p_alive,
+        "restricted": restricted,
     }
     run_id = latest_run(connection)
     key = SORTS[sort]
@@ -251,9 +266,13 @@ def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:
         .limit(200)
     ).mappings()
     held = consents.effective(consents.latest_statements(connection, customer_id=customer_id))
+    restriction = restriction_of(connection, customer_id)
     return {
         "customer": dict(customer),
-        "score": dict(score) if score else None,
+        "restricted": restriction["restricted"],
+        "restriction": restriction,
+        # scores from before a restriction are kept (storage) but not shown (art. 18)
+        "score": dict(score) if score and not restriction["restricted"] else None,
         "score_run": run_summary(connection, run_id),
         "identities": [dict(r) for r in records],
         "orders": [dict(r) for r in orders],

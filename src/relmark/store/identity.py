@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
-from relmark.store import consents, survivorship
+from relmark.store import consents, restriction, survivorship
 from relmark.store.bulk import stage
 from relmark.store.dialects import dialect_of
 from relmark.store.models import Customer, Merge, ReviewPair, SourceRecord
@@ -95,6 +95,7 @@ def apply_merges(
                 f"WHERE {table}.customer_id = m.absorbed_id"
             )
         )
+    restriction.carry_over_merges(connection, "stg_merge_map", now)
     connection.execute(
         text(
             "UPDATE customers SET merged_into_id = m.survivor_id, updated_at = :now "

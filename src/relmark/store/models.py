@@ -93,7 +93,7 @@ class Customer(ProfileFields, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     """Set when identity resolution folded this profile into another; null for live ones."""
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    """Set while the customer has restricted processing: nothing but transactional mail."""
+    """Set while the customer has restricted processing (GDPR art. 18): storage only."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -211,7 +211,11 @@ def latest_scores(connection: Connection) -> pl.DataFrame:
             CustomerScore.below_standard,
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.run_id == run_id, Customer.merged_into_id.is_(None))
+        .where(
+            CustomerScore.run_id == run_id,
+            Customer.merged_into_id.is_(None),
+            Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
+        )
     )
     return _frame(connection, statement, SCORE_SCHEMA)
 
@@ -556,23 +560,6 @@ def hold_unsent(
 def _channels_for(consent_channel: str) -> tuple[str, ...]:
     """The outbox channels a consent channel covers (webhooks carry SMS and the like)."""
     return ("email",) if consent_channel == "email" else ("webhook",)
-
-
-def restrict(connection: Connection, customer_id: int, now: datetime | None) -> int:
-    """Set or lift restriction of processing; while set, nothing but transactional mail."""
-    connection.execute(update(Customer).where(Customer.id == customer_id).values(restricted_at=now))
-    if now is None:
-        return 0
-    result = connection.execute(
-        update(Message)
-        .where(
-            Message.customer_id == customer_id,
-            Message.purpose != "transactional",
-            Message.status == "planned",
-        )
-        .values(status="held", reason="restricted")
-    )
-    return int(result.rowcount or 0)
 
 
 def messages_of(

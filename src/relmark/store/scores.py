@@ -68,7 +68,7 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
             else_=Order.currency,
         ),
         Order.status,
-    ).where(Order.ordered_at <= as_of)
+    ).where(Order.ordered_at <= as_of, Order.customer_id.not_in(_restricted()))
     return _frame(
         connection,
         statement,
@@ -85,9 +85,26 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
     )
 
 
+def _restricted() -> Any:
+    """Restricted customers (GDPR art. 18) are stored, not profiled: their orders are no
+    input to any model fit, and they get no score row (views say "restricted" instead)."""
+    return select(Customer.id).where(Customer.restricted_at.is_not(None))
+
+
+def restricted_count(connection: Connection) -> int:
+    return int(
+        connection.execute(
+            select(func.count()).where(
+                Customer.restricted_at.is_not(None), Customer.merged_into_id.is_(None)
+            )
+        ).scalar_one()
+    )
+
+
 def support_minutes(connection: Connection, as_of: datetime) -> pl.DataFrame:
     statement = text(
-        "SELECT customer_id, minutes FROM support_contacts WHERE at <= :as_of"
+        "SELECT customer_id, minutes FROM support_contacts WHERE at <= :as_of "
+        "AND customer_id NOT IN (SELECT id FROM customers WHERE restricted_at IS NOT NULL)"
     ).bindparams(bindparam("as_of", type_=UTCDateTime()))
     return _frame(
         connection, statement, {"customer_id": pl.Int64, "minutes": pl.Int64}, {"as_of": as_of}
@@ -172,7 +189,7 @@ def list_scores(
             Customer.first_name, Customer.last_name, Customer.email, Customer.country, CustomerScore
         )
         .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(CustomerScore.run_id == run_id)
+        .where(CustomerScore.run_id == run_id, Customer.restricted_at.is_(None))
         .order_by(desc(SORTS[sort]).nulls_last(), CustomerScore.customer_id)
         .limit(limit)
     )

@@ -66,9 +66,18 @@ def list_customers(
     order: Literal["asc", "desc"] = "desc",
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    include_restricted: Annotated[
+        bool,
+        Query(
+            description="Also list customers who restricted processing (GDPR art. 18); "
+            "left out by default, since a list read by another system is a transfer."
+        ),
+    ] = False,
 ) -> dict[str, Any]:
-    """Customers of the latest score run, filtered, sorted and paginated."""
+    """Customers of the latest score run, filtered, sorted and paginated; `restricted`
+    marks each customer whose processing is restricted (never scored)."""
     filters = {
+        "restricted": None if include_restricted else False,
         "q": q,
         "segment": segment,
         "min_clv_minor": min_clv,
