@@ -79,6 +79,7 @@ class EventKind(StrEnum):
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_UNMERGED = "customer_unmerged"
     TRACKED = "tracked"  # a tracking-API event (track, page, screen, group)
+    CUSTOMER_RECTIFIED = "customer_rectified"  # fields corrected on request (names only)
 
 
 class ImportKind(StrEnum):
