@@ -33,6 +33,8 @@ def privacy_export(
     target = out_path.expanduser()
     if target.is_dir():
         raise InvalidInput.single("--out", f"{target} is a folder; name a .zip file")
+    if not target.parent.is_dir():
+        raise InvalidInput.single("--out", f"the folder {target.parent} does not exist")
     customer_id, content = data_rights.export(
         engine,
         customer,

@@ -117,7 +117,7 @@ def export_customer(request: Request, who: Admin, customer_id: CustomerId) -> Re
 def rectify_customer(
     request: Request, who: Marketer, customer_id: CustomerId, body: Rectification
 ) -> dict[str, Any]:
-    """Correct the profile: values are checked as an import checks them (400 with the
+    """Correct the profile: values are checked as an import checks them (422 with the
     problems otherwise), win over every source's value in later imports, and are logged as a
     customer event and in the audit trail (field names only)."""
     changes = {k: v or "" for k, v in body.model_dump(exclude_unset=True).items()}
