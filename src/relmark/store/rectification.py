@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
@@ -168,12 +168,19 @@ def reapply(connection: Connection, customer_ids: list[int] | None = None) -> in
         key = (row["at"], row["id"], row["value"])
         if row["field"] not in fields or key[:2] > fields[row["field"]][:2]:
             fields[row["field"]] = key
-    for target, fields in newest.items():
-        connection.execute(
-            update(Customer)
-            .where(Customer.id == target)
-            .values(**{f: _typed(f, v[2]) for f, v in fields.items()})
-        )
+    for field in FIELDS:  # one batched statement per field
+        batch = [
+            {"target": target, "pinned": _typed(field, fields[field][2])}
+            for target, fields in newest.items()
+            if field in fields
+        ]
+        if batch:
+            connection.execute(
+                update(Customer.__table__)
+                .where(Customer.__table__.c.id == bindparam("target"))
+                .values({field: bindparam("pinned")}),
+                batch,
+            )
     return len(newest)
 
 
