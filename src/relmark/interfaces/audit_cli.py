@@ -32,8 +32,11 @@ def audit(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """The audit trail, newest first: views, exports, rectifications, erasures, restrictions,
-    consent, policy and playbook changes (ids and field names, never personal values)."""
+    """Who read or changed which customer's data, when, from where (newest first).
+
+    Views, exports, rectifications, erasures, restrictions, consent, policy and playbook
+    changes; entries hold ids and field names, never personal values.
+    """
     from relmark.interfaces import data_rights
     from relmark.store.audit import entries
 

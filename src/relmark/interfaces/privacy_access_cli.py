@@ -23,8 +23,11 @@ def privacy_export(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Everything relmark holds about a person (every profile merged into theirs), as a zip
-    they can read; the export is recorded in the audit trail."""
+    """Everything relmark holds about a person, as a zip they can read.
+
+    Covers every profile merged into theirs: JSON, one CSV per section, a README in their
+    language. The export is recorded in the audit trail.
+    """
     from relmark.config import get_settings
     from relmark.interfaces import data_rights
     from relmark.store.audit import Actor
@@ -63,8 +66,11 @@ def privacy_rectify(
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Correct a customer's profile. The value is checked as an import would check it, wins
-    over every source's value in later imports, and is logged (event and audit trail)."""
+    """Correct a customer's profile; the correction wins over later imports.
+
+    Values are checked as an import checks them; each correction is logged as a customer
+    event and in the audit trail (field names only).
+    """
     from relmark.interfaces import data_rights
     from relmark.store.audit import Actor
 
