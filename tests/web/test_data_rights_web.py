@@ -87,6 +87,7 @@ def test_the_api_corrects_a_profile_and_refuses_bad_values(web: Web) -> None:
     analyst = web.client.patch(url, json={"last_name": "X"}, headers=web.as_role("analyst"))
     bad = web.client.patch(url, json={"birthday": "1990-02-30"}, headers=web.as_role("admin"))
     unknown = web.client.patch(url, json={"segment": "vip"}, headers=web.as_role("admin"))
+    cleared = web.client.patch(url, json={"phone": None}, headers=web.as_role("admin"))
 
     assert fixed.status_code == 200
     body = fixed.json()
@@ -96,8 +97,11 @@ def test_the_api_corrects_a_profile_and_refuses_bad_values(web: Web) -> None:
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["column"] == "birthday"
     assert unknown.status_code == 422
+    assert cleared.json()["changed"] == ["phone"]
+    assert cleared.json()["profile"]["phone"] is None
     assert [(e["action"], e["detail"]) for e in trail(web, customer_id=customer)] == [
-        ("customer.rectify", {"fields": ["last_name", "phone"]})
+        ("customer.rectify", {"fields": ["phone"]}),
+        ("customer.rectify", {"fields": ["last_name", "phone"]}),
     ]
 
 
