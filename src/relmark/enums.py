@@ -83,6 +83,7 @@ class EventKind(StrEnum):
     TRACKED = "tracked"  # a tracking-API event (track, page, screen, group)
     PROCESSING_RESTRICTED = "processing_restricted"
     RESTRICTION_LIFTED = "restriction_lifted"
+    CUSTOMER_RECTIFIED = "customer_rectified"  # fields corrected on request (names only)
 
 
 class ImportKind(StrEnum):

@@ -34,7 +34,7 @@ from relmark.interact.playbook import Playbook, load_playbooks
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
-from relmark.store import consents, outbox
+from relmark.store import audit, consents, outbox
 from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
 from relmark.store.models import Customer
@@ -89,11 +89,19 @@ class Interaction:
         with self.engine.connect() as connection:
             return policy_from(outbox.get_setting(connection, POLICY_KEY))
 
-    def set_policy(self, changes: dict[str, Any], now: datetime) -> ContactPolicy:
+    def set_policy(
+        self, changes: dict[str, Any], now: datetime, actor: Actor | None = None
+    ) -> ContactPolicy:
+        """Validate and save; the audit trail names the fields that changed (and who)."""
         current = self.policy().model_dump(mode="json")
         updated = policy_from({**current, **changes}, "policy change")
+        saved = updated.model_dump(mode="json")
         with self.engine.begin() as connection:
-            outbox.put_setting(connection, POLICY_KEY, updated.model_dump(mode="json"), now)
+            outbox.put_setting(connection, POLICY_KEY, saved, now)
+            fields = sorted(k for k in saved if saved[k] != current.get(k))
+            audit.record(
+                connection, actor or Actor.cli(), "policy.change", detail={"fields": fields}
+            )
         return updated
 
     # --- playbooks ------------------------------------------------------------------------
@@ -116,11 +124,13 @@ class Interaction:
             for b in self.playbooks()
         ]
 
-    def enable(self, name: str, enabled: bool, now: datetime) -> None:
+    def enable(self, name: str, enabled: bool, now: datetime, actor: Actor | None = None) -> None:
         if name not in {b.name for b in self.playbooks()}:
             raise InvalidInput.single("playbook", f"no playbook named {name!r}")
         with self.engine.begin() as connection:
             outbox.set_playbook_enabled(connection, name, enabled, now)
+            action = "playbook.enable" if enabled else "playbook.disable"
+            audit.record(connection, actor or Actor.cli(), action, detail={"playbook": name})
 
     # --- plan and send --------------------------------------------------------------------
 

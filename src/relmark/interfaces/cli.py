@@ -871,9 +871,11 @@ def _pairs(mapping: dict[str, int]) -> str:
 # The other stages' commands register themselves on the same app, after the core ones (the
 # order `relmark --help` lists them in).
 from relmark.interfaces import (  # noqa: E402
+    audit_cli,  # noqa: F401
     currency_cli,  # noqa: F401
     export_cli,  # noqa: F401
     interact_cli,  # noqa: F401
+    privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401

@@ -14,6 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, TextClause, bindparam, insert, text, update
 
 from relmark.enums import ConsentPurpose, ConsentStatus, EventKind
+from relmark.store import rectification
 from relmark.store.bulk import (
     action_counts,
     apply_inserts,
@@ -149,6 +150,8 @@ def load_customers(
             ),
             {"now": now},
         )
+        # …except a value the customer had corrected: it stays until corrected again
+        rectification.reapply(connection)
     actions = action_counts(connection, "stg_customers")
     dialect = dialect_of(connection)
     parameters = dialect.json_object(

@@ -98,6 +98,23 @@ class Customer(ProfileFields, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Rectification(Base):
+    """A value the customer (or staff for them) corrected: it is pinned on the profile over
+    any source's value until a newer rectification of the same field. Holds the personal
+    value itself, so an erasure must delete these rows."""
+
+    __tablename__ = "rectifications"
+    __table_args__ = (Index("ix_rectifications_customer", "customer_id", "field", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    field: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(200))
+
+
 class SourceRecord(ProfileFields, Base):
     __tablename__ = "source_records"
     __table_args__ = (UniqueConstraint("source", "external_id"),)

@@ -15,7 +15,7 @@ from datetime import datetime
 import polars as pl
 from sqlalchemy import Connection, bindparam, func, select, text, update
 
-from relmark.store import kv
+from relmark.store import kv, rectification
 from relmark.store.bulk import stage
 from relmark.store.models import PROFILE_COLUMNS, Customer, SourceRecord
 
@@ -115,6 +115,8 @@ def refresh_profiles(connection: Connection, customer_ids: list[int], now: datet
             )
         )
     connection.execute(update(Customer).where(Customer.id.in_(customer_ids)).values(updated_at=now))
+    # a value the customer had corrected wins over every source's (until corrected again)
+    rectification.reapply(connection, customer_ids)
 
 
 def changed_since(connection: Connection, since: datetime | None) -> list[int]:

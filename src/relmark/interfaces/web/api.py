@@ -15,11 +15,12 @@ from relmark import pipeline
 from relmark.accounts import Principal, Role
 from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions
+from relmark.interfaces.web.access_api import actor_of
 from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.pages import search_with_cached_total
 from relmark.interfaces.web.state import interaction
+from relmark.store import audit, outbox
 from relmark.store import customers as customer_store
-from relmark.store import outbox
 from relmark.store.models import ScoreRun
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -103,8 +104,12 @@ def list_customers(
 def customer_360(request: Request, who: Viewer, customer_id: int) -> dict[str, Any]:
     """Profile, identities, orders, scores with explanation (and the reason beside any empty
     model value), consents, messages with held reasons, events and merges."""
-    with request.app.state.engine.connect() as connection:
+    with request.app.state.engine.begin() as connection:
         found = customer_store.profile(connection, customer_id)
+        if found is not None:  # a 360 view reads personal data: the trail says who did
+            audit.record(
+                connection, actor_of(request, who), "customer.view", customer_id=customer_id
+            )
     if found is None:
         raise HTTPException(404, f"no customer with id {customer_id}")
     if found["score"] is not None:
@@ -165,13 +170,13 @@ def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any
 
 @router.post("/playbooks/{name}/enable")
 def enable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
-    interaction(request).enable(name, True, datetime.now(UTC))
+    interaction(request).enable(name, True, datetime.now(UTC), actor_of(request, who))
     return {"name": name, "enabled": True}
 
 
 @router.post("/playbooks/{name}/disable")
 def disable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
-    interaction(request).enable(name, False, datetime.now(UTC))
+    interaction(request).enable(name, False, datetime.now(UTC), actor_of(request, who))
     return {"name": name, "enabled": False}
 
 

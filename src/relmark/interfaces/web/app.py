@@ -25,7 +25,15 @@ from relmark.accounts import Principal, Role
 from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interaction import Interaction
-from relmark.interfaces.web import api, links, pages, problems, restrict_api, tracking
+from relmark.interfaces.web import (
+    access_api,
+    api,
+    links,
+    pages,
+    problems,
+    restrict_api,
+    tracking,
+)
 from relmark.interfaces.web.auth import SESSION_COOKIE, require
 from relmark.interfaces.web.cache import FigureCache
 from relmark.interfaces.web.i18n import gettext_for
@@ -102,6 +110,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(restrict_api.router)
+    app.include_router(access_api.router)
     app.include_router(tracking.router)
     app.include_router(links.router)
     app.include_router(pages.router)

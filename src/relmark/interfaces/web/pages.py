@@ -32,11 +32,12 @@ from relmark.errors import InvalidInput
 from relmark.ingest.importer import ImportOptions
 from relmark.interact.templating import LANGUAGES, babel_locale
 from relmark.interfaces.web import charts
+from relmark.interfaces.web.access_api import actor_of
 from relmark.interfaces.web.auth import _check_csrf, principal_of
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
+from relmark.store import audit, dashboard, outbox
 from relmark.store import customers as customer_store
-from relmark.store import dashboard, outbox
 
 router = APIRouter(include_in_schema=False)
 LANG_COOKIE = "relmark_lang"
@@ -293,8 +294,12 @@ async def segment(request: Request, name: str) -> Response:
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
 async def customer(request: Request, customer_id: int) -> Response:
     who = await _user(request)
-    with request.app.state.engine.connect() as connection:
+    with request.app.state.engine.begin() as connection:
         found = customer_store.profile(connection, customer_id)
+        if found is not None:  # a 360 view reads personal data: the trail says who did
+            audit.record(
+                connection, actor_of(request, who), "customer.view", customer_id=customer_id
+            )
     if found is None:
         raise HTTPException(404, f"no customer with id {customer_id}")
     timeline = sorted(
@@ -325,9 +330,10 @@ async def playbook_preview(request: Request, name: str) -> Response:
 
 @router.post("/playbooks/{name}/toggle")
 async def playbook_toggle(request: Request, name: str) -> Response:
-    await _user(request, Role.MARKETER)
+    who = await _user(request, Role.MARKETER)
     form = await request.form()
-    interaction(request).enable(name, form.get("enabled") == "1", datetime.now(UTC))
+    enabled = form.get("enabled") == "1"
+    interaction(request).enable(name, enabled, datetime.now(UTC), actor_of(request, who))
     return RedirectResponse("/playbooks", status_code=303)
 
 
@@ -394,7 +400,7 @@ async def settings_save(request: Request) -> Response:
     relmark = interaction(request)
     problems, saved = None, False
     try:
-        relmark.set_policy(changes, datetime.now(UTC))
+        relmark.set_policy(changes, datetime.now(UTC), actor_of(request, who))
         saved = True
     except InvalidInput as exc:
         problems = [p.message + (f" ({p.column})" if p.column else "") for p in exc.problems]
