@@ -34,9 +34,10 @@ from relmark.interact.playbook import Playbook, load_playbooks
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
-from relmark.store import consents, outbox
+from relmark.store import audit, consents, outbox
+from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
-from relmark.store.models import Customer
+from relmark.store.models import Customer, Merge
 
 
 @dataclass
@@ -212,7 +213,11 @@ class Interaction:
         proof: str,
         wording_version: str | None,
         now: datetime,
+        actor: Actor | None = None,
     ) -> dict[str, Any]:
+        """Record a statement made to relmark directly, with its proof and an audit entry
+        (the CLI user unless another actor is named); a withdrawal holds unsent messages."""
+        actor = actor or Actor.cli()
         with bulk_transaction(self.engine) as connection:
             _live_customer(connection, customer_id)
             outbox.lock_budget(connection, now)
@@ -230,27 +235,40 @@ class Interaction:
             held = 0
             if status is ConsentStatus.WITHDRAWN:
                 held = outbox.hold_unsent(connection, customer_id, purpose, channel, "unsubscribed")
-        return {"consent_id": consent_id, "messages_held": held}
+            audit.record(
+                connection,
+                actor,
+                f"consent.{status.value}",
+                customer_id=customer_id,
+                detail={
+                    "consent_id": consent_id,
+                    "purpose": purpose,
+                    "channel": channel,
+                    "source": source,
+                },
+                at=now,
+            )
+        return {"consent_id": consent_id, "messages_held": held, "status": status.value}
 
-    def unsubscribe(self, token: str, now: datetime, *, via: str = "link") -> dict[str, Any]:
+    def unsubscribe(
+        self, token: str, now: datetime, *, via: str = "link", origin: str | None = None
+    ) -> dict[str, Any]:
         """Withdraw the consent a signed unsubscribe token names; every unsent message of
-        that customer and purpose is held at once. Idempotent."""
+        that customer and purpose is held at once. Idempotent. A token of a profile merged
+        away since acts on the profile it lives on now."""
         claim = self.signer(now).verify(LinkKind.UNSUBSCRIBE, token)
-        with self.engine.connect() as connection:
-            message = outbox.message_row(connection, claim.message_id)
-        if message is None or message["customer_id"] != claim.customer_id:
-            raise InvalidInput.single("unsubscribe", "the link names an unknown message")
+        message, customer_id = self.linked_message(claim)
         channel = "email" if message["channel"] == "email" else "sms"
-        if self._withdrawn(claim.customer_id, claim.purpose, channel):
+        if self._withdrawn(customer_id, claim.purpose, channel):
             return {
-                "customer_id": claim.customer_id,
+                "customer_id": customer_id,
                 "purpose": claim.purpose,
                 "consent_id": None,
                 "messages_held": 0,
                 "already": True,
             }
         result = self.record_consent(
-            claim.customer_id,
+            customer_id,
             purpose=claim.purpose,
             channel=channel,
             status=ConsentStatus.WITHDRAWN,
@@ -259,17 +277,41 @@ class Interaction:
             f"({message['rfc_message_id']}), used {now.isoformat()}",
             wording_version=None,
             now=now,
+            actor=Actor("link", f"unsubscribe-{via}", origin),
         )
         with self.engine.begin() as connection:
             outbox.record_message_event(
                 connection,
                 message_id=claim.message_id,
-                customer_id=claim.customer_id,
+                customer_id=customer_id,
                 kind="unsubscribe",
                 data={"via": via},
                 now=now,
             )
-        return {"customer_id": claim.customer_id, "purpose": claim.purpose, **result}
+        return {"customer_id": customer_id, "purpose": claim.purpose, **result}
+
+    def linked_message(self, claim: LinkClaim) -> tuple[dict[str, Any], int]:
+        """The message a link names and the live profile it acts on.
+
+        Merges move messages to the survivor while the tokens already sent keep naming the
+        absorbed profile: a link is good when its customer and the message's owner are one
+        profile now, or the token's customer was ever merged into the owner."""
+        with self.engine.connect() as connection:
+            message = outbox.message_row(connection, claim.message_id)
+            if message is None:
+                raise InvalidInput.single("link", "the link names an unknown message")
+            owner = int(message["customer_id"])
+            customer_id = profile_of(connection, claim.customer_id)
+            if customer_id != profile_of(connection, owner) and not _ever_merged(
+                connection, claim.customer_id, owner
+            ):
+                raise InvalidInput.single("link", "the link names an unknown message")
+        return message, customer_id
+
+    def profile_of(self, customer_id: int) -> int:
+        """The live profile a customer id lives on now (itself, or the merge survivor)."""
+        with self.engine.connect() as connection:
+            return profile_of(connection, customer_id)
 
     def _withdrawn(self, customer_id: int, purpose: str, channel: str) -> bool:
         with self.engine.connect() as connection:
@@ -292,14 +334,12 @@ class Interaction:
             if claim.score is None or not 0 <= claim.score <= 10:
                 raise InvalidInput.single("rating", "a rating is a whole number from 0 to 10")
             data = {"score": claim.score}
+        _message, customer_id = self.linked_message(claim)
         with self.engine.begin() as connection:
-            message = outbox.message_row(connection, claim.message_id)
-            if message is None or message["customer_id"] != claim.customer_id:
-                raise InvalidInput.single("link", "the link names an unknown message")
             outbox.record_message_event(
                 connection,
                 message_id=claim.message_id,
-                customer_id=claim.customer_id,
+                customer_id=customer_id,
                 kind=kind.value,
                 data=data,
                 now=now,
@@ -374,6 +414,28 @@ def _main_currency(orders: pl.DataFrame, default: str) -> str:
     if orders.is_empty():
         return default
     return str(orders.group_by("currency").len().sort("len", descending=True)["currency"][0])
+
+
+def profile_of(connection: Any, customer_id: int) -> int:
+    """Follow `merged_into_id` to the live profile (a chain when survivors merged again)."""
+    current, seen = customer_id, set()
+    while current not in seen:
+        seen.add(current)
+        merged_into = connection.execute(
+            select(Customer.merged_into_id).where(Customer.id == current)
+        ).scalar_one_or_none()
+        if merged_into is None:
+            return current
+        current = int(merged_into)
+    return current
+
+
+def _ever_merged(connection: Any, absorbed: int, survivor: int) -> bool:
+    """Whether `absorbed` was ever folded into `survivor` (also when undone since)."""
+    found = connection.execute(
+        select(Merge.id).where(Merge.absorbed_id == absorbed, Merge.survivor_id == survivor)
+    ).first()
+    return found is not None
 
 
 def _live_customer(connection: Any, customer_id: int) -> None:

@@ -20,6 +20,7 @@ from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
 from relmark.store import consents
+from relmark.store.audit import Actor
 from relmark.store.models import Customer
 
 router = APIRouter(tags=["links"], include_in_schema=False)
@@ -92,9 +93,10 @@ def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
+    customer_id = _profile(request, claim)
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Unsubscribe"),
         template="unsubscribe.html",
         purpose=claim.purpose,
@@ -113,16 +115,28 @@ def unsubscribe(request: Request, token: str) -> Response:
     one_click = request.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     )
-    interaction(request).unsubscribe(
-        token, datetime.now(UTC), via="one-click" if one_click else "link"
+    done = interaction(request).unsubscribe(
+        token, datetime.now(UTC), via="one-click" if one_click else "link", origin=_origin(request)
     )
     return _say(
         request,
-        claim.customer_id,
+        done["customer_id"],
         N_("You are unsubscribed"),
         N_("You will not receive these emails any more."),
         preferences=f"/p/{token}",
     )
+
+
+def _profile(request: Request, claim: LinkClaim) -> int:
+    """The live profile the link's message belongs to now (a merge may have moved it)."""
+    return interaction(request).linked_message(claim)[1]
+
+
+def _origin(request: Request) -> str:
+    """Where a customer's click came from, for the proof: address and browser."""
+    host = request.client.host if request.client else "unknown"
+    agent = request.headers.get("user-agent", "")[:150]
+    return f"{host} {agent}".strip()
 
 
 def _preferences(request: Request, customer_id: int) -> dict[str, bool]:
@@ -142,14 +156,15 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
+    customer_id = _profile(request, claim)
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Your preferences"),
         template="preferences.html",
         action=f"/p/{token}",
         saved=False,
-        **_preferences(request, claim.customer_id),
+        **_preferences(request, customer_id),
     )
 
 
@@ -160,13 +175,14 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
         return _invalid(request)
     form = await request.form()
     wanted = {"marketing": form.get("marketing") == "1", "service": form.get("service") == "1"}
-    current = _preferences(request, claim.customer_id)
+    customer_id = _profile(request, claim)
+    current = _preferences(request, customer_id)
     now = datetime.now(UTC)
     relmark = interaction(request)
     for purpose, on in wanted.items():
         if on != current[purpose]:
             relmark.record_consent(
-                claim.customer_id,
+                customer_id,
                 purpose=purpose,
                 channel="email",
                 status=ConsentStatus.GRANTED if on else ConsentStatus.WITHDRAWN,
@@ -174,15 +190,16 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
                 proof=f"preference centre, link of message {claim.message_id}, {now.isoformat()}",
                 wording_version="preference-centre-v1",
                 now=now,
+                actor=Actor("link", "preference-centre", _origin(request)),
             )
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Your preferences"),
         template="preferences.html",
         action=f"/p/{token}",
         saved=True,
-        **_preferences(request, claim.customer_id),
+        **_preferences(request, customer_id),
     )
 
 
