@@ -16,10 +16,12 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine, select
 
+from relmark import double_opt_in
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.compose import Branding
+from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.delivery import (
     Sender,
     SendOptions,
@@ -147,6 +149,8 @@ class Interaction:
             only_customer=only_customer,
         )
         with bulk_transaction(self.engine) as connection:
+            if write:  # consents an import left pending get their confirmation first
+                double_opt_in.queue(connection, now, options.mail_domain)
             result = plan_stage(connection, options, write=write)
             if not write:
                 connection.rollback()
@@ -191,7 +195,7 @@ class Interaction:
         secret = self.secret(now)
         sender = Sender(
             engine=self.engine,
-            playbooks={b.name: b for b in self.playbooks()},
+            playbooks={b.name: b for b in self.playbooks()} | {CONFIRMATION.name: CONFIRMATION},
             templates=self.templates(),
             branding=self.branding(),
             signer=Signer(secret),
@@ -214,13 +218,25 @@ class Interaction:
         wording_version: str | None,
         now: datetime,
         actor: Actor | None = None,
+        confirmed: bool = False,
     ) -> dict[str, Any]:
         """Record a statement made to relmark directly, with its proof and an audit entry
-        (the CLI user unless another actor is named); a withdrawal holds unsent messages."""
+        (the CLI user unless another actor is named); a withdrawal holds unsent messages.
+        With double opt-in on, an unconfirmed e-mail marketing grant is stored `pending`
+        and a confirmation is queued (`relmark.double_opt_in`)."""
         actor = actor or Actor.cli()
+        queued = 0
         with bulk_transaction(self.engine) as connection:
             _live_customer(connection, customer_id)
             outbox.lock_budget(connection, now)
+            if (
+                not confirmed
+                and double_opt_in.applies(purpose, channel, status)
+                and consents.double_opt_in(connection)
+            ):
+                if double_opt_in.current_status(connection, customer_id) == status.value:
+                    return {"consent_id": None, "messages_held": 0, "status": status.value}
+                status = ConsentStatus.PENDING
             consent_id = consents.record(
                 connection,
                 customer_id=customer_id,
@@ -248,7 +264,28 @@ class Interaction:
                 },
                 at=now,
             )
-        return {"consent_id": consent_id, "messages_held": held, "status": status.value}
+            if status is ConsentStatus.PENDING:
+                queued = double_opt_in.queue(
+                    connection, now, self.branding().mail_domain, [customer_id]
+                )
+        return {
+            "consent_id": consent_id,
+            "messages_held": held,
+            "status": status.value,
+            "confirmations_queued": queued,
+        }
+
+    def double_opt_in(self) -> bool:
+        with self.engine.connect() as connection:
+            return consents.double_opt_in(connection)
+
+    def set_double_opt_in(self, on: bool, now: datetime, actor: Actor | None = None) -> None:
+        with self.engine.begin() as connection:
+            double_opt_in.set_enabled(connection, on, now, actor or Actor.cli())
+
+    def confirm(self, token: str, now: datetime, origin: str | None = None) -> dict[str, Any]:
+        """A customer's click on a double opt-in link (see `relmark.double_opt_in`)."""
+        return double_opt_in.confirm(self, token, now, origin)
 
     def unsubscribe(
         self, token: str, now: datetime, *, via: str = "link", origin: str | None = None

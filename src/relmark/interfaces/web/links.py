@@ -1,6 +1,7 @@
 """Customers' links from messages: unsubscribe (page and RFC 8058 one-click), preference
-centre, open pixel, click redirect, rating. Public: the signed token is the authority, and it
-names one message, customer and purpose. Pages speak the customer's language."""
+centre, double opt-in confirmation, open pixel, click redirect, rating. Public: the signed
+token is the authority, and it names one message, customer and purpose. Pages speak the
+customer's language."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from relmark.enums import ConsentStatus
-from relmark.errors import RelmarkError
+from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
@@ -200,6 +201,47 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
         action=f"/p/{token}",
         saved=True,
         **_preferences(request, customer_id),
+    )
+
+
+@router.get("/c/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """Double opt-in: asks first, because mail scanners follow links and consent must be
+    the customer's own click."""
+    claim = _claim(request, LinkKind.CONFIRM, token)
+    if claim is None:
+        return _invalid(request)
+    return _say(
+        request,
+        _profile(request, claim),
+        N_("Confirm your subscription"),
+        template="confirm.html",
+        action=f"/c/{token}",
+    )
+
+
+@router.post("/c/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str) -> HTMLResponse:
+    """The confirming click: e-mail marketing becomes granted, with this click as proof."""
+    if _claim(request, LinkKind.CONFIRM, token) is None:
+        return _invalid(request)
+    try:
+        done = interaction(request).confirm(token, datetime.now(UTC), origin=_origin(request))
+    except InvalidInput:
+        return _say(
+            request,
+            None,
+            N_("This link is not valid"),
+            N_("This confirmation link has expired. Nothing was changed."),
+            status=400,
+            preferences=None,
+        )
+    return _say(
+        request,
+        done["customer_id"],
+        N_("Your subscription is confirmed"),
+        N_("Thank you! You will receive our offers and news by e-mail."),
+        preferences=None,
     )
 
 
