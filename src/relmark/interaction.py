@@ -16,7 +16,7 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine, select
 
-from relmark import double_opt_in
+from relmark import customer_links, double_opt_in
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
@@ -39,7 +39,7 @@ from relmark.interact.tokens import LinkClaim, LinkKind, Signer
 from relmark.store import audit, consents, outbox
 from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
-from relmark.store.models import Customer, Merge
+from relmark.store.models import Customer
 
 
 @dataclass
@@ -290,98 +290,17 @@ class Interaction:
     def unsubscribe(
         self, token: str, now: datetime, *, via: str = "link", origin: str | None = None
     ) -> dict[str, Any]:
-        """Withdraw the consent a signed unsubscribe token names; every unsent message of
-        that customer and purpose is held at once. Idempotent. A token of a profile merged
-        away since acts on the profile it lives on now."""
-        claim = self.signer(now).verify(LinkKind.UNSUBSCRIBE, token)
-        message, customer_id = self.linked_message(claim)
-        channel = "email" if message["channel"] == "email" else "sms"
-        if self._withdrawn(customer_id, claim.purpose, channel):
-            return {
-                "customer_id": customer_id,
-                "purpose": claim.purpose,
-                "consent_id": None,
-                "messages_held": 0,
-                "already": True,
-            }
-        result = self.record_consent(
-            customer_id,
-            purpose=claim.purpose,
-            channel=channel,
-            status=ConsentStatus.WITHDRAWN,
-            source=f"unsubscribe-{via}",
-            proof=f"signed unsubscribe token of message {claim.message_id} "
-            f"({message['rfc_message_id']}), used {now.isoformat()}",
-            wording_version=None,
-            now=now,
-            actor=Actor("link", f"unsubscribe-{via}", origin),
-        )
-        with self.engine.begin() as connection:
-            outbox.record_message_event(
-                connection,
-                message_id=claim.message_id,
-                customer_id=customer_id,
-                kind="unsubscribe",
-                data={"via": via},
-                now=now,
-            )
-        return {"customer_id": customer_id, "purpose": claim.purpose, **result}
+        """Withdraw the consent a signed unsubscribe token names (see `customer_links`)."""
+        return customer_links.unsubscribe(self, token, now, via=via, origin=origin)
 
     def linked_message(self, claim: LinkClaim) -> tuple[dict[str, Any], int]:
-        """The message a link names and the live profile it acts on.
-
-        Merges move messages to the survivor while the tokens already sent keep naming the
-        absorbed profile: a link is good when its customer and the message's owner are one
-        profile now, or the token's customer was ever merged into the owner."""
+        """The message a link names and the live profile it acts on (merges followed)."""
         with self.engine.connect() as connection:
-            message = outbox.message_row(connection, claim.message_id)
-            if message is None:
-                raise InvalidInput.single("link", "the link names an unknown message")
-            owner = int(message["customer_id"])
-            customer_id = profile_of(connection, claim.customer_id)
-            if customer_id != profile_of(connection, owner) and not _ever_merged(
-                connection, claim.customer_id, owner
-            ):
-                raise InvalidInput.single("link", "the link names an unknown message")
-        return message, customer_id
-
-    def profile_of(self, customer_id: int) -> int:
-        """The live profile a customer id lives on now (itself, or the merge survivor)."""
-        with self.engine.connect() as connection:
-            return profile_of(connection, customer_id)
-
-    def _withdrawn(self, customer_id: int, purpose: str, channel: str) -> bool:
-        with self.engine.connect() as connection:
-            held = consents.effective(
-                consents.latest_statements(connection, customer_id=customer_id, channel=channel)
-            )
-        row = held.filter(pl.col("purpose") == purpose)
-        return bool(row.height) and row["status"][0] == ConsentStatus.WITHDRAWN.value
+            return customer_links.linked_message(connection, claim)
 
     def track(self, kind: LinkKind, token: str, now: datetime) -> LinkClaim:
-        """Record an open, click or rating from a signed link; the claim says where a click
-        goes (only to the URL that was signed: no open redirect)."""
-        if kind is LinkKind.UNSUBSCRIBE:
-            raise InvalidInput.single("link", "unsubscribe links are processed by unsubscribe()")
-        claim = self.signer(now).verify(kind, token)
-        data: dict[str, Any] | None = None
-        if kind is LinkKind.CLICK:
-            data = {"url": claim.url}
-        elif kind is LinkKind.RATING:
-            if claim.score is None or not 0 <= claim.score <= 10:
-                raise InvalidInput.single("rating", "a rating is a whole number from 0 to 10")
-            data = {"score": claim.score}
-        _message, customer_id = self.linked_message(claim)
-        with self.engine.begin() as connection:
-            outbox.record_message_event(
-                connection,
-                message_id=claim.message_id,
-                customer_id=customer_id,
-                kind=kind.value,
-                data=data,
-                now=now,
-            )
-        return claim
+        """Record an open, click or rating from a signed link (see `customer_links`)."""
+        return customer_links.track(self, kind, token, now)
 
     def restrict(self, customer_id: int, restricted: bool, now: datetime) -> int:
         with bulk_transaction(self.engine) as connection:
@@ -451,28 +370,6 @@ def _main_currency(orders: pl.DataFrame, default: str) -> str:
     if orders.is_empty():
         return default
     return str(orders.group_by("currency").len().sort("len", descending=True)["currency"][0])
-
-
-def profile_of(connection: Any, customer_id: int) -> int:
-    """Follow `merged_into_id` to the live profile (a chain when survivors merged again)."""
-    current, seen = customer_id, set()
-    while current not in seen:
-        seen.add(current)
-        merged_into = connection.execute(
-            select(Customer.merged_into_id).where(Customer.id == current)
-        ).scalar_one_or_none()
-        if merged_into is None:
-            return current
-        current = int(merged_into)
-    return current
-
-
-def _ever_merged(connection: Any, absorbed: int, survivor: int) -> bool:
-    """Whether `absorbed` was ever folded into `survivor` (also when undone since)."""
-    found = connection.execute(
-        select(Merge.id).where(Merge.absorbed_id == absorbed, Merge.survivor_id == survivor)
-    ).first()
-    return found is not None
 
 
 def _live_customer(connection: Any, customer_id: int) -> None:
