@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from relmark import pipeline
+from relmark.config import Settings
+from relmark.interaction import Interaction
 from relmark.store.identity import effective_consents
 from relmark.store.models import Consent
 
@@ -96,6 +98,24 @@ def test_a_shopify_no_is_not_granted_and_never_an_unsubscribe(engine: Engine, tm
         ("ana@example.si", "granted", "consent"),
         ("bo@example.my", "not_granted", "none"),
     ]
+    promo = tmp_path / "books"
+    promo.mkdir()
+    (promo / "promo.toml").write_text(
+        'name = "promo"\ntitle = "promo"\npurpose = "marketing"\ntemplate = "winback"\n'
+        'control_share = 0.0\n[trigger]\non = "order"\ndelay_days = 1\n',
+        encoding="utf-8",
+    )
+    relmark = Interaction(engine, Settings(secret_key="s" * 20), playbooks_dir=promo)
+    relmark.plan(datetime(2026, 3, 3, 12, tzinfo=UTC), datetime(2026, 3, 3, 12, tzinfo=UTC))
+    reasons = rows(
+        engine,
+        "SELECT sr.external_id, m.reason FROM messages m "
+        "JOIN source_records sr ON sr.customer_id = m.customer_id ORDER BY sr.external_id",
+    )
+    assert reasons == [
+        ("ana@example.si", None),
+        ("bo@example.my", "no_consent"),
+    ]  # not unsubscribed
 
 
 def test_the_statement_keeps_the_sources_time(engine: Engine, tmp_path) -> None:

@@ -174,3 +174,30 @@ def test_other_links_stale_links_and_forgeries_confirm_nothing(web: Web) -> None
         )
     assert web.client.post(f"/c/{token(confirmation, LinkKind.CONFIRM)}").status_code == 400
     assert held(web) == "pending"
+
+
+def test_ticking_marketing_in_the_preference_centre_asks_for_confirmation(web: Web) -> None:
+    web.shop.customers([[*KK[:-1], "withdrawn"]])
+    web.shop.products([["TEA", "Tea", "tea", ""]])
+    web.shop.orders([["O1", "C1", "2026-05-31T10:00:00Z", "EUR", "completed", "TEA", 1, "5"]])
+    relmark = web.shop.interaction(
+        book(
+            "thanks",
+            purpose="service",
+            template="thank_you",
+            trigger={"on": "order", "delay_days": 1},
+        )
+    )
+    relmark.plan(AS_OF, now())
+    [message] = web.shop.messages()
+    relmark.set_double_opt_in(True, AS_OF)
+
+    saved = web.client.post(
+        f"/p/{token(message, LinkKind.UNSUBSCRIBE)}", data={"marketing": "1", "service": "1"}
+    )
+
+    assert saved.status_code == 200
+    assert 'name="marketing" value="1" checked' not in saved.text  # not consent until clicked
+    assert held(web) == "pending"
+    [confirmation] = web.shop.messages("playbook = 'consent-confirmation'")
+    assert confirmation["status"] == "planned"
