@@ -149,7 +149,8 @@ class Interaction:
             only_customer=only_customer,
         )
         with bulk_transaction(self.engine) as connection:
-            if write:  # consents an import left pending get their confirmation first
+            if write and consents.double_opt_in(connection):
+                # consents an import left pending get their confirmation first
                 double_opt_in.queue(connection, now, options.mail_domain)
             result = plan_stage(connection, options, write=write)
             if not write:
