@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from relmark.interact.tokens import LinkKind
 from relmark.pipeline import identify
-from relmark.store import audit
+from relmark.store import audit, identity
 
 from ..helpers import run_import, write_csv
 from ..interact.conftest import CUSTOMERS, book
@@ -129,3 +129,32 @@ def test_a_link_of_another_customer_still_fails(web: Web) -> None:
     response = web.client.post(f"/u/{token(forged, LinkKind.UNSUBSCRIBE)}")
     assert response.status_code == 422
     assert marketing_status(web, stranger) == "granted"
+
+
+def test_a_link_follows_a_chain_of_merges(web: Web) -> None:
+    message, absorbed, survivor = merged_after_message(web)
+    web.shop.customers(
+        [["Z1", "ana.novak@example.si", "", "Ana", "sl", "SI", "Europe/Ljubljana", "", "", ""]]
+    )
+    final = web.shop.id_of("Z1")
+    with web.shop.engine.begin() as connection:  # a reviewer joins the survivor to a third
+        identity.apply_merges(
+            connection,
+            [
+                {
+                    "survivor_id": final,
+                    "absorbed_id": survivor,
+                    "probability": None,
+                    "evidence": {"review": "same person"},
+                    "record_ids": [],
+                }
+            ],
+            kind="review",
+            now=AS_OF,
+        )
+
+    done = web.client.post(f"/u/{token(message, LinkKind.UNSUBSCRIBE)}")
+
+    assert done.status_code == 200
+    assert marketing_status(web, final) == "withdrawn"
+    assert absorbed != final
