@@ -73,7 +73,11 @@ def test_shopify_export_brings_customers_products_and_orders(engine: Engine) -> 
         ("olena@example.ua", "olena@example.ua", "Olena", "Kovalenko", "Kyiv", "UA"),
         ("guest:#1003", None, None, None, None, None),
     ]
-    assert rows(engine, "SELECT status FROM consents ORDER BY id") == [("granted",), ("withdrawn",)]
+    # "Accepts Marketing = no" is a box not ticked, not a withdrawal (issue 12)
+    assert rows(engine, "SELECT status FROM consents ORDER BY id") == [
+        ("granted",),
+        ("not_granted",),
+    ]
     assert count(engine, "order_lines") == 4
 
 

@@ -44,15 +44,38 @@ class PartnerKind(StrEnum):
 
 
 class ConsentStatus(StrEnum):
+    """What a statement says. Only `granted` is consent; `not_granted` is a source's unticked
+    box (never asked, or declined), which is not a withdrawal; `pending` waits for the
+    customer's confirming click (double opt-in)."""
+
     GRANTED = "granted"
     WITHDRAWN = "withdrawn"
+    NOT_GRANTED = "not_granted"
+    PENDING = "pending"
 
 
+#: Which statement holds when several records of one profile disagree: a withdrawal first,
+#: then a grant, then a grant waiting for confirmation, then an unticked box.
+CONSENT_PRECEDENCE: dict[str, int] = {
+    ConsentStatus.WITHDRAWN.value: 3,
+    ConsentStatus.GRANTED.value: 2,
+    ConsentStatus.PENDING.value: 1,
+    ConsentStatus.NOT_GRANTED.value: 0,
+}
+
+#: A source's answers. "no"/"false" is the state of a checkbox, not an act: it is
+#: `not_granted` (a record that said yes before and now says no is a withdrawal, decided
+#: when the statement is stored). Shopify's consent states are recognised too.
 CONSENT_SYNONYMS: dict[str, ConsentStatus] = {
     **dict.fromkeys(
-        ("granted", "yes", "y", "true", "1", "opt-in", "opted_in"), ConsentStatus.GRANTED
+        ("granted", "yes", "y", "true", "1", "opt-in", "opted_in", "subscribed"),
+        ConsentStatus.GRANTED,
     ),
-    **dict.fromkeys(("withdrawn", "no", "n", "false", "0", "opt-out"), ConsentStatus.WITHDRAWN),
+    **dict.fromkeys(("withdrawn", "opt-out", "opted_out", "unsubscribed"), ConsentStatus.WITHDRAWN),
+    **dict.fromkeys(
+        ("not_granted", "no", "n", "false", "0", "not_subscribed", "pending", "invalid"),
+        ConsentStatus.NOT_GRANTED,
+    ),
 }
 
 

@@ -16,10 +16,12 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine, select
 
+from relmark import customer_links, double_opt_in
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.compose import Branding
+from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.delivery import (
     Sender,
     SendOptions,
@@ -158,6 +160,9 @@ class Interaction:
             only_customer=only_customer,
         )
         with bulk_transaction(self.engine) as connection:
+            if write and consents.double_opt_in(connection):
+                # consents an import left pending get their confirmation first
+                double_opt_in.queue(connection, now, options.mail_domain)
             result = plan_stage(connection, options, write=write)
             if not write:
                 connection.rollback()
@@ -202,7 +207,7 @@ class Interaction:
         secret = self.secret(now)
         sender = Sender(
             engine=self.engine,
-            playbooks={b.name: b for b in self.playbooks()},
+            playbooks={b.name: b for b in self.playbooks()} | {CONFIRMATION.name: CONFIRMATION},
             templates=self.templates(),
             branding=self.branding(),
             signer=Signer(secret),
@@ -224,10 +229,26 @@ class Interaction:
         proof: str,
         wording_version: str | None,
         now: datetime,
+        actor: Actor | None = None,
+        confirmed: bool = False,
     ) -> dict[str, Any]:
+        """Record a statement made to relmark directly, with its proof and an audit entry
+        (the CLI user unless another actor is named); a withdrawal holds unsent messages.
+        With double opt-in on, an unconfirmed e-mail marketing grant is stored `pending`
+        and a confirmation is queued (`relmark.double_opt_in`)."""
+        actor = actor or Actor.cli()
+        queued = 0
         with bulk_transaction(self.engine) as connection:
             _live_customer(connection, customer_id)
             outbox.lock_budget(connection, now)
+            if (
+                not confirmed
+                and double_opt_in.applies(purpose, channel, status)
+                and consents.double_opt_in(connection)
+            ):
+                if double_opt_in.current_status(connection, customer_id) == status.value:
+                    return {"consent_id": None, "messages_held": 0, "status": status.value}
+                status = ConsentStatus.PENDING
             consent_id = consents.record(
                 connection,
                 customer_id=customer_id,
@@ -242,81 +263,56 @@ class Interaction:
             held = 0
             if status is ConsentStatus.WITHDRAWN:
                 held = outbox.hold_unsent(connection, customer_id, purpose, channel, "unsubscribed")
-        return {"consent_id": consent_id, "messages_held": held}
-
-    def unsubscribe(self, token: str, now: datetime, *, via: str = "link") -> dict[str, Any]:
-        """Withdraw the consent a signed unsubscribe token names; every unsent message of
-        that customer and purpose is held at once. Idempotent."""
-        claim = self.signer(now).verify(LinkKind.UNSUBSCRIBE, token)
-        with self.engine.connect() as connection:
-            message = outbox.message_row(connection, claim.message_id)
-        if message is None or message["customer_id"] != claim.customer_id:
-            raise InvalidInput.single("unsubscribe", "the link names an unknown message")
-        channel = "email" if message["channel"] == "email" else "sms"
-        if self._withdrawn(claim.customer_id, claim.purpose, channel):
-            return {
-                "customer_id": claim.customer_id,
-                "purpose": claim.purpose,
-                "consent_id": None,
-                "messages_held": 0,
-                "already": True,
-            }
-        result = self.record_consent(
-            claim.customer_id,
-            purpose=claim.purpose,
-            channel=channel,
-            status=ConsentStatus.WITHDRAWN,
-            source=f"unsubscribe-{via}",
-            proof=f"signed unsubscribe token of message {claim.message_id} "
-            f"({message['rfc_message_id']}), used {now.isoformat()}",
-            wording_version=None,
-            now=now,
-        )
-        with self.engine.begin() as connection:
-            outbox.record_message_event(
+            audit.record(
                 connection,
-                message_id=claim.message_id,
-                customer_id=claim.customer_id,
-                kind="unsubscribe",
-                data={"via": via},
-                now=now,
+                actor,
+                f"consent.{status.value}",
+                customer_id=customer_id,
+                detail={
+                    "consent_id": consent_id,
+                    "purpose": purpose,
+                    "channel": channel,
+                    "source": source,
+                },
+                at=now,
             )
-        return {"customer_id": claim.customer_id, "purpose": claim.purpose, **result}
+            if status is ConsentStatus.PENDING:
+                queued = double_opt_in.queue(
+                    connection, now, self.branding().mail_domain, [customer_id]
+                )
+        return {
+            "consent_id": consent_id,
+            "messages_held": held,
+            "status": status.value,
+            "confirmations_queued": queued,
+        }
 
-    def _withdrawn(self, customer_id: int, purpose: str, channel: str) -> bool:
+    def double_opt_in(self) -> bool:
         with self.engine.connect() as connection:
-            held = consents.effective(
-                consents.latest_statements(connection, customer_id=customer_id, channel=channel)
-            )
-        row = held.filter(pl.col("purpose") == purpose)
-        return bool(row.height) and row["status"][0] == ConsentStatus.WITHDRAWN.value
+            return consents.double_opt_in(connection)
+
+    def set_double_opt_in(self, on: bool, now: datetime, actor: Actor | None = None) -> None:
+        with self.engine.begin() as connection:
+            double_opt_in.set_enabled(connection, on, now, actor or Actor.cli())
+
+    def confirm(self, token: str, now: datetime, origin: str | None = None) -> dict[str, Any]:
+        """A customer's click on a double opt-in link (see `relmark.double_opt_in`)."""
+        return double_opt_in.confirm(self, token, now, origin)
+
+    def unsubscribe(
+        self, token: str, now: datetime, *, via: str = "link", origin: str | None = None
+    ) -> dict[str, Any]:
+        """Withdraw the consent a signed unsubscribe token names (see `customer_links`)."""
+        return customer_links.unsubscribe(self, token, now, via=via, origin=origin)
+
+    def linked_message(self, claim: LinkClaim) -> tuple[dict[str, Any], int]:
+        """The message a link names and the live profile it acts on (merges followed)."""
+        with self.engine.connect() as connection:
+            return customer_links.linked_message(connection, claim)
 
     def track(self, kind: LinkKind, token: str, now: datetime) -> LinkClaim:
-        """Record an open, click or rating from a signed link; the claim says where a click
-        goes (only to the URL that was signed: no open redirect)."""
-        if kind is LinkKind.UNSUBSCRIBE:
-            raise InvalidInput.single("link", "unsubscribe links are processed by unsubscribe()")
-        claim = self.signer(now).verify(kind, token)
-        data: dict[str, Any] | None = None
-        if kind is LinkKind.CLICK:
-            data = {"url": claim.url}
-        elif kind is LinkKind.RATING:
-            if claim.score is None or not 0 <= claim.score <= 10:
-                raise InvalidInput.single("rating", "a rating is a whole number from 0 to 10")
-            data = {"score": claim.score}
-        with self.engine.begin() as connection:
-            message = outbox.message_row(connection, claim.message_id)
-            if message is None or message["customer_id"] != claim.customer_id:
-                raise InvalidInput.single("link", "the link names an unknown message")
-            outbox.record_message_event(
-                connection,
-                message_id=claim.message_id,
-                customer_id=claim.customer_id,
-                kind=kind.value,
-                data=data,
-                now=now,
-            )
-        return claim
+        """Record an open, click or rating from a signed link (see `customer_links`)."""
+        return customer_links.track(self, kind, token, now)
 
     def restrict(
         self,

@@ -54,7 +54,7 @@ def two_sources(engine: Engine, tmp_path) -> Engine:
             "shop.csv",
             HEADER,
             [
-                ["S1", " ANA@Example.SI ", "", "SI", "ana", "no"],  # same e-mail, other case
+                ["S1", " ANA@Example.SI ", "", "SI", "ana", "opt-out"],  # same e-mail, other case
                 ["S2", "", "+386 31 234 567", "SI", "Anna", ""],  # same phone, other format
                 ["S3", "n/a", "", "MY", "Dee", ""],  # a placeholder is no key
             ],

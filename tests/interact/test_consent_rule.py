@@ -34,7 +34,7 @@ def test_sql_and_polars_rules_agree_on_random_histories(shop: Shop) -> None:
                 "source_record_id": rng.choice([None, records[customer]]),
                 "purpose": rng.choice(["marketing", "service"]),
                 "channel": rng.choice(["email", "sms"]),
-                "status": rng.choice(["granted", "withdrawn"]),
+                "status": rng.choice(["granted", "withdrawn", "not_granted", "pending"]),
                 "lawful_basis": "consent",
                 "source": "test",
                 "proof": "random",

@@ -40,7 +40,18 @@ def people(shop: Shop) -> None:
                 "2024-06-02T10:00:00Z",
                 "yes",
             ],
-            ["C2", "bo@example.my", "", "Bo", "ms-MY", "MY", "Asia/Kuala_Lumpur", "", "", "no"],
+            [
+                "C2",
+                "bo@example.my",
+                "",
+                "Bo",
+                "ms-MY",
+                "MY",
+                "Asia/Kuala_Lumpur",
+                "",
+                "",
+                "withdrawn",  # an explicit opt-out; a plain "no" is only not granted
+            ],
             ["C3", "cira@example.kz", "", "Cira", "kk", "KZ", "Asia/Almaty", "1985-06-02", "", ""],
             ["C4", "", "+38 050 123 4567", "Dan", "uk", "UA", "Europe/Kyiv", "", "", "yes"],
         ]

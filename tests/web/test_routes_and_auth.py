@@ -13,7 +13,7 @@ from relmark.accounts import Role
 from .conftest import Web
 
 #: Reachable without an account: the token or the form is the authority.
-PUBLIC = re.compile(r"^/(login|u/|p/|t/|static)")
+PUBLIC = re.compile(r"^/(login|u/|p/|c/|t/|static)")
 #: The least role each protected API route needs beyond viewer.
 NEEDS = {
     ("POST", "/api/v1/playbooks/{name}/enable"): "marketer",

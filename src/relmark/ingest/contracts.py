@@ -97,9 +97,26 @@ CUSTOMERS = Contract(
         Column(
             "email_consent",
             "consent",
-            ("accepts_marketing", "marketing_consent", "email_opt_in", "newsletter"),
+            (
+                "accepts_marketing",
+                "accepts_email_marketing",
+                "email_marketing_consent",
+                "marketing_consent",
+                "email_opt_in",
+                "newsletter",
+            ),
         ),
-        Column("email_consent_at", "datetime", ("consent_at", "opted_in_at")),
+        Column(
+            "email_consent_at",
+            "datetime",
+            (
+                "consent_at",
+                "opted_in_at",
+                "consent_updated_at",
+                "email_marketing_consent_updated_at",
+                "accepts_marketing_updated_at",
+            ),
+        ),
     ),
     required=("customer_id",),
     key="customer_id",

@@ -58,6 +58,9 @@ SHOPIFY_ORDER_FIELDS = (
     "billing_country",
     "billing_address1",
     "accepts_marketing",
+    "accepts_email_marketing",
+    "email_marketing_consent_updated_at",
+    "accepts_marketing_updated_at",
 )
 
 
@@ -114,7 +117,13 @@ def shopify(table: RawTable) -> Bundle:
             col("billing_province").alias("region"),
             col("billing_country").alias("country"),
             col("billing_address1").alias("address"),
-            col("accepts_marketing").alias("email_consent"),
+            pl.coalesce(col("accepts_email_marketing"), col("accepts_marketing")).alias(
+                "email_consent"
+            ),
+            # the statement's own time when the export has it (else the import's time)
+            pl.coalesce(
+                col("email_marketing_consent_updated_at"), col("accepts_marketing_updated_at")
+            ).alias("email_consent_at"),
             pl.col(LINE),
             pl.col("created_at").alias("_at"),
         )

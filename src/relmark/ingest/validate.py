@@ -307,7 +307,7 @@ def _consent(
         raw,
         value,
         {k: v.value for k, v in CONSENT_SYNONYMS.items()},
-        "is not a consent answer (yes/no, granted/withdrawn, true/false)",
+        "is not a consent answer (yes/no, granted/withdrawn/not_granted, true/false)",
         _lower,
     )
 

@@ -20,9 +20,10 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.occasions import known_zone
 from relmark.interact.playbook import Playbook
-from relmark.interact.templating import Rendered, TemplateSet
+from relmark.interact.templating import Rendered, TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
 
 #: CRLF line ends, and long header lines kept whole (up to RFC 5322's 998) rather than
@@ -86,6 +87,9 @@ class Links:
 
     def unsubscribe(self) -> str:
         return f"{self.base}/u/{self._claim(LinkKind.UNSUBSCRIBE)}"
+
+    def confirm(self) -> str:
+        return f"{self.base}/c/{self._claim(LinkKind.CONFIRM)}"
 
 
 def discount_code(prefix: str, key: str, secret: str) -> str:
@@ -154,6 +158,10 @@ def compose(
         variables["ratings"] = [{"score": n, "url": links.rating(n)} for n in range(11)]
     if book.template in ("winback", "discount"):
         variables["links"]["cta"] = links.click(branding.shop_url)
+    if book.template == CONFIRMATION.template:
+        variables["links"]["cta"] = links.confirm()
+        if book.template not in templates.templates:  # a store's own set without it
+            templates = shipped()
     if book.template == "referral":
         code = referral_code(int(message["customer_id"]), secret)
         personal = f"{branding.shop_url.rstrip('/')}/?ref={code}"

@@ -1,4 +1,5 @@
-"""Signed tokens for the links in a message: unsubscribe, open pixel, click redirect, rating.
+"""Signed tokens for the links in a message: unsubscribe, open pixel, click redirect, rating,
+and the double opt-in confirmation.
 
 Each token is HMAC-SHA256-signed (itsdangerous) with the store's secret and salted by its
 kind, so a click token can never be replayed as an unsubscribe. It names one message, and
@@ -22,6 +23,7 @@ class LinkKind(StrEnum):
     OPEN = "open"
     CLICK = "click"
     RATING = "rating"
+    CONFIRM = "confirm"  # double opt-in: the customer confirms a marketing consent
 
 
 class InvalidToken(RelmarkError):

@@ -206,9 +206,19 @@ def _consent(
         wording_version=wording,
         now=datetime.now(UTC),
     )
+    if result["consent_id"] is None:
+        out.print(f"customer {customer}: {purpose}/{channel} is already {result['status']}")
+        return
+    pending = (
+        f"; pending until the customer confirms (confirmations queued: "
+        f"{result['confirmations_queued']})"
+        if result["status"] == ConsentStatus.PENDING.value
+        else ""
+    )
     out.print(
-        f"customer {customer}: {purpose}/{channel} {status.value} "
+        f"customer {customer}: {purpose}/{channel} {result['status']} "
         f"(statement {result['consent_id']}); unsent messages held: {result['messages_held']}"
+        f"{pending}"
     )
 
 
@@ -239,6 +249,24 @@ def consent_withdraw(
 ) -> None:
     """Record a withdrawal; every unsent message of that purpose is held at once."""
     _consent(customer, ConsentStatus.WITHDRAWN, purpose, channel, source, proof, None, db)
+
+
+@consent_app.command("double-opt-in")
+@friendly
+def consent_double_opt_in(
+    state: Annotated[
+        str | None, typer.Argument(help="on or off; without it, shows the setting.")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Double opt-in for e-mail marketing: a new consent waits, pending, for the customer's
+    click on a confirmation message (queued in the outbox) before it counts."""
+    relmark = interaction(db)
+    if state is not None:
+        if state not in ("on", "off"):
+            raise InvalidInput.single("state", f"{state!r} is not on or off")
+        relmark.set_double_opt_in(state == "on", datetime.now(UTC))
+    out.print(f"double opt-in for e-mail marketing: {'on' if relmark.double_opt_in() else 'off'}")
 
 
 @consent_app.command("show")

@@ -4,7 +4,9 @@ The rule, per customer, purpose and channel: take the latest statement of each s
 (a merged profile has several) and the latest statement made to relmark directly (an
 unsubscribe link, the preference centre, `relmark consent`). A direct statement supersedes
 every older record statement; of what remains, the most restrictive holds: a withdrawal on
-any record stands until the customer says otherwise to us directly.
+any record stands until the customer says otherwise to us directly. Below a withdrawal come
+a grant, a grant waiting for its confirming click (`pending`), then a source's unticked box
+(`not_granted`): only `granted` is consent.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, insert, select, text
 
-from relmark.enums import ConsentStatus, EventKind
+from relmark.enums import CONSENT_PRECEDENCE, ConsentStatus, EventKind
+from relmark.store import kv
 from relmark.store.bulk import fetch_frame
 from relmark.store.models import Consent, CustomerEvent
 from relmark.store.types import UTCDateTime
@@ -46,6 +49,36 @@ SCHEMA = {
     "wording_version": pl.String,
     "recorded_at": pl.Datetime("us", "UTC"),
 }
+
+
+#: The store setting that turns double opt-in on for e-mail marketing.
+DOUBLE_OPT_IN_KEY = "consent.double_opt_in"
+LAWFUL_BASIS = {
+    ConsentStatus.GRANTED.value: "consent",
+    ConsentStatus.WITHDRAWN.value: "withdrawal",
+    ConsentStatus.PENDING.value: "consent unconfirmed",
+    ConsentStatus.NOT_GRANTED.value: "none",
+}
+
+
+def double_opt_in(connection: Connection) -> bool:
+    """Whether a new e-mail marketing consent waits for the customer's confirming click."""
+    return bool(kv.get_setting(connection, DOUBLE_OPT_IN_KEY))
+
+
+def set_double_opt_in(connection: Connection, on: bool, now: datetime) -> None:
+    kv.put_setting(connection, DOUBLE_OPT_IN_KEY, on, now)
+
+
+def lawful_basis_sql(status: str) -> str:
+    """The SQL CASE naming the lawful basis of the statement whose status is `status`."""
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in LAWFUL_BASIS.items())
+    return f"(CASE {status} {cases} ELSE 'none' END)"
+
+
+def _rank_sql(status: str) -> str:
+    cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in CONSENT_PRECEDENCE.items())
+    return f"(CASE {status} {cases} ELSE 0 END)"
 
 
 def latest_statements(
@@ -91,13 +124,15 @@ def effective(latest: pl.DataFrame) -> pl.DataFrame:
         | pl.col("direct_at").is_null()
         | (pl.col("recorded_at") > pl.col("direct_at"))
     )
+    rank = pl.col("status").replace_strict(CONSENT_PRECEDENCE, default=0, return_dtype=pl.Int64)
     return (
-        standing.sort(
-            [*keys, (pl.col("status") == ConsentStatus.WITHDRAWN.value), "recorded_at", "id"],
+        standing.with_columns(rank.alias("_rank"))
+        .sort(
+            [*keys, "_rank", "recorded_at", "id"],
             descending=[False, False, False, True, True, True],
         )
         .unique(subset=keys, keep="first", maintain_order=True)
-        .drop("direct_at")
+        .drop("direct_at", "_rank")
     )
 
 
@@ -105,6 +140,7 @@ def effective_status(connection: Connection, staged_ids: str) -> pl.DataFrame:
     """(customer_id, purpose, channel, status) for the customers in a staged table: the
     rule of `effective`, computed by the database, because planning needs only the status
     and reads it for hundreds of thousands of customers."""
+    ranks = {v: k for k, v in CONSENT_PRECEDENCE.items()}
     statement = text(
         "WITH ranked AS (SELECT c.customer_id, c.purpose, c.channel, c.source_record_id, "
         "c.status, c.recorded_at, ROW_NUMBER() OVER (PARTITION BY c.customer_id, c.purpose, "
@@ -113,8 +149,7 @@ def effective_status(connection: Connection, staged_ids: str) -> pl.DataFrame:
         "latest AS (SELECT * FROM ranked WHERE rn = 1), "
         "direct AS (SELECT customer_id, purpose, channel, MAX(recorded_at) AS direct_at "
         "FROM latest WHERE source_record_id IS NULL GROUP BY customer_id, purpose, channel) "
-        "SELECT l.customer_id, l.purpose, l.channel, "
-        "MAX(CASE WHEN l.status = 'withdrawn' THEN 1 ELSE 0 END) AS withdrawn "
+        f"SELECT l.customer_id, l.purpose, l.channel, MAX({_rank_sql('l.status')}) AS rank "
         "FROM latest l LEFT JOIN direct d ON d.customer_id = l.customer_id "
         "AND d.purpose = l.purpose AND d.channel = l.channel "
         "WHERE l.source_record_id IS NULL OR d.direct_at IS NULL OR l.recorded_at > d.direct_at "
@@ -127,17 +162,14 @@ def effective_status(connection: Connection, staged_ids: str) -> pl.DataFrame:
             "customer_id": pl.Int64,
             "purpose": pl.String,
             "channel": pl.String,
-            "withdrawn": pl.Int64,
+            "rank": pl.Int64,
         },
     )
     return frame.select(
         "customer_id",
         "purpose",
         "channel",
-        pl.when(pl.col("withdrawn") == 1)
-        .then(pl.lit(ConsentStatus.WITHDRAWN.value))
-        .otherwise(pl.lit(ConsentStatus.GRANTED.value))
-        .alias("status"),
+        pl.col("rank").replace_strict(ranks, return_dtype=pl.String).alias("status"),
     )
 
 
@@ -162,7 +194,7 @@ def record(
             purpose=purpose,
             channel=channel,
             status=status.value,
-            lawful_basis="consent" if status is ConsentStatus.GRANTED else "withdrawal",
+            lawful_basis=LAWFUL_BASIS[status.value],
             source=source,
             proof=proof,
             wording_version=wording_version,

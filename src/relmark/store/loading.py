@@ -14,7 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, TextClause, bindparam, insert, text, update
 
 from relmark.enums import ConsentPurpose, ConsentStatus, EventKind
-from relmark.store import rectification
+from relmark.store import consents, rectification
 from relmark.store.bulk import (
     action_counts,
     apply_inserts,
@@ -182,37 +182,46 @@ def load_customers(
 def _record_email_consents(
     connection: Connection, *, import_id: int, where: str, now: datetime
 ) -> int:
-    """Add a consent statement where the file's answer differs from the record's latest."""
+    """Add a consent statement where the file's answer differs from the record's latest.
+
+    A "no" is `not_granted`, unless the record said yes before: then the person withdrew
+    at the source. With double opt-in on, a new "yes" is `pending` until the customer
+    confirms it (the planner queues the confirmation). The statement's time is the
+    file's `email_consent_at` when it has one."""
     purpose, channel = ConsentPurpose.MARKETING.value, "email"
-    latest = (
+    previous = (
         "(SELECT c.status FROM consents c WHERE c.source_record_id = sr.id "
         f"AND c.purpose = '{purpose}' AND c.channel = '{channel}' "
         "ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1)"
     )
-    changed = (
-        "FROM stg_customers s JOIN source_records sr ON sr.source = s.source "
-        "AND sr.external_id = s.external_id "
-        f"WHERE s.email_consent IS NOT NULL AND s.email_consent IS DISTINCT FROM {latest}"
+    dated = _has_column(connection, "stg_customers", "email_consent_at")
+    at = ", s.email_consent_at AS stated_at" if dated else ""
+    answers = (
+        "(SELECT s.__line AS line, s.source AS source, sr.id AS record_id, "
+        f"sr.customer_id AS customer_id, s.email_consent AS answer{at}, "
+        f"{previous} AS previous FROM stg_customers s JOIN source_records sr "
+        "ON sr.source = s.source AND sr.external_id = s.external_id "
+        "WHERE s.email_consent IS NOT NULL) a"
     )
-    when = (
-        "COALESCE(s.email_consent_at, :now)"
-        if _has_column(connection, "stg_customers", "email_consent_at")
-        else ":now"
+    granted, withdrawn = ConsentStatus.GRANTED.value, ConsentStatus.WITHDRAWN.value
+    pending, not_granted = ConsentStatus.PENDING.value, ConsentStatus.NOT_GRANTED.value
+    confirm = "1 = 1" if consents.double_opt_in(connection) else "1 = 0"
+    status = (
+        f"(CASE WHEN a.answer = '{not_granted}' AND a.previous IN ('{granted}', '{withdrawn}') "
+        f"THEN '{withdrawn}' WHEN a.answer = '{granted}' AND {confirm} "
+        f"AND (a.previous IS NULL OR a.previous <> '{granted}') THEN '{pending}' "
+        "ELSE a.answer END)"
     )
+    changed = f"FROM {answers} WHERE {status} IS DISTINCT FROM a.previous"
     dialect = dialect_of(connection)
     parameters = dialect.json_object(
-        {
-            "purpose": f"'{purpose}'",
-            "channel": f"'{channel}'",
-            "status": "s.email_consent",
-            "line": "s.__line",
-        }
+        {"purpose": f"'{purpose}'", "channel": f"'{channel}'", "status": status, "line": "a.line"}
     )
     connection.execute(
         _timed(
             "INSERT INTO customer_events (at, customer_id, kind, import_id, parameters) "
-            f"SELECT :now, sr.customer_id, '{EventKind.CONSENT_RECORDED}', :import_id, "
-            f"{parameters} {changed} ORDER BY s.__line"
+            f"SELECT :now, a.customer_id, '{EventKind.CONSENT_RECORDED}', :import_id, "
+            f"{parameters} {changed} ORDER BY a.line"
         ),
         {"now": now, "import_id": import_id},
     )
@@ -220,10 +229,9 @@ def _record_email_consents(
         _timed(
             "INSERT INTO consents (customer_id, source_record_id, purpose, channel, status, "
             "lawful_basis, source, proof, recorded_at) "
-            f"SELECT sr.customer_id, sr.id, '{purpose}', '{channel}', s.email_consent, "
-            f"CASE s.email_consent WHEN '{ConsentStatus.GRANTED}' THEN 'consent' "
-            "ELSE 'withdrawal' END, "
-            f"s.source, :proof || CAST(s.__line AS TEXT), {when} {changed} ORDER BY s.__line"
+            f"SELECT a.customer_id, a.record_id, '{purpose}', '{channel}', {status}, "
+            f"{consents.lawful_basis_sql(status)}, a.source, :proof || CAST(a.line AS TEXT), "
+            f"{'COALESCE(a.stated_at, :now)' if dated else ':now'} {changed} ORDER BY a.line"
         ),
         {"now": now, "proof": f"imported from {where}:"},
     )
@@ -232,7 +240,7 @@ def _record_email_consents(
 
 def _has_column(connection: Connection, table: str, column: str) -> bool:
     result = connection.execute(text(f'SELECT * FROM "{table}" WHERE 1 = 0'))
-    return column in result
+    return column in list(result.keys())  # a Result itself iterates rows, not columns
 
 
 def customer_keys(connection: Connection, source: str) -> pl.DataFrame:

@@ -1,6 +1,7 @@
 """Customers' links from messages: unsubscribe (page and RFC 8058 one-click), preference
-centre, open pixel, click redirect, rating. Public: the signed token is the authority, and it
-names one message, customer and purpose. Pages speak the customer's language."""
+centre, double opt-in confirmation, open pixel, click redirect, rating. Public: the signed
+token is the authority, and it names one message, customer and purpose. Pages speak the
+customer's language."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from relmark.enums import ConsentStatus
-from relmark.errors import RelmarkError
+from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
 from relmark.store import consents
+from relmark.store.audit import Actor
 from relmark.store.models import Customer
 
 router = APIRouter(tags=["links"], include_in_schema=False)
@@ -92,9 +94,10 @@ def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
+    customer_id = _profile(request, claim)
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Unsubscribe"),
         template="unsubscribe.html",
         purpose=claim.purpose,
@@ -113,16 +116,28 @@ def unsubscribe(request: Request, token: str) -> Response:
     one_click = request.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     )
-    interaction(request).unsubscribe(
-        token, datetime.now(UTC), via="one-click" if one_click else "link"
+    done = interaction(request).unsubscribe(
+        token, datetime.now(UTC), via="one-click" if one_click else "link", origin=_origin(request)
     )
     return _say(
         request,
-        claim.customer_id,
+        done["customer_id"],
         N_("You are unsubscribed"),
         N_("You will not receive these emails any more."),
         preferences=f"/p/{token}",
     )
+
+
+def _profile(request: Request, claim: LinkClaim) -> int:
+    """The live profile the link's message belongs to now (a merge may have moved it)."""
+    return interaction(request).linked_message(claim)[1]
+
+
+def _origin(request: Request) -> str:
+    """Where a customer's click came from, for the proof: address and browser."""
+    host = request.client.host if request.client else "unknown"
+    agent = request.headers.get("user-agent", "")[:150]
+    return f"{host} {agent}".strip()
 
 
 def _preferences(request: Request, customer_id: int) -> dict[str, bool]:
@@ -142,14 +157,15 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
+    customer_id = _profile(request, claim)
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Your preferences"),
         template="preferences.html",
         action=f"/p/{token}",
         saved=False,
-        **_preferences(request, claim.customer_id),
+        **_preferences(request, customer_id),
     )
 
 
@@ -160,13 +176,14 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
         return _invalid(request)
     form = await request.form()
     wanted = {"marketing": form.get("marketing") == "1", "service": form.get("service") == "1"}
-    current = _preferences(request, claim.customer_id)
+    customer_id = _profile(request, claim)
+    current = _preferences(request, customer_id)
     now = datetime.now(UTC)
     relmark = interaction(request)
     for purpose, on in wanted.items():
         if on != current[purpose]:
             relmark.record_consent(
-                claim.customer_id,
+                customer_id,
                 purpose=purpose,
                 channel="email",
                 status=ConsentStatus.GRANTED if on else ConsentStatus.WITHDRAWN,
@@ -174,15 +191,57 @@ async def save_preferences(request: Request, token: str) -> HTMLResponse:
                 proof=f"preference centre, link of message {claim.message_id}, {now.isoformat()}",
                 wording_version="preference-centre-v1",
                 now=now,
+                actor=Actor("link", "preference-centre", _origin(request)),
             )
     return _say(
         request,
-        claim.customer_id,
+        customer_id,
         N_("Your preferences"),
         template="preferences.html",
         action=f"/p/{token}",
         saved=True,
-        **_preferences(request, claim.customer_id),
+        **_preferences(request, customer_id),
+    )
+
+
+@router.get("/c/{token}", response_class=HTMLResponse)
+def confirm_page(request: Request, token: str) -> HTMLResponse:
+    """Double opt-in: asks first, because mail scanners follow links and consent must be
+    the customer's own click."""
+    claim = _claim(request, LinkKind.CONFIRM, token)
+    if claim is None:
+        return _invalid(request)
+    return _say(
+        request,
+        _profile(request, claim),
+        N_("Confirm your subscription"),
+        template="confirm.html",
+        action=f"/c/{token}",
+    )
+
+
+@router.post("/c/{token}", response_class=HTMLResponse)
+def confirm(request: Request, token: str) -> HTMLResponse:
+    """The confirming click: e-mail marketing becomes granted, with this click as proof."""
+    if _claim(request, LinkKind.CONFIRM, token) is None:
+        return _invalid(request)
+    try:
+        done = interaction(request).confirm(token, datetime.now(UTC), origin=_origin(request))
+    except InvalidInput:
+        return _say(
+            request,
+            None,
+            N_("This link is not valid"),
+            N_("This confirmation link has expired. Nothing was changed."),
+            status=400,
+            preferences=None,
+        )
+    return _say(
+        request,
+        done["customer_id"],
+        N_("Your subscription is confirmed"),
+        N_("Thank you! You will receive our offers and news by e-mail."),
+        preferences=None,
     )
 
 
