@@ -589,11 +589,12 @@ def export_identities(
     db: DbOption = None,
 ) -> None:
     """source, external_id, customer_id for every source record, so others can sync."""
+    from relmark.csvsafe import write_csv
     from relmark.store.identity import identities
 
     with open_store(db).connect() as connection:
         frame = identities(connection)
-    frame.write_csv(out_file)
+    write_csv(frame, out_file)
     out.print(f"{frame.height:,} identities written to {out_file}")
 
 
