@@ -4,6 +4,7 @@ anyone else's request."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -319,3 +320,43 @@ def test_tabs_and_line_breaks_stay_allowed_in_free_text(web: Web) -> None:
     response = web.client.post("/v1/batch", content=body, headers=web.as_role("ingest"))
     assert response.status_code == 200, response.text
     assert count(web, "SELECT COUNT(*) FROM source_records WHERE first_name = 'Mia'") == 1
+
+
+def test_single_messages_and_gzip_bodies_get_the_same_checks(web: Web) -> None:
+    hostile = json.loads(HOSTILE)["batch"][0]
+    single = web.client.post(
+        "/v1/track", content=json.dumps(hostile), headers=web.as_role("ingest")
+    )
+    assert single.status_code == 400
+    assert "total '1e999990' is too large" in single.json()["errors"][0]["message"]
+    deep = gzip.compress(raw_batch(DEEP))
+    zipped = web.client.post(
+        "/v1/batch",
+        content=deep,
+        headers={**web.as_role("ingest"), "Content-Encoding": "gzip"},
+    )
+    assert zipped.status_code == 400
+    assert zipped.json()["errors"][0]["where"] == "body"
+    assert stored_rows(web) == 0
+
+
+def test_ordinary_nesting_numbers_and_text_still_pass(web: Web) -> None:
+    nested: Any = {"leaf": -1.5e300}
+    for _ in range(13):  # 26 levels, 31 with the batch around them: within 32
+        nested = {"level": [nested]}
+    body = batch(
+        track(
+            messageId="fine",
+            timestamp="1999-12-31T23:59:59-05:00",
+            properties={
+                "nested": nested,
+                "big": 2**63 - 1,
+                "small": -(2**63),
+                "escaped": "\\u0000",
+            },
+        ),
+        order({"total": "899999999999999.99", "products": [{"sku": "A", "quantity": 1_000_000}]}),
+    )
+    response = web.client.post("/v1/batch", content=body, headers=web.as_role("ingest"))
+    assert response.status_code == 200, response.text
+    assert count(web, "SELECT amount_minor FROM orders") == 89999999999999999
