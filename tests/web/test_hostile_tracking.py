@@ -234,6 +234,11 @@ CASES = {
         "batch[1]",
         "is more than a day in the future",
     ),
+    "an unpaired surrogate in a property": (
+        raw_batch('{"type":"track","userId":"u","event":"e","properties":{"x":"a\\ud800"}}'),
+        "batch[1].properties.x",
+        "contains an unpaired surrogate (U+D800)",
+    ),
     "a NUL in a property": (
         batch(track(messageId="t", properties={"note": "a\x00b"})),
         "batch[1].properties.note",

@@ -10,6 +10,7 @@ where in the body (`batch[0].properties.total`) and why.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,7 +58,7 @@ def _constant(name: str) -> Refused:
 def loads(body: bytes) -> Any:
     """The JSON value of `body`; InvalidInput naming each place that cannot be stored.
 
-    Cheap checks (numbers refused while parsing, a `\\u0000` escape in the text, the depth of
+    Cheap checks (numbers refused while parsing, a `\\u0000` or surrogate escape, the depth of
     containers) decide whether the tree needs the slower walk that names places: a good
     500 KB batch costs about twice `json.loads`.
     """
@@ -80,7 +81,7 @@ def loads(body: bytes) -> Any:
         raise InvalidInput.single("body", f"nested deeper than {MAX_DEPTH} levels") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput.single("body", f"not JSON: {exc}") from None
-    if refused or "\\u0000" in text or _deepest(tree) > MAX_DEPTH:
+    if refused or _ESCAPES.search(text) or _deepest(tree) > MAX_DEPTH:
         problems = list(_problems(tree))
         if problems:
             raise InvalidInput(problems[:MAX_SHOWN], total=len(problems), shown=MAX_SHOWN)
@@ -101,8 +102,23 @@ def _deepest(tree: Any) -> int:
     return depth
 
 
+#: Escapes that may stand for text no store keeps: NUL, and surrogates (paired ones are fine).
+_ESCAPES = re.compile(r"\\u(0000|[dD][89a-fA-F])")
+
+
+def _unstorable(text: str) -> str | None:
+    """Why no database can keep `text` (PostgreSQL refuses NUL; UTF-8 has no lone surrogate)."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"contains an unpaired surrogate (U+{ord(text[exc.start]):04X})"
+    return None
+
+
 def _problems(tree: Any) -> Any:
-    """Each place that is too deep, a refused number, or text with a NUL, walking iteratively
+    """Each place that is too deep, a refused number, or unstorable text, walking iteratively
     (the tree may be as deep as the parser allowed)."""
     pending: list[tuple[Any, str, int]] = [(tree, "", 0)]
     while pending:
@@ -110,8 +126,8 @@ def _problems(tree: Any) -> Any:
         where = path or "body"
         if isinstance(value, Refused):
             yield Problem(where, f"{value.reason} ({_short(value.text)})")
-        elif isinstance(value, str) and "\x00" in value:
-            yield Problem(where, "contains a NUL character")
+        elif isinstance(value, str) and (problem := _unstorable(value)):
+            yield Problem(where, problem)
         elif isinstance(value, dict | list):
             if depth >= MAX_DEPTH:
                 yield Problem(where, f"nested deeper than {MAX_DEPTH} levels")
@@ -119,8 +135,8 @@ def _problems(tree: Any) -> Any:
             if isinstance(value, dict):
                 items = list(value.items())
                 for key, _ in items:
-                    if "\x00" in key:
-                        yield Problem(where, "a key contains a NUL character")
+                    if problem := _unstorable(key):
+                        yield Problem(where, f"a key {problem}")
                 children = [(v, f"{path}.{_key(k)}" if path else _key(k)) for k, v in items]
             else:
                 children = [(v, f"{path}[{i}]") for i, v in enumerate(value)]
