@@ -18,6 +18,7 @@ PEOPLE = [
     ("u1", "Ana_Marija", "Novak"),
     ("u2", "Ana-Marija", "Kos"),
     ("u3", "Eva", "Horvat 100%"),
+    ("u4", "Iva", "Back\\slash"),
 ]
 
 
@@ -34,12 +35,19 @@ def tracked_people(web: Web) -> None:
 
 @pytest.mark.parametrize(
     ("q", "found"),
-    [("%", ["Eva"]), ("ana_m", ["Ana_Marija"]), ("ana-m", ["Ana-Marija"]), ("a", None)],
+    [
+        ("%", ["Eva"]),
+        ("ana_m", ["Ana_Marija"]),
+        ("ana-m", ["Ana-Marija"]),
+        ("\\", ["Iva"]),
+        ("a\x00", []),
+        ("a", None),
+    ],
 )
 def test_api_search_takes_percent_and_underscore_literally(
     web: Web, q: str, found: list[str] | None
 ) -> None:
-    # given three customers, one with an underscore and one with a percent sign in the name
+    # given customers with an underscore, a percent sign and a backslash in their names
     tracked_people(web)
     # when the API is searched
     response = web.client.get("/api/v1/customers", params={"q": q}, headers=web.as_role("viewer"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, case, false, func, or_, select
 
 from relmark.meaning import ACTIVE_DAYS, ACTIVE_P_ALIVE, value_terms
 from relmark.store import consents, identity
@@ -84,7 +84,9 @@ def _matching(
     min_p_alive: float | None = None,
     max_p_alive: float | None = None,
 ) -> Any:
-    if q:
+    if q and "\x00" in q:  # no stored text holds NUL, and PostgreSQL refuses it in a query
+        statement = statement.where(false())
+    elif q:
         # lower() is built in and fast; the Unicode fold (a Python function on SQLite) is
         # needed only when the search has letters beyond ASCII.
         ascii_only = q.isascii()
