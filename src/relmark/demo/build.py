@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from relmark.csvsafe import write_csv
 from relmark.demo.generate import DemoData
 from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions, import_file
@@ -26,13 +27,12 @@ def write_files(data: DemoData, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (_kind, _source, frame) in data.files().items():
-        frame.write_csv(folder / name)
+        write_csv(frame, folder / name)
         written.append(folder / name)
-    data.support_contacts.with_columns(pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(
-        folder / "support_contacts.csv"
-    )
-    data.mentions.write_csv(folder / "mentions.csv")
-    data.identity_truth.write_csv(folder / "identity_truth.csv")
+    contacts = data.support_contacts.with_columns(pl.col("at").dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    write_csv(contacts, folder / "support_contacts.csv")
+    write_csv(data.mentions, folder / "mentions.csv")
+    write_csv(data.identity_truth, folder / "identity_truth.csv")
     return written
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine
 
+from relmark.csvsafe import write_csv
 from relmark.enums import FileFormat, ImportKind
 from relmark.errors import InvalidInput, Problem
 from relmark.ingest import formats
@@ -305,7 +306,7 @@ def _write_rejects(table: RawTable, problems: pl.DataFrame) -> Path:
         .select(pl.exclude(LINE, "reason"), pl.col(LINE).alias("line"), "reason")
     )
     path = Path(f"{table.where}.rejects.csv")
-    rejects.write_csv(path)
+    write_csv(rejects, path)
     return path
 
 

@@ -4,7 +4,9 @@ What the stock `segment-analytics-python` and `rudder-sdk-python` send: `POST /v
 with `{"batch": [...]}` (RudderStack gzips it), or one message to `/v1/identify`, `/v1/track`,
 `/v1/page`, `/v1/screen`, `/v1/group`, `/v1/alias`. Limits follow Segment: a message of at
 most 32 KB, a batch of at most 500 KB. Any bad message refuses the whole request, saying
-which one and why; nothing is stored.
+which one and why; nothing is stored. Numbers, amounts, quantities and timestamps are bounded
+before any arithmetic, and text follows the importer's rules (`limits`), so a hostile body
+costs milliseconds and is answered 400, never 500.
 """
 
 from __future__ import annotations
@@ -13,19 +15,69 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import get_currency_precision
 
 from relmark.errors import InvalidInput, Problem
+from relmark.ingest import tracking_json
+from relmark.ingest.contracts import CUSTOMERS
+from relmark.ingest.limits import (
+    EARLIEST,
+    EARLIEST_YEAR,
+    INT64_MAX,
+    MAX_AMOUNT,
+    control_problem,
+    length_problem,
+)
+from relmark.store.models import SourceRecord
 
 MAX_MESSAGE_BYTES = 32 * 1024
 MAX_BATCH_BYTES = 500 * 1024
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 ORDER_COMPLETED = "Order Completed"
 ORDER_REFUNDED = "Order Refunded"
+#: Clocks drift: a message may be stamped up to a day after the server's time, not more.
+MAX_CLOCK_AHEAD = timedelta(days=1)
+#: Per product line; the order's total quantity must also fit the store's 32-bit column.
+MAX_QUANTITY = 1_000_000
+INT32_MAX = 2**31 - 1
+#: An amount written with more characters than this is refused before it is read.
+MAX_AMOUNT_CHARACTERS = 40
+
+#: Identify traits → source record columns (Segment's spec names, camel and snake case).
+TRAIT_FIELDS = {
+    "email": "email",
+    "phone": "phone",
+    "first_name": "first_name",
+    "firstName": "first_name",
+    "last_name": "last_name",
+    "lastName": "last_name",
+    "language": "language",
+    "locale": "language",
+    "timezone": "timezone",
+    "country": "country",
+}
+ADDRESS_FIELDS = {
+    "city": "city",
+    "postalCode": "postcode",
+    "street": "address",
+    "country": "country",
+    "state": "region",
+}
+
+
+def _trait_limit(column: str) -> int:
+    """The importer's length for the column, within what the store's column holds (country
+    is cut to its two-letter code when stored)."""
+    limit = CUSTOMERS.by_name[column].max_length
+    stored = SourceRecord.__table__.c[column].type.length
+    return limit if column == "country" or stored is None else min(limit, stored)
+
+
+TRAIT_LIMITS = {c: _trait_limit(c) for c in {*TRAIT_FIELDS.values(), *ADDRESS_FIELDS.values()}}
 
 
 class TooLarge(InvalidInput):
@@ -72,10 +124,7 @@ def read_body(body: bytes, content_encoding: str | None) -> Any:
             raise InvalidInput.single("body", f"not valid gzip: {exc}") from None
     if len(body) > MAX_BATCH_BYTES:
         raise TooLarge.single("body", f"larger than {MAX_BATCH_BYTES // 1024} KB")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInput.single("body", f"not JSON: {exc}") from None
+    return tracking_json.loads(body)
 
 
 def parse(payload: Any, path_type: str | None, *, currency: str, now: datetime) -> list[Tracked]:
@@ -119,9 +168,9 @@ def _message(item: Any, path_type: str | None, place: str, currency: str, now: d
         raise InvalidInput.single(place, "needs a userId or an anonymousId")
     message_id = _id(item.get("messageId"), place, "messageId") or _derived_id(item)
     properties = _object(item.get("properties"), place, "properties")
-    traits = _object(
-        item.get("traits") or (item.get("context") or {}).get("traits"), place, "traits"
-    )
+    context = _object(item.get("context"), place, "context")
+    traits = _object(item.get("traits") or context.get("traits"), place, "traits")
+    _check_traits(traits, place)
     tracked = Tracked(
         type=kind,
         message_id=message_id,
@@ -136,6 +185,8 @@ def _message(item: Any, path_type: str | None, place: str, currency: str, now: d
         event = item.get("event")
         if not isinstance(event, str) or not event.strip() or len(event) > 200:
             raise InvalidInput.single(place, "track needs an event name (1-200 characters)")
+        if problem := control_problem(event):
+            raise InvalidInput.single(place, f"event {problem}")
         tracked.event = event.strip()
         if tracked.event in (ORDER_COMPLETED, ORDER_REFUNDED):
             tracked.order = _order(properties, place, currency, tracked.event == ORDER_COMPLETED)
@@ -152,9 +203,26 @@ def _id(value: Any, place: str, name: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidInput.single(place, f"{name} must be a string")
     text = str(value).strip()
-    if len(text) > 200:
-        raise InvalidInput.single(place, f"{name} is longer than 200 characters")
+    if problem := control_problem(text) or length_problem(text, 200):
+        raise InvalidInput.single(place, f"{name} {problem}")
     return text or None
+
+
+def _check_traits(traits: dict[str, Any], place: str) -> None:
+    """The traits identify stores, by the importer's rules for the same columns."""
+    named = [(f"traits.{k}", traits.get(k), TRAIT_LIMITS[c]) for k, c in TRAIT_FIELDS.items()]
+    named.append(("traits.name", traits.get("name"), TRAIT_LIMITS["first_name"]))
+    address = traits.get("address")
+    if isinstance(address, dict):
+        named += [
+            (f"traits.address.{k}", address.get(k), TRAIT_LIMITS[c])
+            for k, c in ADDRESS_FIELDS.items()
+        ]
+    for name, value, limit in named:
+        if not isinstance(value, str):
+            continue
+        if problem := control_problem(value) or length_problem(value.strip(), limit):
+            raise InvalidInput.single(place, f"{name} {problem}")
 
 
 def _object(value: Any, place: str, name: str) -> dict[str, Any]:
@@ -175,11 +243,23 @@ def _timestamp(value: Any, place: str, now: datetime) -> datetime:
         return now
     if not isinstance(value, str):
         raise InvalidInput.single(place, "timestamp must be an ISO 8601 string")
+    shown = value if len(value) <= 40 else value[:37] + "..."
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput.single(place, f"timestamp {value!r} is not ISO 8601") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        raise InvalidInput.single(place, f"timestamp {shown!r} is not ISO 8601") from None
+    # Years are compared before the offset is applied: year 1 or 9999 with an offset would
+    # overflow Python's date range.
+    if moment.year < EARLIEST_YEAR or moment.year > now.year + 1:
+        raise InvalidInput.single(
+            place, f"timestamp {shown!r} is outside {EARLIEST_YEAR} to {now.year + 1}"
+        )
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment < EARLIEST:
+        raise InvalidInput.single(place, f"timestamp {shown!r} is before {EARLIEST_YEAR}")
+    if moment > now + MAX_CLOCK_AHEAD:
+        raise InvalidInput.single(place, f"timestamp {shown!r} is more than a day in the future")
+    return moment
 
 
 def _order(
@@ -214,8 +294,14 @@ def _order(
         quantity = product.get("quantity", 1)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise InvalidInput.single(where, "quantity must be a whole number above 0")
+        if quantity > MAX_QUANTITY:
+            raise InvalidInput.single(where, f"quantity is above {MAX_QUANTITY:,}")
         price = _minor(product.get("price", 0), digits, where, "price")
         lines.append(OrderLine(sku, quantity, price))
+    if sum(line.quantity for line in lines) > INT32_MAX:
+        raise InvalidInput.single(
+            place, f"the products' quantities add up to more than {INT32_MAX:,}"
+        )
     return TrackedOrder(
         order_id,
         currency,
@@ -226,12 +312,25 @@ def _order(
 
 
 def _minor(value: Any, digits: int, place: str, name: str) -> int:
-    if isinstance(value, bool):
+    """An amount in minor units, bounded before any arithmetic: `1e999990` is refused by its
+    exponent, not expanded into a million digits."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidInput.single(place, f"{name} must be a number")
+    text = str(value).strip()
+    if len(text) > MAX_AMOUNT_CHARACTERS:
+        raise InvalidInput.single(
+            place, f"{name} is written with more than {MAX_AMOUNT_CHARACTERS} characters"
+        )
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(text)
     except InvalidOperation:
-        raise InvalidInput.single(place, f"{name} {value!r} is not a number") from None
+        raise InvalidInput.single(place, f"{name} {text!r} is not a number") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput.single(place, f"{name} must be a non-negative number")
-    return int((amount.scaleb(digits)).to_integral_value())
+    if amount >= MAX_AMOUNT:
+        raise InvalidInput.single(
+            place, f"{name} {text!r} is too large (the limit is {MAX_AMOUNT:,.0f})"
+        )
+    minor = int(amount.scaleb(digits).to_integral_value())
+    assert minor <= INT64_MAX
+    return minor

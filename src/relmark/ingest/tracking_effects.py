@@ -14,7 +14,14 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from relmark.enums import EventKind
-from relmark.ingest.tracking import ORDER_COMPLETED, ORDER_REFUNDED, Tracked
+from relmark.ingest.limits import EARLIEST_DATE
+from relmark.ingest.tracking import (
+    ADDRESS_FIELDS,
+    ORDER_COMPLETED,
+    ORDER_REFUNDED,
+    TRAIT_FIELDS,
+    Tracked,
+)
 from relmark.store import identity
 from relmark.store.models import (
     Customer,
@@ -27,18 +34,6 @@ from relmark.store.models import (
 )
 
 USER, ANONYMOUS = "segment", "segment-anonymous"
-TRAIT_FIELDS = {
-    "email": "email",
-    "phone": "phone",
-    "first_name": "first_name",
-    "firstName": "first_name",
-    "last_name": "last_name",
-    "lastName": "last_name",
-    "language": "language",
-    "locale": "language",
-    "timezone": "timezone",
-    "country": "country",
-}
 
 
 def store(connection: Connection, messages: list[Tracked], now: datetime) -> dict[str, int]:
@@ -233,29 +228,25 @@ def _traits(connection: Connection, message: Tracked, now: datetime) -> None:
     traits = message.traits
     for key, column in TRAIT_FIELDS.items():
         value = traits.get(key)
-        if isinstance(value, str) and value.strip():
-            values[column] = value.strip()[:300]
+        if isinstance(value, str) and value.strip():  # checked by the parser's rules
+            values[column] = value.strip()
     name = traits.get("name")
     if isinstance(name, str) and name.strip() and "first_name" not in values:
         first, _, last = name.strip().partition(" ")
         values["first_name"], values["last_name"] = first, last or None
     address = traits.get("address")
     if isinstance(address, dict):
-        for key, column in (
-            ("city", "city"),
-            ("postalCode", "postcode"),
-            ("street", "address"),
-            ("country", "country"),
-            ("state", "region"),
-        ):
+        for key, column in ADDRESS_FIELDS.items():
             if isinstance(address.get(key), str) and address[key].strip():
-                values[column] = address[key].strip()[:300]
+                values[column] = address[key].strip()
     if "country" in values:
         values["country"] = values["country"][:2].upper()
     birthday = traits.get("birthday")
     if isinstance(birthday, str):
         with contextlib.suppress(ValueError):  # an unreadable birthday is left out
-            values["birthday"] = date.fromisoformat(birthday[:10])
+            born = date.fromisoformat(birthday[:10])
+            if EARLIEST_DATE <= born <= now.date():  # the importer's range for dates
+                values["birthday"] = born
     if values:
         values["updated_at"] = now
         values["email_key"] = None  # re-keyed by the next identity resolution

@@ -19,9 +19,9 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from relmark.enums import CONSENT_SYNONYMS, ORDER_STATUS_SYNONYMS, OrderStatus, PartnerKind
 from relmark.ingest.contracts import Column, Contract
+from relmark.ingest.limits import CONTROL, EARLIEST_DATE, EARLIEST_YEAR, MAX_TEN_THOUSANDTHS
 from relmark.ingest.readers import LINE
 
-CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]"
 PROBLEM_SCHEMA = {LINE: pl.Int64, "column": pl.String, "message": pl.String}
 
 
@@ -151,7 +151,10 @@ def _money(
         .then(
             pl.lit("is not a number (write 1234.50: a dot for decimals, no thousands separators)")
         )
-        .when(raw.is_not_null() & (ten_thousandths.is_null() | (ten_thousandths.abs() > 9e18)))
+        .when(
+            raw.is_not_null()
+            & (ten_thousandths.is_null() | (ten_thousandths.abs() > MAX_TEN_THOUSANDTHS))
+        )
         .then(pl.lit("is too large"))
         .when(raw.is_not_null() & excess)
         .then(pl.format("has more decimals than {} allows ({})", currency, digits))
@@ -184,7 +187,7 @@ def _date(
         .then(pl.lit("is not a date (write YYYY-MM-DD)"))
         .when(value > pl.lit(context.today))
         .then(pl.lit("is in the future"))
-        .when(value < pl.lit(date(1900, 1, 1)))
+        .when(value < pl.lit(EARLIEST_DATE))
         .then(pl.lit("is before 1900"))
     )
     return iso.str.to_date("%Y-%m-%d", strict=False), message
@@ -246,7 +249,7 @@ def _datetime(
     message = (
         pl.when(raw.is_not_null() & value.is_null())
         .then(pl.lit("is not a date-time (write 2024-05-31T14:30:00+02:00, or a date 2024-05-31)"))
-        .when(value.dt.year() < 1900)
+        .when(value.dt.year() < EARLIEST_YEAR)
         .then(pl.lit("is before 1900"))
     )
     return _fast_timestamp(raw), message

@@ -597,13 +597,14 @@ def export_identities(
     """source, external_id, customer_id for every source record, so others can sync.
     Restricted customers are left out; an external id that is an e-mail or phone number
     is left empty unless the customer consented to third-party sharing."""
+    from relmark.csvsafe import write_csv
     from relmark.interfaces.export_cli import audited
     from relmark.store.transfer import identities
 
     with audited(db, "export.identities") as (connection, detail):
         frame = identities(connection)
         detail["rows"] = frame.height
-        frame.write_csv(out_file)
+        write_csv(frame, out_file)
     out.print(f"{frame.height:,} identities written to {out_file}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, case, false, func, or_, select
 
 from relmark.meaning import ACTIVE_DAYS, ACTIVE_P_ALIVE, value_terms
 from relmark.store import consents, identity
@@ -64,6 +64,17 @@ def latest_run(connection: Connection) -> int | None:
     return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_literal(text: str) -> str:
+    """`text` for a LIKE pattern that matches it literally: a search for `100%` or `ana_m`
+    finds those characters, not any text or any one character."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return text
+
+
 def _matching(
     connection: Connection,
     statement: Any,
@@ -81,17 +92,22 @@ def _matching(
             Customer.restricted_at.is_not(None) if restricted else Customer.restricted_at.is_(None)
         )
         statement = statement.where(flag)
-    if q:
+    if q and "\x00" in q:  # no stored text holds NUL, and PostgreSQL refuses it in a query
+        statement = statement.where(false())
+    elif q:
         # lower() is built in and fast; the Unicode fold (a Python function on SQLite) is
         # needed only when the search has letters beyond ASCII.
         ascii_only = q.isascii()
         fold = func.lower if ascii_only or connection.dialect.name != "sqlite" else func.casefold
-        needle = f"%{q.strip().casefold()}%"
+        needle = f"%{like_literal(q.strip().casefold())}%"
         full_name = fold(
             func.coalesce(Customer.first_name, "") + " " + func.coalesce(Customer.last_name, "")
         )
         digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [full_name.like(needle), fold(Customer.email).like(needle)]
+        conditions = [
+            full_name.like(needle, escape=LIKE_ESCAPE),
+            fold(Customer.email).like(needle, escape=LIKE_ESCAPE),
+        ]
         if len(digits) >= 4:
             phone = func.replace(func.replace(Customer.phone, " ", ""), "-", "")
             conditions.append(phone.like(f"%{digits}%"))

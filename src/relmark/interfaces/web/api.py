@@ -20,6 +20,7 @@ from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.pages import search_with_cached_total
 from relmark.interfaces.web.state import interaction
 from relmark.store import audit, outbox
+from relmark.interfaces.web.upload_reply import paths_hidden, public_report
 from relmark.store import customers as customer_store
 from relmark.store.models import ScoreRun
 
@@ -237,19 +238,21 @@ async def upload_import(
                 if size > MAX_UPLOAD:
                     raise HTTPException(413, f"files above {MAX_UPLOAD >> 20} MiB are refused")
                 handle.write(chunk)
-        report, identified = pipeline.import_and_identify(
-            request.app.state.engine,
-            ImportOptions(
-                kind,
-                path,
-                source=source,
-                skip_invalid=skip_invalid,
-                currency=request.app.state.settings.currency,
-                timezone=request.app.state.settings.timezone,
-            ),
-            now=datetime.now(UTC),
-        )
-    return jsonable_encoder({"import": report.as_dict(), "identity": {"merges": identified.merges}})
+        with paths_hidden(folder, name):
+            report, identified = pipeline.import_and_identify(
+                request.app.state.engine,
+                ImportOptions(
+                    kind,
+                    path,
+                    source=source,
+                    skip_invalid=skip_invalid,
+                    currency=request.app.state.settings.currency,
+                    timezone=request.app.state.settings.timezone,
+                ),
+                now=datetime.now(UTC),
+            )
+    reply = {"import": public_report(report, name), "identity": {"merges": identified.merges}}
+    return jsonable_encoder(reply)
 
 
 @router.get("/reports/uplift")

@@ -1,5 +1,8 @@
 """Segment-compatible tracking endpoint: /v1/batch and /v1/{identify,track,page,screen,group,
-alias}. A 2xx reply means every message of the request is committed; an error, none."""
+alias}. A 2xx reply means every message of the request is committed; an error, none.
+
+Only reading the body happens on the event loop; parsing and storing run in the thread pool,
+so a slow body or a locked database delays that request alone, never the server."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Engine
 
 from relmark.accounts import Principal
 from relmark.errors import InvalidInput
@@ -28,15 +33,29 @@ async def _receive(request: Request, path_type: str | None) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_BATCH_BYTES:
             raise HTTPException(400, f"request larger than {MAX_BATCH_BYTES // 1024} KB")
+    return await run_in_threadpool(
+        _process,
+        request.app.state.engine,
+        bytes(body),
+        request.headers.get("content-encoding"),
+        path_type,
+        request.app.state.settings.currency,
+    )
+
+
+def _process(
+    engine: Engine, body: bytes, encoding: str | None, path_type: str | None, currency: str
+) -> dict[str, Any]:
+    """Parse and store one request (in a worker thread: CPU and database work)."""
     now = datetime.now(UTC)
     try:
-        payload = read_body(bytes(body), request.headers.get("content-encoding"))
-        messages = parse(payload, path_type, currency=request.app.state.settings.currency, now=now)
+        payload = read_body(body, encoding)
+        messages = parse(payload, path_type, currency=currency, now=now)
     except TooLarge as exc:
         raise HTTPException(400, str(exc)) from None
     except InvalidInput:
         raise
-    with bulk_transaction(request.app.state.engine) as connection:
+    with bulk_transaction(engine) as connection:
         counts = store(connection, messages, now)
     return {"success": True, **counts}
 
