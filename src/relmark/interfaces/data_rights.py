@@ -8,7 +8,6 @@ Composition lives here (interfaces may use both ingest and the store); the store
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -18,18 +17,16 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from relmark.csvsafe import write_rows
 from relmark.errors import InvalidInput, Problem, RelmarkError
 from relmark.interfaces.access_readme import readme, readme_language
 from relmark.store import rectification, subject_access
 from relmark.store.audit import Actor
 from relmark.store.models import Customer
 
-#: A cell starting with one of these is read as a formula by spreadsheets (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-
-def safe_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet shows as the text it is: never a formula."""
+def cell_text(value: Any) -> str:
+    """A value as the text of one CSV cell (neutralised by `csvsafe` when it is written)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -38,8 +35,7 @@ def safe_cell(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _json_default(value: Any) -> Any:
@@ -53,10 +49,7 @@ def _csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         columns += [c for c in row if c not in columns]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([safe_cell(row.get(c)) for c in columns])
+    write_rows(buffer, columns, ([cell_text(row.get(c)) for c in columns] for row in rows))
     return buffer.getvalue()
 
 

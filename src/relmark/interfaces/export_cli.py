@@ -41,13 +41,14 @@ def export_customers(
     """customer_id, contact and address, country, language, segment, CLV and P(alive) of
     every unrestricted customer; contact and address only where the customer consented to
     third-party sharing (`personal_data` says which)."""
+    from relmark.csvsafe import write_csv
     from relmark.store.transfer import customers
 
     with audited(db, "export.customers") as (connection, detail):
         frame = customers(connection)
         shared = int(frame["personal_data"].sum())
         detail |= {"rows": frame.height, "with_personal_data": shared}
-        frame.write_csv(out_file)  # inside: a failed write records no export
+        write_csv(frame, out_file)  # inside: a failed write records no export
     out.print(
         f"{frame.height:,} customers written to {out_file} "
         f"({shared:,} with personal data: consent to third-party sharing)"

@@ -19,8 +19,8 @@ from relmark.interfaces.web.access_api import actor_of
 from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.pages import search_with_cached_total
 from relmark.interfaces.web.state import interaction
-from relmark.store import audit, outbox
 from relmark.interfaces.web.upload_reply import paths_hidden, public_report
+from relmark.store import audit, outbox
 from relmark.store import customers as customer_store
 from relmark.store.models import ScoreRun
 
