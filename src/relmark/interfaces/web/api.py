@@ -28,6 +28,7 @@ from relmark.interfaces.web.bounds import (
     ShortText,
 )
 from relmark.interfaces.web.pages import search_with_cached_total
+from relmark.interfaces.web.problems import documented
 from relmark.interfaces.web.state import interaction
 from relmark.store import customers as customer_store
 from relmark.store import outbox
@@ -62,7 +63,7 @@ def _with_reasons(rows: list[dict[str, Any]], run: dict[str, Any] | None) -> lis
     ]
 
 
-@router.get("/customers", description=VALUE_FIELDS)
+@router.get("/customers", description=VALUE_FIELDS, responses=documented(422))
 def list_customers(
     request: Request,
     who: Viewer,
@@ -100,7 +101,7 @@ def list_customers(
     return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(items)}
 
 
-@router.get("/customers/{customer_id}", description=VALUE_FIELDS)
+@router.get("/customers/{customer_id}", description=VALUE_FIELDS, responses=documented(404, 422))
 def customer_360(request: Request, who: Viewer, customer_id: CustomerIdPath) -> dict[str, Any]:
     """Profile, identities, orders, scores with explanation (and the reason beside any empty
     model value), consents, messages with held reasons, events and merges."""
@@ -149,7 +150,7 @@ def playbooks(request: Request, who: Viewer) -> list[dict[str, Any]]:
     return interaction(request).playbook_list()
 
 
-@router.get("/playbooks/{name}/preview")
+@router.get("/playbooks/{name}/preview", responses=documented(422))
 def preview_playbook(request: Request, who: Analyst, name: Name) -> dict[str, Any]:
     """Who would get this playbook's message if it were planned now (changes nothing)."""
     now = datetime.now(UTC)
@@ -164,13 +165,13 @@ def preview_playbook(request: Request, who: Analyst, name: Name) -> dict[str, An
     return jsonable_encoder(result.summary() | {"sample": sample.to_dicts()})
 
 
-@router.post("/playbooks/{name}/enable")
+@router.post("/playbooks/{name}/enable", responses=documented(422))
 def enable_playbook(request: Request, who: Marketer, name: Name) -> dict[str, Any]:
     interaction(request).enable(name, True, datetime.now(UTC))
     return {"name": name, "enabled": True}
 
 
-@router.post("/playbooks/{name}/disable")
+@router.post("/playbooks/{name}/disable", responses=documented(422))
 def disable_playbook(request: Request, who: Marketer, name: Name) -> dict[str, Any]:
     interaction(request).enable(name, False, datetime.now(UTC))
     return {"name": name, "enabled": False}
@@ -183,7 +184,7 @@ def run_plan(request: Request, who: Marketer) -> dict[str, Any]:
     return jsonable_encoder(interaction(request).plan(now, now).summary())
 
 
-@router.get("/messages")
+@router.get("/messages", responses=documented(422))
 def messages(
     request: Request,
     who: Viewer,
@@ -213,7 +214,7 @@ def outbox_summary(request: Request, who: Viewer) -> list[dict[str, Any]]:
         return outbox.outbox_counts(connection)
 
 
-@router.post("/imports/{kind}")
+@router.post("/imports/{kind}", responses=documented(413, 422))
 async def upload_import(
     request: Request,
     who: Analyst,
@@ -242,7 +243,7 @@ async def upload_import(
     return jsonable_encoder({"import": report.as_dict(), "identity": {"merges": identified.merges}})
 
 
-@router.get("/reports/uplift")
+@router.get("/reports/uplift", responses=documented(422))
 def uplift(
     request: Request,
     who: Viewer,

@@ -96,8 +96,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
-    app.include_router(api.router)
-    app.include_router(tracking.router)
+    # what any route may answer: a bad URL, no key, the wrong role (api.py adds the rest)
+    app.include_router(api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
     app.include_router(import_pages.router)
