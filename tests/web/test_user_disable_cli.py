@@ -80,8 +80,8 @@ def test_logout_ends_every_session_but_keeps_the_account(web: Web) -> None:
     # given Mia signed in on two browsers
     accounts.add_user(web.shop.engine, EMAIL, PASSWORD, Role.MARKETER, datetime.now(UTC))
     laptop, phone = browser(web), browser(web)
-    # when `relmark user logout` (the singular reads naturally too) is run
-    said = relmark(web, "user", "logout", EMAIL)
+    # when `relmark users logout` is run
+    said = relmark(web, "users", "logout", EMAIL)
     # then both browsers are signed out, and she can sign in again
     assert "2 session(s)" in said
     assert not is_signed_in(laptop)

@@ -23,7 +23,6 @@ from relmark.interfaces.cli_base import (
 users_app = typer.Typer(help="Dashboard users and their roles.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys (shown once, stored hashed).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
-app.add_typer(users_app, name="user", hidden=True)  # `relmark user disable X` reads naturally
 app.add_typer(keys_app, name="keys")
 
 
