@@ -1,8 +1,8 @@
 """Bounds on every number a URL can carry, so that no value reaches the store unchecked.
 
 SQLite stops at signed 64-bit integers, PostgreSQL's id columns at 32-bit: a larger id,
-amount or page raised an overflow deep in the driver and answered 500. Declared here once, the bounds
-make such a request a 422 problem and show up in the OpenAPI document.
+amount or page raised an overflow deep in the driver and answered 500. Declared here once,
+the bounds make such a request a 422 problem and show up in the OpenAPI document.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import hmac
 import ipaddress
 import secrets
 import time
-import weakref
 from collections import OrderedDict, deque
 from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime
@@ -109,17 +108,15 @@ def _within(address: str, networks: Sequence[Network]) -> bool:
     return any(parsed in network for network in networks)
 
 
-_LIMITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _hashing_slots() -> anyio.CapacityLimiter:
-    """Worker threads for Argon2, per event loop: waiting sign-ins hold no thread."""
+def _hashing_slots(request: Request) -> anyio.CapacityLimiter:
+    """Worker threads for Argon2, for the app's running event loop (a test may run several
+    loops in turn): sign-ins waiting for a slot hold no thread."""
     loop = asyncio.get_running_loop()
-    if loop not in _LIMITERS:
-        _LIMITERS[loop] = anyio.CapacityLimiter(accounts.MAX_CONCURRENT_HASHES)
-    return _LIMITERS[loop]
+    owner, slots = getattr(request.app.state, "hashing", (None, None))
+    if owner is not loop or slots is None:
+        slots = anyio.CapacityLimiter(accounts.MAX_CONCURRENT_HASHES)
+        request.app.state.hashing = (loop, slots)
+    return slots
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -146,7 +143,7 @@ async def login(
         raise HTTPException(429, "too many failed sign-ins; wait a quarter of an hour")
     engine = request.app.state.engine
     user = await anyio.to_thread.run_sync(
-        accounts.authenticate, engine, email, password, limiter=_hashing_slots()
+        accounts.authenticate, engine, email, password, limiter=_hashing_slots(request)
     )
     if user is None:
         throttle.failed(address, email, password)
