@@ -630,7 +630,11 @@ def _serve_demo(engine: "Engine", end: datetime, port: int) -> None:
         f"(sign in as {DEMO_USER} / {DEMO_PASSWORD}; Ctrl-C stops it)"
     )
     uvicorn.run(
-        create_app(engine, get_settings()), host="127.0.0.1", port=port, log_level="warning"
+        create_app(engine, get_settings()),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        proxy_headers=False,  # the app judges X-Forwarded-For (RELMARK_TRUSTED_PROXIES)
     )
 
 

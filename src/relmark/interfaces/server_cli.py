@@ -69,8 +69,42 @@ def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
             "email": lambda r: r["email"],
             "role": lambda r: r["role"],
             "since": lambda r: str(r["created_at"])[:10],
+            "disabled": lambda r: str(r["disabled_at"] or "")[:19],
         },
     )
+
+
+@users_app.command("disable")
+@friendly
+def users_disable(email: str, db: DbOption = None) -> None:
+    """Disable a user: they cannot sign in, and every session of theirs ends now."""
+    from relmark import accounts
+    from relmark.store.audit import Actor
+
+    ended = accounts.set_disabled(open_store(db), email, True, Actor.cli(), datetime.now(UTC))
+    out.print(f"user {email.strip().lower()} disabled; {ended} session(s) ended")
+
+
+@users_app.command("enable")
+@friendly
+def users_enable(email: str, db: DbOption = None) -> None:
+    """Let a disabled user sign in again."""
+    from relmark import accounts
+    from relmark.store.audit import Actor
+
+    accounts.set_disabled(open_store(db), email, False, Actor.cli(), datetime.now(UTC))
+    out.print(f"user {email.strip().lower()} enabled")
+
+
+@users_app.command("logout")
+@friendly
+def users_logout(email: str, db: DbOption = None) -> None:
+    """End every session of a user (they must sign in again); the account stays enabled."""
+    from relmark import accounts
+    from relmark.store.audit import Actor
+
+    ended = accounts.end_user_sessions(open_store(db), email, Actor.cli(), datetime.now(UTC))
+    out.print(f"{ended} session(s) of {email.strip().lower()} ended")
 
 
 @keys_app.command("create")
@@ -160,4 +194,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="warning",
+        # X-Forwarded-For is the app's to judge, against RELMARK_TRUSTED_PROXIES: uvicorn
+        # would otherwise believe it from any loopback client
+        proxy_headers=False,
     )

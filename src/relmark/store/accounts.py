@@ -31,6 +31,16 @@ def set_password_hash(connection: Connection, user_id: int, password_hash: str) 
     connection.execute(update(User).where(User.id == user_id).values(password_hash=password_hash))
 
 
+def set_disabled(connection: Connection, user_id: int, disabled_at: datetime | None) -> None:
+    connection.execute(update(User).where(User.id == user_id).values(disabled_at=disabled_at))
+
+
+def end_user_sessions(connection: Connection, user_id: int) -> int:
+    """Every session of the user ends; returns how many there were."""
+    result = connection.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    return int(result.rowcount or 0)
+
+
 def users(connection: Connection) -> list[dict[str, Any]]:
     rows = connection.execute(
         select(User.id, User.email, User.role, User.created_at, User.disabled_at).order_by(User.id)

@@ -173,14 +173,14 @@ def _text(value: Any) -> str:
 
 @router.get("/customers/{customer_id}/edit", response_class=HTMLResponse, include_in_schema=False)
 async def edit_page(request: Request, customer_id: CustomerId) -> Response:
-    from relmark.interfaces.web.pages import _render, _user
+    from relmark.interfaces.web.pages import render, signed_in
 
-    who = await _user(request, Role.MARKETER)
+    who = await signed_in(request, Role.MARKETER)
     live = _live(request, customer_id)
     if live != customer_id:
         return RedirectResponse(f"/customers/{live}/edit", status_code=303)
     values = {k: _text(v) for k, v in _fields(request, customer_id).items()}
-    return _render(
+    return render(
         request,
         who,
         "customer_edit.html",
@@ -194,9 +194,9 @@ async def edit_page(request: Request, customer_id: CustomerId) -> Response:
 @router.post("/customers/{customer_id}/edit", response_class=HTMLResponse, include_in_schema=False)
 async def edit_save(request: Request, customer_id: CustomerId) -> Response:
     """Only the fields whose text the user changed are corrected (and validated)."""
-    from relmark.interfaces.web.pages import _render, _user
+    from relmark.interfaces.web.pages import render, signed_in
 
-    who = await _user(request, Role.MARKETER)
+    who = await signed_in(request, Role.MARKETER)
     customer_id = _live(request, customer_id)
     form = await request.form()
     current = {k: _text(v) for k, v in _fields(request, customer_id).items()}
@@ -209,7 +209,7 @@ async def edit_save(request: Request, customer_id: CustomerId) -> Response:
             )
         except InvalidInput as exc:
             problems = [p.message + (f" ({p.column})" if p.column else "") for p in exc.problems]
-            return _render(
+            return render(
                 request,
                 who,
                 "customer_edit.html",
@@ -224,9 +224,9 @@ async def edit_save(request: Request, customer_id: CustomerId) -> Response:
 @router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
 async def audit_page(request: Request) -> Response:
     """The audit trail, newest first, for admins; filter by customer and day."""
-    from relmark.interfaces.web.pages import _render, _user
+    from relmark.interfaces.web.pages import render, signed_in
 
-    who = await _user(request, Role.ADMIN)
+    who = await signed_in(request, Role.ADMIN)
     raw_customer = (request.query_params.get("customer") or "").strip()[:320]
     raw_since = (request.query_params.get("since") or "").strip()[:10]
     problems: list[str] = []
@@ -247,7 +247,7 @@ async def audit_page(request: Request) -> Response:
                 problems.append(str(exc))
         if not problems:
             rows = entries(connection, customer_id=customer_id, since=since, limit=500)
-    return _render(
+    return render(
         request,
         who,
         "audit.html",

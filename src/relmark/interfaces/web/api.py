@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from sqlalchemy import select
 
@@ -15,9 +16,20 @@ from relmark import pipeline
 from relmark.accounts import Principal, Role
 from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions
+from relmark.interfaces.web import uploads
 from relmark.interfaces.web.access_api import actor_of
 from relmark.interfaces.web.auth import require
+from relmark.interfaces.web.bounds import (
+    CustomerIdPath,
+    CustomerIdQuery,
+    MinorUnits,
+    Name,
+    PageNumber,
+    PerPage,
+    ShortText,
+)
 from relmark.interfaces.web.pages import search_with_cached_total
+from relmark.interfaces.web.problems import documented
 from relmark.interfaces.web.state import interaction
 from relmark.interfaces.web.upload_reply import paths_hidden, public_report
 from relmark.store import audit, outbox
@@ -28,7 +40,6 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Analyst = Annotated[Principal, Depends(require(Role.ANALYST))]
 Marketer = Annotated[Principal, Depends(require(Role.MARKETER))]
-MAX_UPLOAD = 200 * 1024 * 1024
 
 
 VALUE_FIELDS = (
@@ -54,20 +65,20 @@ def _with_reasons(rows: list[dict[str, Any]], run: dict[str, Any] | None) -> lis
     ]
 
 
-@router.get("/customers", description=VALUE_FIELDS)
+@router.get("/customers", description=VALUE_FIELDS, responses=documented(422))
 def list_customers(
     request: Request,
     who: Viewer,
     q: Annotated[str | None, Query(max_length=200, description="Name, e-mail or phone.")] = None,
-    segment: str | None = None,
-    min_clv: Annotated[int | None, Query(description="Minor units.")] = None,
-    max_clv: int | None = None,
+    segment: ShortText = None,
+    min_clv: MinorUnits = None,
+    max_clv: MinorUnits = None,
     min_p_alive: Annotated[float | None, Query(ge=0, le=1)] = None,
     max_p_alive: Annotated[float | None, Query(ge=0, le=1)] = None,
     sort: Literal["clv", "p_alive", "revenue", "profit", "id", "name"] = "clv",
     order: Literal["asc", "desc"] = "desc",
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
     include_restricted: Annotated[
         bool,
         Query(
@@ -101,8 +112,8 @@ def list_customers(
     return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(items)}
 
 
-@router.get("/customers/{customer_id}", description=VALUE_FIELDS)
-def customer_360(request: Request, who: Viewer, customer_id: int) -> dict[str, Any]:
+@router.get("/customers/{customer_id}", description=VALUE_FIELDS, responses=documented(404, 422))
+def customer_360(request: Request, who: Viewer, customer_id: CustomerIdPath) -> dict[str, Any]:
     """Profile, identities, orders, scores with explanation (and the reason beside any empty
     model value), consents, messages with held reasons, events and merges."""
     with request.app.state.engine.begin() as connection:
@@ -154,8 +165,8 @@ def playbooks(request: Request, who: Viewer) -> list[dict[str, Any]]:
     return interaction(request).playbook_list()
 
 
-@router.get("/playbooks/{name}/preview")
-def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any]:
+@router.get("/playbooks/{name}/preview", responses=documented(422))
+def preview_playbook(request: Request, who: Analyst, name: Name) -> dict[str, Any]:
     """Who would get this playbook's message if it were planned now (changes nothing)."""
     now = datetime.now(UTC)
     result = interaction(request).plan(now, now, write=False, only_playbook=name)
@@ -169,14 +180,14 @@ def preview_playbook(request: Request, who: Analyst, name: str) -> dict[str, Any
     return jsonable_encoder(result.summary() | {"sample": sample.to_dicts()})
 
 
-@router.post("/playbooks/{name}/enable")
-def enable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
+@router.post("/playbooks/{name}/enable", responses=documented(422))
+def enable_playbook(request: Request, who: Marketer, name: Name) -> dict[str, Any]:
     interaction(request).enable(name, True, datetime.now(UTC), actor_of(request, who))
     return {"name": name, "enabled": True}
 
 
-@router.post("/playbooks/{name}/disable")
-def disable_playbook(request: Request, who: Marketer, name: str) -> dict[str, Any]:
+@router.post("/playbooks/{name}/disable", responses=documented(422))
+def disable_playbook(request: Request, who: Marketer, name: Name) -> dict[str, Any]:
     interaction(request).enable(name, False, datetime.now(UTC), actor_of(request, who))
     return {"name": name, "enabled": False}
 
@@ -188,16 +199,16 @@ def run_plan(request: Request, who: Marketer) -> dict[str, Any]:
     return jsonable_encoder(interaction(request).plan(now, now).summary())
 
 
-@router.get("/messages")
+@router.get("/messages", responses=documented(422))
 def messages(
     request: Request,
     who: Viewer,
-    customer_id: int | None = None,
-    playbook: str | None = None,
+    customer_id: CustomerIdQuery = None,
+    playbook: ShortText = None,
     status: Literal["planned", "sending", "sent", "held", "failed"] | None = None,
-    reason: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    reason: ShortText = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
 ) -> dict[str, Any]:
     with request.app.state.engine.connect() as connection:
         total, rows = outbox.list_messages(
@@ -218,7 +229,7 @@ def outbox_summary(request: Request, who: Viewer) -> list[dict[str, Any]]:
         return outbox.outbox_counts(connection)
 
 
-@router.post("/imports/{kind}")
+@router.post("/imports/{kind}", responses=documented(413, 422))
 async def upload_import(
     request: Request,
     who: Analyst,
@@ -228,18 +239,12 @@ async def upload_import(
     skip_invalid: bool = False,
 ) -> dict[str, Any]:
     """Import an uploaded file through the same importer as `relmark import`."""
-    name = Path(file.filename or "upload.csv").name
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        size = 0
-        with path.open("wb") as handle:
-            while chunk := await file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD:
-                    raise HTTPException(413, f"files above {MAX_UPLOAD >> 20} MiB are refused")
-                handle.write(chunk)
-        with paths_hidden(folder, name):
-            report, identified = pipeline.import_and_identify(
+        path = await uploads.save(file, Path(folder))
+        with paths_hidden(folder, path.name):
+            # minutes of CPU and I/O for a large file: a worker thread, never the event loop
+            report, identified = await run_in_threadpool(
+                pipeline.import_and_identify,
                 request.app.state.engine,
                 ImportOptions(
                     kind,
@@ -251,15 +256,15 @@ async def upload_import(
                 ),
                 now=datetime.now(UTC),
             )
-    reply = {"import": public_report(report, name), "identity": {"merges": identified.merges}}
+    reply = {"import": public_report(report, path.name), "identity": {"merges": identified.merges}}
     return jsonable_encoder(reply)
 
 
-@router.get("/reports/uplift")
+@router.get("/reports/uplift", responses=documented(422))
 def uplift(
     request: Request,
     who: Viewer,
-    playbook: str | None = None,
+    playbook: ShortText = None,
     window_days: Annotated[int, Query(ge=1, le=90)] = 7,
 ) -> dict[str, Any]:
     return interaction(request).uplift(playbook, window_days)

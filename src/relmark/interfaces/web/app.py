@@ -5,22 +5,18 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict, deque
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from relmark import accounts
 from relmark.accounts import Principal, Role
 from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
@@ -28,19 +24,19 @@ from relmark.interaction import Interaction
 from relmark.interfaces.web import (
     access_api,
     api,
+    import_pages,
     links,
     pages,
     problems,
     restrict_api,
+    signin,
     tracking,
+    uploads,
 )
-from relmark.interfaces.web.auth import SESSION_COOKIE, require
+from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.cache import FigureCache
-from relmark.interfaces.web.i18n import gettext_for
 
 STATIC = Path(__file__).with_name("static")
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW_SECONDS = 15 * 60
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -50,27 +46,20 @@ SECURITY_HEADERS = {
 }
 
 
-class LoginThrottle:
-    """At most LOGIN_ATTEMPTS failed sign-ins per address and e-mail in the window."""
-
-    def __init__(self) -> None:
-        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
-
-    def blocked(self, key: tuple[str, str]) -> bool:
-        recent = self.failures[key]
-        while recent and recent[0] < time.monotonic() - LOGIN_WINDOW_SECONDS:
-            recent.popleft()
-        return len(recent) >= LOGIN_ATTEMPTS
-
-    def failed(self, key: tuple[str, str]) -> None:
-        self.failures[key].append(time.monotonic())
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self.failures.pop(key, None)
-
-
 async def _to_login(request: Request, exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
+
+
+def _refuse_early(request: Request) -> Response | None:
+    """Refuse before routing what no route could accept: a body declared larger than the
+    largest upload (413), and a NUL character in the path or query (400; PostgreSQL cannot
+    store one, and no name, id or search in relmark holds one)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > uploads.MAX_UPLOAD_BODY:
+        return problems.problem(413, "Too large", uploads.too_large().detail)
+    if "\x00" in request.url.path or "%00" in request.url.query:
+        return problems.problem(400, "Bad request", "NUL characters are not allowed in URLs")
+    return None
 
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:
@@ -88,7 +77,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         loader=PackageLoader("relmark.interfaces.web", "templates"),
         autoescape=select_autoescape(default=True),
     )
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = signin.LoginThrottle()
     app.state.figures = FigureCache(engine)
     app.state.interaction = Interaction(
         engine,
@@ -103,77 +92,29 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
+        refused = _refuse_early(request)
+        response: Response = refused or await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
-    app.include_router(api.router)
-    app.include_router(restrict_api.router)
-    app.include_router(access_api.router)
-    app.include_router(tracking.router)
+    # what any route may answer: a bad URL, no key, the wrong role (api.py adds the rest)
+    app.include_router(api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
+    app.include_router(import_pages.router)
+    app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(pages.SignIn, _to_login)  # type: ignore[arg-type]
-    _session_routes(app)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(who: Annotated[Principal, Depends(require(Role.VIEWER))]) -> JSONResponse:
         return JSONResponse(get_openapi(title=app.title, version=app.version, routes=app.routes))
 
     return app
-
-
-def _session_routes(app: FastAPI) -> None:
-    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_page(request: Request, failed: int = 0) -> HTMLResponse:
-        language = pages.page_language(request)
-        html = request.app.state.pages.get_template("login.html").render(
-            lang=language,
-            _=gettext_for(language),
-            failed=bool(failed),
-            shop=request.app.state.settings.shop_name,
-        )
-        return HTMLResponse(html)
-
-    @app.post("/login", include_in_schema=False)
-    def login(
-        request: Request,
-        email: Annotated[str, Form(max_length=320)],
-        password: Annotated[str, Form(max_length=1000)],
-    ) -> Response:
-        throttle: LoginThrottle = request.app.state.throttle
-        key = (request.client.host if request.client else "?", email.strip().lower())
-        if throttle.blocked(key):
-            raise HTTPException(429, "too many failed sign-ins; wait a quarter of an hour")
-        user = accounts.authenticate(request.app.state.engine, email, password)
-        if user is None:
-            throttle.failed(key)
-            return RedirectResponse("/login?failed=1", status_code=303)
-        throttle.succeeded(key)
-        token, _csrf = accounts.start_session(request.app.state.engine, user, datetime.now(UTC))
-        response = RedirectResponse("/", status_code=303)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token,
-            max_age=accounts.SESSION_DAYS * 86400,
-            httponly=True,
-            secure=request.url.scheme == "https",
-            samesite="lax",
-        )
-        return response
-
-    @app.post("/logout", include_in_schema=False)
-    def logout(
-        request: Request, who: Annotated[Principal, Depends(require(Role.VIEWER))]
-    ) -> Response:
-        token = request.cookies.get(SESSION_COOKIE)
-        if token:
-            accounts.end_session(request.app.state.engine, token)
-        response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
 
 
 def app_from_settings() -> FastAPI:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from relmark import accounts
 from relmark.accounts import Principal, Role
@@ -29,14 +30,15 @@ def _bearer(request: Request) -> str | None:
 
 
 async def principal_of(request: Request) -> Principal | None:
-    """Who is calling, if anyone: a key, else a session cookie."""
+    """Who is calling, if anyone: a key, else a session cookie. The lookup runs in a worker
+    thread: a store busy with an import must not stall the event loop."""
     engine = request.app.state.engine
     key = _bearer(request)
     if key:
-        return accounts.check_key(engine, key)
+        return await run_in_threadpool(accounts.check_key, engine, key)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        return accounts.session(engine, token, datetime.now(UTC))
+        return await run_in_threadpool(accounts.session, engine, token, datetime.now(UTC))
     return None
 
 

@@ -7,9 +7,7 @@ charts. A signed-out browser is sent to /login; forms carry the session's CSRF t
 from __future__ import annotations
 
 import math
-import tempfile
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -21,19 +19,18 @@ from babel.numbers import (
     get_currency_precision,
 )
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.datastructures import UploadFile
 
-from relmark import pipeline
 from relmark.accounts import Principal, Role
 from relmark.differentiate.profitability import whale_curve
-from relmark.enums import RFM_SEGMENTS, ImportKind
+from relmark.enums import RFM_SEGMENTS
 from relmark.errors import InvalidInput
-from relmark.ingest.importer import ImportOptions
 from relmark.interact.templating import LANGUAGES, babel_locale
 from relmark.interfaces.web import charts
 from relmark.interfaces.web.access_api import actor_of
 from relmark.interfaces.web.auth import _check_csrf, principal_of
+from relmark.interfaces.web.bounds import CustomerIdPath, Name, page_from
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
 from relmark.store import audit, dashboard, outbox
@@ -55,7 +52,7 @@ class SignIn(Exception):
     """Raised inside a page handler when the browser is not signed in."""
 
 
-async def _user(request: Request, role: Role = Role.VIEWER) -> Principal:
+async def signed_in(request: Request, role: Role = Role.VIEWER) -> Principal:
     who = await principal_of(request)
     if who is None or who.kind != "user":
         raise SignIn
@@ -104,7 +101,7 @@ class Formats:
         return "—" if value is None else format_datetime(value, "medium", locale=self.locale)
 
 
-def _render(request: Request, who: Principal, template: str, **data: Any) -> HTMLResponse:
+def render(request: Request, who: Principal, template: str, **data: Any) -> HTMLResponse:
     language = _language(request)
     _ = gettext_for(language)
     html = request.app.state.pages.get_template(template).render(
@@ -141,12 +138,16 @@ SEGMENT_LABELS = {
 
 @router.get("/", response_class=HTMLResponse)
 async def overview(request: Request) -> Response:
-    who = await _user(request)
+    who = await signed_in(request)
+    return await run_in_threadpool(_overview_page, request, who)
+
+
+def _overview_page(request: Request, who: Principal) -> Response:
     language = _language(request)
     figures = request.app.state.figures.get(
         ("overview", language), lambda: _overview_figures(request, language)
     )
-    return _render(request, who, "overview.html", **figures)
+    return render(request, who, "overview.html", **figures)
 
 
 def _overview_figures(request: Request, language: str) -> dict[str, Any]:
@@ -227,7 +228,7 @@ def _whale(values: pl.DataFrame, fmt: Formats, _: Any) -> str:
 
 def _customer_rows(request: Request) -> tuple[int, list[dict[str, Any]]]:
     params = request.query_params
-    page = max(1, int(params.get("page", "1") or 1))
+    page = page_from(params.get("page"))  # ?page=abc or 10**30: page 1, never a 500
     filters = {
         "q": (params.get("q") or "")[:200] or None,
         "segment": params.get("segment") if params.get("segment") in RFM_SEGMENTS else None,
@@ -258,13 +259,24 @@ def _latest_run(request: Request) -> dict[str, Any] | None:
 
 @router.get("/customers", response_class=HTMLResponse)
 async def customers(request: Request) -> Response:
-    who = await _user(request)
+    who = await signed_in(request)
+    return await run_in_threadpool(_customers_page, request, who, "customers.html")
+
+
+@router.get("/customers/rows", response_class=HTMLResponse)
+async def customer_rows(request: Request) -> Response:
+    """The table body alone, for HTMX as the user types."""
+    who = await signed_in(request)
+    return await run_in_threadpool(_customers_page, request, who, "customer_rows.html")
+
+
+def _customers_page(request: Request, who: Principal, template: str) -> Response:
     total, rows = _customer_rows(request)
     segment = request.query_params.get("segment")
-    return _render(
+    return render(
         request,
         who,
-        "customers.html",
+        template,
         total=total,
         rows=rows,
         run=_latest_run(request),
@@ -273,27 +285,21 @@ async def customers(request: Request) -> Response:
     )
 
 
-@router.get("/customers/rows", response_class=HTMLResponse)
-async def customer_rows(request: Request) -> Response:
-    """The table body alone, for HTMX as the user types."""
-    who = await _user(request)
-    total, rows = _customer_rows(request)
-    return _render(
-        request, who, "customer_rows.html", total=total, rows=rows, run=_latest_run(request)
-    )
-
-
 @router.get("/segments/{name}", response_class=HTMLResponse)
-async def segment(request: Request, name: str) -> Response:
-    await _user(request)
+async def segment(request: Request, name: Name) -> Response:
+    await signed_in(request)
     if name not in RFM_SEGMENTS:
         raise HTTPException(404, f"no segment named {name!r}")
     return RedirectResponse(f"/customers?segment={name}", status_code=303)
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
-async def customer(request: Request, customer_id: int) -> Response:
-    who = await _user(request)
+async def customer(request: Request, customer_id: CustomerIdPath) -> Response:
+    who = await signed_in(request)
+    return await run_in_threadpool(_customer_page, request, who, customer_id)
+
+
+def _customer_page(request: Request, who: Principal, customer_id: int) -> Response:
     with request.app.state.engine.begin() as connection:
         found = customer_store.profile(connection, customer_id)
         if found is not None:  # a 360 view reads personal data: the trail says who did
@@ -309,100 +315,78 @@ async def customer(request: Request, customer_id: int) -> Response:
         key=lambda item: item[1],
         reverse=True,
     )
-    return _render(request, who, "customer.html", c=found, timeline=timeline[:200])
+    return render(request, who, "customer.html", c=found, timeline=timeline[:200])
 
 
 @router.get("/playbooks", response_class=HTMLResponse)
 async def playbooks(request: Request) -> Response:
-    who = await _user(request)
-    relmark = interaction(request)
-    uplift = {row["playbook"]: row for row in relmark.uplift()["playbooks"]}
-    return _render(request, who, "playbooks.html", playbooks=relmark.playbook_list(), uplift=uplift)
+    who = await signed_in(request)
+
+    def page() -> Response:
+        relmark = interaction(request)
+        uplift = {row["playbook"]: row for row in relmark.uplift()["playbooks"]}
+        listed = relmark.playbook_list()
+        return render(request, who, "playbooks.html", playbooks=listed, uplift=uplift)
+
+    return await run_in_threadpool(page)
 
 
 @router.get("/playbooks/{name}/preview", response_class=HTMLResponse)
-async def playbook_preview(request: Request, name: str) -> Response:
-    who = await _user(request, Role.ANALYST)
-    now = datetime.now(UTC)
-    result = interaction(request).plan(now, now, write=False, only_playbook=name)
-    return _render(request, who, "preview.html", name=name, result=result.summary())
+async def playbook_preview(request: Request, name: Name) -> Response:
+    who = await signed_in(request, Role.ANALYST)
+
+    def page() -> Response:
+        now = datetime.now(UTC)
+        result = interaction(request).plan(now, now, write=False, only_playbook=name)
+        return render(request, who, "preview.html", name=name, result=result.summary())
+
+    return await run_in_threadpool(page)
 
 
 @router.post("/playbooks/{name}/toggle")
-async def playbook_toggle(request: Request, name: str) -> Response:
-    who = await _user(request, Role.MARKETER)
+async def playbook_toggle(request: Request, name: Name) -> Response:
+    who = await signed_in(request, Role.MARKETER)
     form = await request.form()
     enabled = form.get("enabled") == "1"
-    interaction(request).enable(name, enabled, datetime.now(UTC), actor_of(request, who))
+    await run_in_threadpool(
+        interaction(request).enable, name, enabled, datetime.now(UTC), actor_of(request, who)
+    )
     return RedirectResponse("/playbooks", status_code=303)
 
 
 @router.get("/outbox", response_class=HTMLResponse)
 async def outbox_page(request: Request) -> Response:
-    who = await _user(request)
-    with request.app.state.engine.connect() as connection:
-        counts = outbox.outbox_counts(connection)
-    return _render(request, who, "outbox.html", counts=counts)
+    who = await signed_in(request)
 
+    def page() -> Response:
+        with request.app.state.engine.connect() as connection:
+            counts = outbox.outbox_counts(connection)
+        return render(request, who, "outbox.html", counts=counts)
 
-@router.get("/imports", response_class=HTMLResponse)
-async def imports_page(request: Request) -> Response:
-    who = await _user(request, Role.ANALYST)
-    return _render(request, who, "imports.html", kinds=list(ImportKind), result=None, problems=None)
-
-
-@router.post("/imports", response_class=HTMLResponse)
-async def imports_upload(request: Request) -> Response:
-    who = await _user(request, Role.ANALYST)
-    form = await request.form()
-    upload, kind = form.get("file"), form.get("kind")
-    result, problems = None, None
-    if not isinstance(upload, UploadFile) or kind not in {k.value for k in ImportKind}:
-        problems = [{"line": None, "column": None, "message": "choose a kind and a file"}]
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / Path(upload.filename or "upload.csv").name
-            path.write_bytes(await upload.read())
-            try:
-                report, _identified = pipeline.import_and_identify(
-                    request.app.state.engine,
-                    ImportOptions(
-                        ImportKind(str(kind)),
-                        path,
-                        currency=request.app.state.settings.currency,
-                        timezone=request.app.state.settings.timezone,
-                    ),
-                    now=datetime.now(UTC),
-                )
-                result = report.as_dict()
-            except InvalidInput as exc:
-                problems = [
-                    {"line": p.line, "column": p.column, "message": p.message} for p in exc.problems
-                ]
-    return _render(
-        request, who, "imports.html", kinds=list(ImportKind), result=result, problems=problems
-    )
+    return await run_in_threadpool(page)
 
 
 @router.get("/settings", response_class=HTMLResponse)
 async def settings_page(request: Request) -> Response:
-    who = await _user(request, Role.MARKETER)
-    policy = interaction(request).policy().model_dump(mode="json")
-    return _render(request, who, "settings.html", policy=policy, problems=None, saved=False)
+    who = await signed_in(request, Role.MARKETER)
+    policy = (await run_in_threadpool(interaction(request).policy)).model_dump(mode="json")
+    return render(request, who, "settings.html", policy=policy, problems=None, saved=False)
 
 
 @router.post("/settings", response_class=HTMLResponse)
 async def settings_save(request: Request) -> Response:
-    who = await _user(request, Role.MARKETER)
+    who = await signed_in(request, Role.MARKETER)
     form = await request.form()
     fields = ("max_per_7_days", "max_per_30_days", "min_hours_between", "quiet_start", "quiet_end")
     changes = {f: str(form.get(f, "")).strip() for f in fields}
     relmark = interaction(request)
     problems, saved = None, False
     try:
-        relmark.set_policy(changes, datetime.now(UTC), actor_of(request, who))
+        await run_in_threadpool(
+            relmark.set_policy, changes, datetime.now(UTC), actor_of(request, who)
+        )
         saved = True
     except InvalidInput as exc:
         problems = [p.message + (f" ({p.column})" if p.column else "") for p in exc.problems]
-    policy = relmark.policy().model_dump(mode="json")
-    return _render(request, who, "settings.html", policy=policy, problems=problems, saved=saved)
+    policy = (await run_in_threadpool(relmark.policy)).model_dump(mode="json")
+    return render(request, who, "settings.html", policy=policy, problems=problems, saved=saved)

@@ -49,13 +49,52 @@ async def on_relmark_error(request: Request, exc: RelmarkError) -> JSONResponse:
     return problem(400, "Cannot do that", str(exc))
 
 
-def _title(status: int) -> str:
+TITLES = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Not allowed for this role",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    422: "Invalid request",
+    429: "Too many requests",
+}
+#: When each status is answered, for the OpenAPI document.
+WHEN = {
+    400: "The request cannot be done as sent (e.g. a NUL character in the URL, a file "
+    "without a usable name, or an import the store refuses).",
+    401: "No valid API key or session: send `Authorization: Bearer KEY`.",
+    403: "The key or user lacks the role this needs (or a browser sent no CSRF token).",
+    404: "Nothing with that id or name.",
+    413: "The body is larger than accepted.",
+    422: "A parameter or the body does not match the API (`errors` says where).",
+    429: "Too many failed attempts; wait and retry.",
+}
+#: The body of every error: RFC 9457 problem details, with relmark's own fields.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+        "count": {"type": "integer"},
+    },
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: these statuses, as problem+json."""
     return {
-        400: "Bad request",
-        401: "Authentication required",
-        403: "Not allowed for this role",
-        404: "Not found",
-        405: "Method not allowed",
-        413: "Too large",
-        429: "Too many requests",
-    }.get(status, "Error")
+        status: {
+            "description": WHEN[status],
+            "content": {PROBLEM: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
+def _title(status: int) -> str:
+    return TITLES.get(status, "Error")

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from relmark.accounts import Principal, Role
 from relmark.errors import InvalidInput
 from relmark.interfaces.web.auth import require
-from relmark.interfaces.web.pages import _user
+from relmark.interfaces.web.pages import signed_in
 from relmark.interfaces.web.state import interaction
 from relmark.store.audit import Actor
 from relmark.store.models import Customer
@@ -92,7 +92,7 @@ def restrict_customer(
 @router.post("/customers/{customer_id}/restrict", include_in_schema=False)
 async def restrict_from_dashboard(request: Request, customer_id: int) -> Response:
     """The customer page's button (a form with the session's CSRF token)."""
-    who = await _user(request, Role.MARKETER)
+    who = await signed_in(request, Role.MARKETER)
     form = await request.form()
     reason = str(form.get("reason") or "")[:500] or None
     _change(request, who, customer_id, form.get("restricted") == "1", reason)
