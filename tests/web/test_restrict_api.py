@@ -71,7 +71,7 @@ def test_the_api_restricts_and_lifts_with_event_and_audit(web: Web) -> None:
     assert events(web, ana)[0][1]["reason"] == "contests her address"
     with web.shop.engine.connect() as connection:
         trail = list(reversed(entries(connection, customer_id=ana)))
-    acts = [(e["action"], e["actor_kind"], e["actor"]) for e in trail]
+    acts = [(e["action"], e["actor_kind"], e["actor"].split(" (key")[0]) for e in trail]
     assert ("customer.restrict", "key", "marketer") in acts
     assert ("customer.restrict_lift", "key", "admin") in acts
     assert all("contests" not in str(e["detail"]) for e in trail)
@@ -94,7 +94,7 @@ def test_only_editors_may_restrict_and_bad_requests_are_clear(web: Web) -> None:
     huge = web.client.post(
         RESTRICT.format(2**70), json={"restricted": True}, headers=web.as_role("marketer")
     )
-    assert huge.status_code == 404
+    assert huge.status_code == 422  # beyond any id the store can hold: the path is refused
     long_reason = web.client.post(
         url, json={"restricted": True, "reason": "x" * 501}, headers=web.as_role("marketer")
     )
@@ -145,7 +145,7 @@ def test_the_dashboard_shows_a_badge_and_restricts_with_csrf(web: Web) -> None:
     rows = web.client.get("/customers/rows", params={"q": "bo@"}).text
     assert "badge restricted" in rows
     with web.shop.engine.connect() as connection:
-        [entry] = entries(connection, customer_id=bo)
+        [entry] = [e for e in entries(connection, customer_id=bo) if e["action"] != "customer.view"]
     assert (entry["action"], entry["actor_kind"], entry["actor"]) == (
         "customer.restrict",
         "user",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,14 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from relmark.accounts import Principal, Role
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interfaces import data_rights
-from relmark.interfaces.web.auth import require
+from relmark.interfaces.web.auth import actor_of, require
+from relmark.interfaces.web.bounds import CustomerIdPath
+from relmark.interfaces.web.problems import documented
 from relmark.store import rectification
-from relmark.store.audit import Actor, entries
+from relmark.store.audit import entries
 
 router = APIRouter()
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 Marketer = Annotated[Principal, Depends(require(Role.MARKETER))]
-CustomerId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The customer's id.")]
+CustomerId = CustomerIdPath
 #: Dashboard labels of the fields a customer may have corrected, in form order.
 FIELD_LABELS = {
     "first_name": "First name",
@@ -41,14 +43,6 @@ FIELD_LABELS = {
     "timezone": "Time zone",
     "birthday": "Birthday",
 }
-
-
-def actor_of(request: Request, who: Principal) -> Actor:
-    """The audit trail's actor: the signed-in user or the key, from the client's address."""
-    origin = request.client.host if request.client else None
-    if who.kind == "user":
-        return Actor("user", who.name, origin)
-    return Actor("key", f"{who.name} (key {who.id})", origin)
 
 
 class Rectification(BaseModel):
@@ -87,7 +81,10 @@ def _live(request: Request, customer_id: int) -> int:
     "/api/v1/customers/{customer_id}/export",
     tags=["api"],
     response_class=Response,
-    responses={200: {"content": {"application/zip": {}}, "description": "The archive."}},
+    responses={
+        200: {"content": {"application/zip": {}}, "description": "The archive."},
+        **documented(404, 422),
+    },
 )
 def export_customer(request: Request, who: Admin, customer_id: CustomerId) -> Response:
     """Everything relmark holds about the person (every profile merged into theirs): a zip
@@ -113,7 +110,7 @@ def export_customer(request: Request, who: Admin, customer_id: CustomerId) -> Re
     )
 
 
-@router.patch("/api/v1/customers/{customer_id}", tags=["api"])
+@router.patch("/api/v1/customers/{customer_id}", tags=["api"], responses=documented(404, 422))
 def rectify_customer(
     request: Request, who: Marketer, customer_id: CustomerId, body: Rectification
 ) -> dict[str, Any]:

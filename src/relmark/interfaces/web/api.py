@@ -17,8 +17,7 @@ from relmark.accounts import Principal, Role
 from relmark.enums import ImportKind
 from relmark.ingest.importer import ImportOptions
 from relmark.interfaces.web import uploads
-from relmark.interfaces.web.access_api import actor_of
-from relmark.interfaces.web.auth import require
+from relmark.interfaces.web.auth import actor_of, require
 from relmark.interfaces.web.bounds import (
     CustomerIdPath,
     CustomerIdQuery,

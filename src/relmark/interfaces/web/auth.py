@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from relmark import accounts
 from relmark.accounts import Principal, Role
+from relmark.store.audit import Actor
 
 SESSION_COOKIE = "relmark_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -99,3 +100,11 @@ def write_key(request: Request) -> Principal:
     if who.role is not Role.INGEST:
         raise HTTPException(403, "the tracking endpoint takes ingest keys only")
     return who
+
+
+def actor_of(request: Request, who: Principal) -> Actor:
+    """The audit trail's actor: the signed-in user or the key, from the client's address."""
+    origin = request.client.host if request.client else None
+    if who.kind == "user":
+        return Actor("user", who.name, origin)
+    return Actor("key", f"{who.name} (key {who.id})", origin)

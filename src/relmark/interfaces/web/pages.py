@@ -28,8 +28,7 @@ from relmark.enums import RFM_SEGMENTS
 from relmark.errors import InvalidInput
 from relmark.interact.templating import LANGUAGES, babel_locale
 from relmark.interfaces.web import charts
-from relmark.interfaces.web.access_api import actor_of
-from relmark.interfaces.web.auth import _check_csrf, principal_of
+from relmark.interfaces.web.auth import _check_csrf, actor_of, principal_of
 from relmark.interfaces.web.bounds import CustomerIdPath, Name, page_from
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction

@@ -66,6 +66,7 @@ WHEN = {
     401: "No valid API key or session: send `Authorization: Bearer KEY`.",
     403: "The key or user lacks the role this needs (or a browser sent no CSRF token).",
     404: "Nothing with that id or name.",
+    409: "The customer was merged into another profile: use the surviving id.",
     413: "The body is larger than accepted.",
     422: "A parameter or the body does not match the API (`errors` says where).",
     429: "Too many failed attempts; wait and retry.",

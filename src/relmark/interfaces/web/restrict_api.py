@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -19,10 +20,11 @@ from sqlalchemy import select
 
 from relmark.accounts import Principal, Role
 from relmark.errors import InvalidInput
-from relmark.interfaces.web.auth import require
+from relmark.interfaces.web.auth import actor_of, require
+from relmark.interfaces.web.bounds import CustomerIdPath
 from relmark.interfaces.web.pages import signed_in
+from relmark.interfaces.web.problems import documented
 from relmark.interfaces.web.state import interaction
-from relmark.store.audit import Actor
 from relmark.store.models import Customer
 
 router = APIRouter()
@@ -45,12 +47,6 @@ class RestrictionState(BaseModel):
     restricted_at: datetime | None
     reason: str | None
     messages_held: int
-
-
-def actor_of(request: Request, who: Principal) -> Actor:
-    """The audit trail's actor: the user or key, and the client's address."""
-    origin = request.client.host if request.client else None
-    return Actor("user" if who.kind == "user" else "key", who.name, origin)
 
 
 def _change(
@@ -78,10 +74,10 @@ def _change(
     "/api/v1/customers/{customer_id}/restrict",
     tags=["api"],
     response_model=RestrictionState,
-    responses={404: {"description": "No such customer."}, 409: {"description": "Merged."}},
+    responses=documented(404, 409, 422),
 )
 def restrict_customer(
-    request: Request, who: Editor, customer_id: int, change: RestrictionChange
+    request: Request, who: Editor, customer_id: CustomerIdPath, change: RestrictionChange
 ) -> dict[str, Any]:
     """Restrict processing of a customer, or lift the restriction. While restricted the
     customer is stored only: not scored, sent nothing, in no export or webhook."""
@@ -90,10 +86,12 @@ def restrict_customer(
 
 
 @router.post("/customers/{customer_id}/restrict", include_in_schema=False)
-async def restrict_from_dashboard(request: Request, customer_id: int) -> Response:
+async def restrict_from_dashboard(request: Request, customer_id: CustomerIdPath) -> Response:
     """The customer page's button (a form with the session's CSRF token)."""
     who = await signed_in(request, Role.MARKETER)
     form = await request.form()
     reason = str(form.get("reason") or "")[:500] or None
-    _change(request, who, customer_id, form.get("restricted") == "1", reason)
+    await run_in_threadpool(
+        _change, request, who, customer_id, form.get("restricted") == "1", reason
+    )
     return RedirectResponse(f"/customers/{customer_id}", status_code=303)
