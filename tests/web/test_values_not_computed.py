@@ -120,3 +120,23 @@ def test_customer_page_shows_the_value_interval_as_parameter_uncertainty(web: We
     assert "80% interval (parameter uncertainty)" in page
     assert "€600.00" in page
     assert "€1,200.00" in page
+
+
+def test_a_value_without_an_interval_says_why_in_the_readers_language(web: Web) -> None:
+    # given a value with no interval (a limit answer, or a run scored without draws)
+    ids = shop(web)
+    scores(
+        web.shop.engine,
+        {ids["C1"]: {"clv_minor": 90000, "clv_p10_minor": None, "clv_p90_minor": None}},
+        AS_OF,
+    )
+    _sign_in(web)
+
+    # when the customer page is read in English and in Ukrainian
+    page = web.client.get(f"/customers/{ids['C1']}").text
+    ukrainian = web.client.get(f"/customers/{ids['C1']}?lang=uk").text
+
+    # then the page says why there is no interval instead of leaving a blank
+    assert "No 80% interval: the model answered at a limit of its parameters" in page
+    assert "Без 80% інтервалу: модель дала відповідь на межі своїх параметрів" in ukrainian
+    assert "80% interval (parameter uncertainty)" not in page
