@@ -79,6 +79,8 @@ class EventKind(StrEnum):
     CUSTOMER_MERGED = "customer_merged"
     CUSTOMER_UNMERGED = "customer_unmerged"
     TRACKED = "tracked"  # a tracking-API event (track, page, screen, group)
+    CUSTOMER_ERASED = "customer_erased"  # personal data erased (store/erasure.py)
+    CUSTOMER_SUPPRESSED = "customer_suppressed"  # came back with an erased e-mail or phone
 
 
 class ImportKind(StrEnum):

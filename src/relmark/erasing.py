@@ -1,0 +1,79 @@
+"""Erasure and the retention purge as whole acts, for the CLI, the API and the dashboard.
+
+One transaction per person (the rows, the suppression entries, the event and the audit
+entry commit together), then the files relmark wrote are cleaned: a file cannot roll back,
+so it is touched only once the database says the person is gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from relmark.store import audit, erasure, erasure_files, retention
+
+
+def find(engine: Engine, reference: str) -> int:
+    """The live customer id that a customer id or e-mail address names."""
+    with engine.connect() as connection:
+        return erasure.resolve(connection, reference)
+
+
+def erase(
+    engine: Engine, customer_id: int, *, actor: audit.Actor, reason: str, now: datetime
+) -> dict[str, Any]:
+    """Erase one person; counts per table and files cleaned (never the erased values)."""
+    with engine.begin() as connection:
+        done = erasure.erase(connection, customer_id, actor=actor, reason=reason, now=now)
+        files = erasure_files.known_files(connection)
+    cleaned = erasure_files.scrub_files(files, done.needles)
+    return {
+        **done.as_dict(),
+        "files_cleaned": len(cleaned),
+        "file_rows_removed": sum(cleaned.values()),
+    }
+
+
+@dataclass
+class PurgePlan:
+    """Who a purge erases: customers with no activity since `since`."""
+
+    since: datetime
+    customers: list[dict[str, Any]] = field(default_factory=list)
+
+
+def plan_purge(engine: Engine, inactive_for: str, now: datetime) -> PurgePlan:
+    since = retention.cutoff(now, inactive_for)
+    with engine.connect() as connection:
+        return PurgePlan(since, retention.inactive_customers(connection, since))
+
+
+def purge(
+    engine: Engine, plan: PurgePlan, *, actor: audit.Actor, inactive_for: str, now: datetime
+) -> dict[str, Any]:
+    """Erase every customer of the plan, one transaction each; the run is audited as a whole
+    too (how many, the cut-off), each erasure on its own (per-table counts)."""
+    reason = f"retention: no activity for {inactive_for} (since {plan.since.date().isoformat()})"
+    totals: dict[str, int] = {}
+    for row in plan.customers:
+        counts = erase(engine, row["customer_id"], actor=actor, reason=reason, now=now)
+        for table, n in counts.items():
+            if isinstance(n, int) and table != "customer_id":
+                totals[table] = totals.get(table, 0) + n
+    with engine.begin() as connection:
+        audit.record(
+            connection,
+            actor,
+            "privacy.purge",
+            detail={
+                "inactive_for": inactive_for,
+                "since": plan.since.isoformat(),
+                "customers": len(plan.customers),
+                "counts": totals,
+            },
+            at=now,
+        )
+    return {"erased": len(plan.customers), "since": plan.since.isoformat(), "counts": totals}

@@ -1,0 +1,161 @@
+"""The suppression list: salted hashes of erased e-mails and phones.
+
+An erasure removes the values, but a later import or tracking call may bring the same person
+back. Without a trace of the erased values relmark could not tell, and would silently create
+a marketable profile again. So the erasure keeps HMAC-SHA256(salt, normalised value): not
+reversible without the salt (kept in store settings, created once, never shown), enough to
+recognise the value when it returns. Such a profile is created restricted, with the reason in
+its event log (`customer_suppressed`), and the act in the audit trail.
+
+Values are normalised as identity resolution normalises them (`relmark.contact_keys`), so
+`Ana@Example.COM ` and `ana@example.com` are one entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, exists, insert, select, text
+
+from relmark.enums import EventKind
+from relmark.store import audit, kv, outbox
+from relmark.store.models import Customer, CustomerEvent, Suppression
+
+SALT_KEY = "privacy:suppression-salt"
+REASON = "the {kind} of an erased customer came back: created restricted"
+SUPPRESSION_ACTOR = audit.Actor("engine", "suppression list")
+
+
+def salt(connection: Connection, now: datetime) -> bytes:
+    """The store's salt, created on first use (32 random bytes, hex in store settings)."""
+    value = kv.get_setting(connection, SALT_KEY)
+    if not value:
+        value = secrets.token_hex(32)
+        kv.put_setting(connection, SALT_KEY, value, now)
+    return bytes.fromhex(str(value))
+
+
+def keys_of(email: str | None, phone: str | None, country: str | None) -> list[tuple[str, str]]:
+    """(kind, normalised value) of a contact's usable e-mail and phone."""
+    # imported here: phonenumbers is heavy, and imports only need it once the list has entries
+    from relmark.contact_keys import normalize_email, normalize_phone
+
+    found = []
+    email_key = normalize_email(email).value
+    if email_key:
+        found.append(("email", email_key))
+    phone_key = normalize_phone(phone, country).value
+    if phone_key:
+        found.append(("phone", phone_key))
+    return found
+
+
+def digest(salt_bytes: bytes, kind: str, value: str) -> str:
+    return hmac.new(salt_bytes, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def suppress(connection: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> int:
+    """Add entries for these (kind, normalised value) pairs; known ones are kept once."""
+    key_salt = salt(connection, now)
+    wanted = {digest(key_salt, kind, value): kind for kind, value in keys}
+    if not wanted:
+        return 0
+    known = set(
+        connection.execute(
+            select(Suppression.key_hash).where(Suppression.key_hash.in_(list(wanted)))
+        ).scalars()
+    )
+    fresh = [
+        {"key_hash": h, "kind": kind, "created_at": now}
+        for h, kind in sorted(wanted.items())
+        if h not in known
+    ]
+    if fresh:
+        connection.execute(insert(Suppression), fresh)
+    return len(fresh)
+
+
+def any_suppressed(connection: Connection) -> bool:
+    """Cheap guard: imports skip the check entirely while the list is empty."""
+    return bool(connection.execute(select(exists().where(Suppression.id.is_not(None)))).scalar())
+
+
+def matching_kind(
+    connection: Connection, email: str | None, phone: str | None, country: str | None
+) -> str | None:
+    """'email' or 'phone' when that value is on the list, else None."""
+    keys = keys_of(email, phone, country)
+    stored = kv.get_setting(connection, SALT_KEY)
+    if not keys or not stored:
+        return None
+    key_salt = bytes.fromhex(str(stored))
+    hashes = {digest(key_salt, kind, value): kind for kind, value in keys}
+    found = connection.execute(
+        select(Suppression.key_hash).where(Suppression.key_hash.in_(list(hashes)))
+    ).scalars()
+    kinds = sorted({hashes[h] for h in found})
+    return kinds[0] if kinds else None
+
+
+def restrict_returning(
+    connection: Connection,
+    customer_id: int,
+    kind: str,
+    now: datetime,
+    *,
+    via: str,
+    actor: audit.Actor = SUPPRESSION_ACTOR,
+) -> None:
+    """Restrict a profile that carries a suppressed value, and say why (ids only); a profile
+    already restricted is left as it is."""
+    restricted = connection.execute(
+        select(Customer.restricted_at).where(Customer.id == customer_id)
+    ).scalar_one_or_none()
+    if restricted is not None:
+        return
+    outbox.restrict(connection, customer_id, now)
+    reason = REASON.format(kind="e-mail" if kind == "email" else kind)
+    connection.execute(
+        insert(CustomerEvent).values(
+            at=now,
+            customer_id=customer_id,
+            kind=EventKind.CUSTOMER_SUPPRESSED.value,
+            parameters={"reason": reason, "matched": kind, "via": via},
+        )
+    )
+    audit.record(
+        connection,
+        actor,
+        "privacy.suppressed",
+        customer_id=customer_id,
+        detail={"matched": kind, "via": via},
+        at=now,
+    )
+
+
+def restrict_new_from_import(
+    connection: Connection, staged: str, now: datetime, *, import_id: int
+) -> int:
+    """Profiles an import just created (staged rows marked 'insert') that carry a suppressed
+    e-mail or phone are restricted; returns how many."""
+    if not any_suppressed(connection):
+        return 0
+    rows = connection.execute(
+        text(
+            "SELECT c.id, sr.email, sr.phone, sr.country FROM "  # noqa: S608 - staged is ours
+            f'"{staged}" s JOIN source_records sr ON sr.source = s.source '
+            "AND sr.external_id = s.external_id JOIN customers c ON c.first_record_id = sr.id "
+            "WHERE s._action = 'insert' ORDER BY c.id"
+        )
+    ).all()
+    restricted = 0
+    for customer_id, email, phone, country in rows:
+        kind = matching_kind(connection, email, phone, country)
+        if kind:
+            restrict_returning(connection, int(customer_id), kind, now, via=f"import {import_id}")
+            restricted += 1
+    return restricted
