@@ -864,6 +864,7 @@ from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
+    privacy_erase_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401
 )
