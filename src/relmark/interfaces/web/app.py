@@ -25,7 +25,7 @@ from relmark.accounts import Principal, Role
 from relmark.config import Settings
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interaction import Interaction
-from relmark.interfaces.web import api, links, pages, problems, tracking
+from relmark.interfaces.web import api, links, pages, privacy_api, problems, tracking
 from relmark.interfaces.web.auth import SESSION_COOKIE, require
 from relmark.interfaces.web.cache import FigureCache
 from relmark.interfaces.web.i18n import gettext_for
@@ -101,6 +101,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         return response
 
     app.include_router(api.router)
+    app.include_router(privacy_api.router)
     app.include_router(tracking.router)
     app.include_router(links.router)
     app.include_router(pages.router)
