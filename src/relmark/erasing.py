@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 
 from relmark.store import audit, erasure, erasure_files, retention
+
+
+def remember_file(engine: Engine, path: Path, now: datetime) -> None:
+    """Commands that write personal data to a file or folder note it for later erasures."""
+    with engine.begin() as connection:
+        erasure_files.remember(connection, path, now)
 
 
 def find(engine: Engine, reference: str) -> int:

@@ -125,3 +125,23 @@ def test_purge_refuses_a_duration_it_cannot_read(sqlite_engine: Engine) -> None:
     )
     assert result.exit_code == 1
     assert "a duration such as 3y, 18m, 6w or 400d" in result.output
+
+
+def test_an_identities_export_relmark_wrote_loses_the_erased_rows(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    # given an identities export written by relmark
+    store(sqlite_engine, tmp_path)
+    export = tmp_path / "ids.csv"
+    written = runner.invoke(
+        app, ["export", "identities", "--out", str(export), "--db", url(sqlite_engine)]
+    )
+    assert written.exit_code == 0, written.output
+    assert "OLD" in export.read_text()
+
+    # when a customer is erased
+    runner.invoke(app, ["privacy", "erase", "old@example.si", "--yes", "--db", url(sqlite_engine)])
+
+    # then the export lost their row and kept the others
+    lines = export.read_text().splitlines()
+    assert [line.split(",")[1] for line in lines[1:]] == ["MSG", "NEW"]

@@ -589,11 +589,14 @@ def export_identities(
     db: DbOption = None,
 ) -> None:
     """source, external_id, customer_id for every source record, so others can sync."""
+    from relmark.erasing import remember_file
     from relmark.store.identity import identities
 
-    with open_store(db).connect() as connection:
+    engine = open_store(db)
+    with engine.connect() as connection:
         frame = identities(connection)
     frame.write_csv(out_file)
+    remember_file(engine, out_file, datetime.now(UTC))  # an erasure cleans it
     out.print(f"{frame.height:,} identities written to {out_file}")
 
 
@@ -688,6 +691,7 @@ def demo(
     from relmark.demo.build import write_files
     from relmark.demo.generate import generate
     from relmark.differentiate.score import ScoreSettings
+    from relmark.erasing import remember_file
     from relmark.interaction import Interaction
     from relmark.store.status import store_summary, table_counts
 
@@ -725,6 +729,9 @@ def demo(
         planned = interaction.plan(end, end)
         step("sending what is due")
         sending = _demo_send(interaction, end, mail_dir)
+        for written in (export_dir, mail_dir):  # an erasure cleans them
+            if written is not None and written.exists():
+                remember_file(engine, written, end)
     result = {
         "store": make_url(url).render_as_string(hide_password=True),
         "seed": seed,

@@ -139,6 +139,7 @@ def erase(
     )
     keys, result.needles = _contact_values(connection, ids, records)
     truth_keys = _record_keys(connection, records)  # before the external ids are replaced
+    result.needles |= truth_keys
     result.counts["suppressions"] = suppression.suppress(connection, keys, now)
     counts = result.counts
     counts["customers"] = _null(connection, Customer, Customer.id.in_(ids), "customers")

@@ -1,0 +1,58 @@
+"""Erasure on the demo store, which writes files (CSV export, filed e-mails) and holds what
+imports alone do not: mentions, support contacts and the generator's truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from relmark.interfaces.cli import app
+from relmark.store.db import make_engine
+
+from .test_erasure import dump
+
+runner = CliRunner()
+
+
+def test_erasing_a_demo_customer_cleans_the_store_and_the_files_it_wrote(tmp_path: Path) -> None:
+    # given a small demo store with its CSV export and its filed messages
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    csv_dir, mail_dir = tmp_path / "csv", tmp_path / "mail"
+    built = runner.invoke(
+        app,
+        ["demo", "--customers", "60", "--no-serve", "--json", "--db", url]
+        + ["--export-dir", str(csv_dir), "--mail-dir", str(mail_dir)],
+    )
+    assert built.exit_code == 0, built.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        # a customer who posted a mention and was sent a message
+        customer_id, email, external_id, handle = connection.execute(
+            text(
+                "SELECT c.id, c.email, sr.external_id, m.author_handle FROM demo_truth t "
+                "JOIN source_records sr ON t.truth = sr.source || ':' || sr.external_id "
+                "JOIN customers c ON c.id = sr.customer_id JOIN mentions m "
+                "ON t.key LIKE m.platform || '|' || m.author_handle || '|%' "
+                "WHERE t.entity = 'mention_author' AND EXISTS (SELECT 1 FROM messages s "
+                "WHERE s.customer_id = c.id AND s.status = 'sent') ORDER BY c.id LIMIT 1"
+            )
+        ).one()
+    files = [*csv_dir.iterdir(), *mail_dir.iterdir()]
+    assert any(email in p.read_text(errors="replace") for p in files)
+
+    # when the customer is erased from the command line
+    erased = runner.invoke(app, ["privacy", "erase", str(customer_id), "--yes", "--db", url])
+
+    # then neither the store nor any file the demo wrote holds their e-mail, id or handle
+    assert erased.exit_code == 0, erased.output
+    after = dump(engine)
+    for value in (email, f"web:{external_id}", handle):
+        assert value not in after
+    for path in [*csv_dir.iterdir(), *mail_dir.iterdir()]:
+        content = path.read_text(errors="replace")
+        assert email not in content, path
+        assert f"web:{external_id}," not in content, path
+        assert f",{external_id}," not in content, path
+    engine.dispose()
