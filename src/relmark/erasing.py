@@ -33,15 +33,22 @@ def erase(
     engine: Engine, customer_id: int, *, actor: audit.Actor, reason: str, now: datetime
 ) -> dict[str, Any]:
     """Erase one person; counts per table and files cleaned (never the erased values)."""
+    done = _erase_rows(engine, customer_id, actor=actor, reason=reason, now=now)
+    return {**done.as_dict(), **_clean_files(engine, done.needles, done.external_ids)}
+
+
+def _erase_rows(
+    engine: Engine, customer_id: int, *, actor: audit.Actor, reason: str, now: datetime
+) -> erasure.Erasure:
     with engine.begin() as connection:
-        done = erasure.erase(connection, customer_id, actor=actor, reason=reason, now=now)
+        return erasure.erase(connection, customer_id, actor=actor, reason=reason, now=now)
+
+
+def _clean_files(engine: Engine, needles: set[str], external_ids: set[str]) -> dict[str, int]:
+    with engine.connect() as connection:
         files = erasure_files.known_files(connection)
-    cleaned = erasure_files.scrub_files(files, done.needles)
-    return {
-        **done.as_dict(),
-        "files_cleaned": len(cleaned),
-        "file_rows_removed": sum(cleaned.values()),
-    }
+    cleaned = erasure_files.scrub_files(files, needles, external_ids)
+    return {"files_cleaned": len(cleaned), "file_rows_removed": sum(cleaned.values())}
 
 
 @dataclass
@@ -65,11 +72,15 @@ def purge(
     too (how many, the cut-off), each erasure on its own (per-table counts)."""
     reason = f"retention: no activity for {inactive_for} (since {plan.since.date().isoformat()})"
     totals: dict[str, int] = {}
+    needles: set[str] = set()
+    external_ids: set[str] = set()
     for row in plan.customers:
-        counts = erase(engine, row["customer_id"], actor=actor, reason=reason, now=now)
-        for table, n in counts.items():
-            if isinstance(n, int) and table != "customer_id":
-                totals[table] = totals.get(table, 0) + n
+        done = _erase_rows(engine, row["customer_id"], actor=actor, reason=reason, now=now)
+        needles |= done.needles
+        external_ids |= done.external_ids
+        for table, n in done.counts.items():
+            totals[table] = totals.get(table, 0) + n
+    totals |= _clean_files(engine, needles, external_ids)  # every file read once, for everyone
     with engine.begin() as connection:
         audit.record(
             connection,

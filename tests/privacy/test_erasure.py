@@ -68,6 +68,8 @@ def import_shop(shop: Shop) -> None:
     bad = [["C9", PERSON["email"], PERSON["phone"], "Zephyrine", "Quillfeather", "sl", "SI"]]
     bad[0] += ["not a date", "yes"]
     bad.append(["C5", "fifth@example.si", "", "Tina", "Kos", "sl", "SI", "31.02.", "yes"])
+    # someone else who shares the first name only: their row stays
+    bad.append(["C6", "sixth@example.si", "", "Zephyrine", "Kos", "sl", "SI", "1.1.", "yes"])
     good = [["C4", "fourth@example.si", "", "Tina", "Kos", "sl", "SI", "", "yes"]]
     run_import(
         shop.engine, "customers", write_csv(shop.folder, "more.csv", HEADER, bad + good),
@@ -214,6 +216,7 @@ def test_erasing_a_merged_customer_leaves_no_trace_and_the_same_revenue(
     ]
     assert PERSON["email"] not in rejects.read_text().casefold()
     assert "fifth@example.si" in rejects.read_text()  # other people's rows stay
+    assert "sixth@example.si" in rejects.read_text()
     assert done["files_cleaned"] == 1
     # and the other customer is untouched
     assert "other.person@example.si" in after

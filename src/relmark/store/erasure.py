@@ -54,7 +54,16 @@ class Erasure:
     profile_ids: list[int]
     counts: dict[str, int] = field(default_factory=dict)
     needles: set[str] = field(default_factory=set, repr=False)
-    """The erased values themselves, in memory only, to clean files relmark wrote."""
+    """The erased values themselves, in memory only, to clean files relmark wrote: e-mails,
+    phones, full names and 'source:external_id' keys, distinctive enough to find anywhere."""
+    external_ids: set[str] = field(default_factory=set, repr=False)
+    """Found in id columns only (an id such as '5' is also a quantity)."""
+    names: set[str] = field(default_factory=set, repr=False)
+    """First and last names alone: removed from kept strings, never used to drop file rows
+    (others share them)."""
+
+    def every_value(self) -> set[str]:
+        return self.needles | self.external_ids | self.names
 
     def as_dict(self) -> dict[str, Any]:
         return {"customer_id": self.customer_id, "profiles": self.profile_ids, **self.counts}
@@ -137,7 +146,7 @@ def erase(
             select(SourceRecord.id).where(SourceRecord.customer_id.in_(ids))
         ).scalars()
     )
-    keys, result.needles = _contact_values(connection, ids, records)
+    keys = _contact_values(connection, ids, records, result)
     truth_keys = _record_keys(connection, records)  # before the external ids are replaced
     result.needles |= truth_keys
     result.counts["suppressions"] = suppression.suppress(connection, keys, now)
@@ -168,7 +177,7 @@ def erase(
         CustomerEvent,
         CustomerEvent.parameters,
         CustomerEvent.customer_id.in_(ids),
-        result.needles,
+        result.every_value(),
     )
     counts["messages"] = _count(
         connection,
@@ -184,7 +193,7 @@ def erase(
         MessageEvent,
         MessageEvent.data,
         MessageEvent.customer_id.in_(ids),
-        result.needles,
+        result.every_value(),
     )
     counts["merges"] = _scrub_evidence(
         connection, Merge, or_(Merge.survivor_id.in_(ids), Merge.absorbed_id.in_(ids))
@@ -201,7 +210,7 @@ def erase(
     )
     counts["mentions"] = _erase_mentions(connection, ids, truth_keys, result.needles)
     counts["demo_truth"] = _erase_truth(connection, truth_keys)
-    said = _redact(reason, result.needles)
+    said = _redact(reason, result.needles | result.names)
     connection.execute(
         CustomerEvent.__table__.insert().values(
             at=now,
@@ -222,9 +231,9 @@ def erase(
 
 
 def _contact_values(
-    connection: Connection, ids: list[int], records: list[int]
-) -> tuple[list[tuple[str, str]], set[str]]:
-    """(kind, normalised value) pairs to suppress, and every raw value to find in files."""
+    connection: Connection, ids: list[int], records: list[int], result: Erasure
+) -> list[tuple[str, str]]:
+    """(kind, normalised value) pairs to suppress; fills the result's values to look for."""
     columns = ("email", "phone", "country", "first_name", "last_name")
     rows = [
         *connection.execute(
@@ -235,19 +244,20 @@ def _contact_values(
         ).all(),
     ]
     keys: set[tuple[str, str]] = set()
-    needles: set[str] = set()
     for email, phone, country, first, last in rows:
         keys |= set(suppression.keys_of(email, phone, country))
-        needles |= {v.strip() for v in (email, phone, first, last) if v and v.strip()}
+        result.needles |= {v.strip() for v in (email, phone) if v and v.strip()}
+        result.names |= {v.strip() for v in (first, last) if v and len(v.strip()) >= 2}
         if first and last:
-            needles.add(f"{first.strip()} {last.strip()}")
-    needles |= {value for _, value in keys}
-    needles |= set(
+            result.needles.add(f"{first.strip()} {last.strip()}")
+    result.needles |= {value for _, value in keys}
+    result.needles = {n for n in result.needles if len(n) >= 3}
+    result.external_ids = set(
         connection.execute(
             select(SourceRecord.external_id).where(SourceRecord.id.in_(records))
         ).scalars()
     )
-    return sorted(keys), {n for n in needles if len(n) >= 2}
+    return sorted(keys)
 
 
 def _count(connection: Connection, statement: Any) -> int:

@@ -3,9 +3,10 @@ with --skip-invalid writes beside FILE (the store keeps every imported file's pa
 files and folders commands remember here when they write them (`relmark export identities`,
 the demo's CSV export and its mail folder).
 
-In a CSV, rows that hold any erased value (e-mail, phone, name, external id, compared cell by
-cell, case-insensitively, and e-mails and phones also inside a cell) are removed; the rest of
-the file stays. A filed e-mail (.eml) addressed to or naming the person is deleted. Runs
+In a CSV, rows that hold an erased e-mail, phone, full name or 'source:external_id' key (cell
+by cell, case-insensitively; e-mails and phones also inside a cell), or one of the person's
+external ids in an id column (`customer_id`, `external_id`, `user_id`), are removed; the rest
+of the file stays. A filed e-mail (.eml) addressed to or naming the person is deleted. Runs
 after the erasure committed: a file cannot roll back with the database.
 """
 
@@ -48,13 +49,18 @@ def known_files(connection: Connection) -> list[Path]:
     return sorted(path for path in found if path.is_file() and path.suffix.lower() in KINDS)
 
 
-def scrub_files(paths: Iterable[Path], needles: set[str]) -> dict[str, int]:
+ID_COLUMNS = {"customer_id", "external_id", "user_id", "userid"}
+
+
+def scrub_files(
+    paths: Iterable[Path], needles: set[str], external_ids: set[str] | None = None
+) -> dict[str, int]:
     """Remove what names the person from each file; {path: rows or files removed}."""
     changed = {}
     for path in paths:
         removed = _scrub_mail(path, needles) if path.suffix.lower() == ".eml" else 0
         if path.suffix.lower() == ".csv":
-            removed = _scrub_csv(path, needles)
+            removed = _scrub_csv(path, needles, external_ids or set())
         if removed:
             changed[str(path)] = removed
     return changed
@@ -74,16 +80,21 @@ def _mentions(cell: str, exact: set[str], inside: list[str]) -> bool:
     return folded in exact or any(n in folded for n in inside)
 
 
-def _scrub_csv(path: Path, needles: set[str]) -> int:
+def _scrub_csv(path: Path, needles: set[str], external_ids: set[str]) -> int:
     exact = {n.casefold() for n in needles}
     inside = [n.casefold() for n in needles if "@" in n or n.startswith("+")]
     with path.open(newline="", encoding="utf-8", errors="replace") as handle:
         rows = list(csv.reader(handle))
     if not rows:
         return 0
-    kept = [rows[0]] + [
-        row for row in rows[1:] if not any(_mentions(cell, exact, inside) for cell in row)
-    ]
+    id_columns = [i for i, name in enumerate(rows[0]) if name.strip().casefold() in ID_COLUMNS]
+
+    def names_the_person(row: list[str]) -> bool:
+        if any(i < len(row) and row[i] in external_ids for i in id_columns):
+            return True
+        return any(_mentions(cell, exact, inside) for cell in row)
+
+    kept = [rows[0], *(row for row in rows[1:] if not names_the_person(row))]
     removed = len(rows) - len(kept)
     if removed:
         # write beside, then replace: a crash leaves the old file or the new one, never half

@@ -141,21 +141,37 @@ def restrict_new_from_import(
     connection: Connection, staged: str, now: datetime, *, import_id: int
 ) -> int:
     """Profiles an import just created (staged rows marked 'insert') that carry a suppressed
-    e-mail or phone are restricted; returns how many."""
-    if not any_suppressed(connection):
+    e-mail or phone are restricted; returns how many. One look-up per 500 values."""
+    stored = kv.get_setting(connection, SALT_KEY)
+    if not stored or not any_suppressed(connection):
         return 0
+    key_salt = bytes.fromhex(str(stored))
     rows = connection.execute(
         text(
             "SELECT c.id, sr.email, sr.phone, sr.country FROM "  # noqa: S608 - staged is ours
             f'"{staged}" s JOIN source_records sr ON sr.source = s.source '
             "AND sr.external_id = s.external_id JOIN customers c ON c.first_record_id = sr.id "
-            "WHERE s._action = 'insert' ORDER BY c.id"
+            "WHERE s._action = 'insert' AND (sr.email IS NOT NULL OR sr.phone IS NOT NULL) "
+            "ORDER BY c.id"
         )
     ).all()
-    restricted = 0
+    wanted: dict[str, list[tuple[int, str]]] = {}
     for customer_id, email, phone, country in rows:
-        kind = matching_kind(connection, email, phone, country)
-        if kind:
-            restrict_returning(connection, int(customer_id), kind, now, via=f"import {import_id}")
-            restricted += 1
-    return restricted
+        for kind, value in keys_of(email, phone, country):
+            wanted.setdefault(digest(key_salt, kind, value), []).append((int(customer_id), kind))
+    hashes = sorted(wanted)
+    found: set[str] = set()
+    for start in range(0, len(hashes), 500):
+        chunk = hashes[start : start + 500]
+        found |= set(
+            connection.execute(
+                select(Suppression.key_hash).where(Suppression.key_hash.in_(chunk))
+            ).scalars()
+        )
+    matched: dict[int, str] = {}
+    for key_hash in found:
+        for customer_id, kind in wanted[key_hash]:
+            matched[customer_id] = min(matched.get(customer_id, kind), kind)  # email first
+    for customer_id, kind in sorted(matched.items()):
+        restrict_returning(connection, customer_id, kind, now, via=f"import {import_id}")
+    return len(matched)
