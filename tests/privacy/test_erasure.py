@@ -229,7 +229,8 @@ def test_erasing_a_merged_customer_leaves_no_trace_and_the_same_revenue(
         [entry] = audit.entries(connection, customer_id=survivor)
     assert entry["action"] == "privacy.erase"
     assert entry["detail"]["counts"]["customers"] == 3
-    assert entry["detail"]["counts"]["suppressions"] == 2  # one e-mail, one phone
+    # one e-mail, one phone and its 7-digit tail (the prefilter imports use)
+    assert entry["detail"]["counts"]["suppressions"] == 3
     assert entry["detail"]["reason"] == "asked by e-mail"
     assert sorted(entry["detail"]["profiles"]) == sorted([survivor, *(p for (p,) in profiles)])
     with shop.engine.connect() as connection:
@@ -308,3 +309,26 @@ def _json(value: Any) -> dict[str, Any]:
     import json
 
     return value if isinstance(value, dict) else json.loads(value)
+
+
+def test_a_phone_typed_another_way_is_still_recognised(shop: Shop) -> None:
+    # given an erased customer known by phone only, in international form
+    header = ["customer_id", "phone", "first_name", "country"]
+    first = [["P1", "+386 31 777 001", "Zephyrine", "SI"], ["P2", "+386 41 222 333", "Ana", "SI"]]
+    run_import(shop.engine, "customers", write_csv(shop.folder, "p.csv", header, first))
+    erasing.erase(shop.engine, shop.id_of("P1"), actor=Actor.cli(), reason="request", now=LATER)
+
+    # when another source brings the number in national form, with an extension
+    again = [["Q1", "031 777-001 ext. 12", "Z.", "SI"], ["Q2", "031 777 002", "Bor", "SI"]]
+    report = run_import(
+        shop.engine, "customers", write_csv(shop.folder, "q.csv", header, again), source="pos"
+    )
+
+    # then only that profile is restricted
+    assert report.counts["restricted_as_erased"] == 1
+    restricted = rows(
+        shop.engine,
+        "SELECT sr.external_id FROM source_records sr JOIN customers c ON c.id = sr.customer_id "
+        "WHERE c.restricted_at IS NOT NULL AND c.erased_at IS NULL",
+    )
+    assert restricted == [("Q1",)]
