@@ -88,22 +88,21 @@ def test_erase_of_an_unknown_customer_is_a_clear_error(sqlite_engine: Engine) ->
 
 
 def test_purge_lists_first_dry_run_erases_nothing_then_erases_the_inactive(
-    sqlite_engine: Engine, tmp_path: Path
+    engine: Engine, tmp_path: Path
 ) -> None:
     # given one customer inactive since 2020, one whose last message was sent this year, and
     # one buying now
-    store(sqlite_engine, tmp_path)
-    old = rows(sqlite_engine, "SELECT customer_id FROM source_records WHERE external_id = 'OLD'")
+    store(engine, tmp_path)
+    old = rows(engine, "SELECT customer_id FROM source_records WHERE external_id = 'OLD'")
 
     # when a dry run lists, then a real purge runs
     listing = runner.invoke(
         app,
-        ["privacy", "purge", "--inactive-for", "3y", "--dry-run", "--json"]
-        + ["--db", url(sqlite_engine)],
+        ["privacy", "purge", "--inactive-for", "3y", "--dry-run", "--json"] + ["--db", url(engine)],
     )
-    unchanged = rows(sqlite_engine, "SELECT COUNT(*) FROM customers WHERE erased_at IS NOT NULL")
+    unchanged = rows(engine, "SELECT COUNT(*) FROM customers WHERE erased_at IS NOT NULL")
     purged = runner.invoke(
-        app, ["privacy", "purge", "--inactive-for", "3y", "--yes", "--db", url(sqlite_engine)]
+        app, ["privacy", "purge", "--inactive-for", "3y", "--yes", "--db", url(engine)]
     )
 
     # then only the inactive one was listed and erased, and the run is audited
@@ -112,9 +111,9 @@ def test_purge_lists_first_dry_run_erases_nothing_then_erases_the_inactive(
     assert unchanged == [(0,)]
     assert purged.exit_code == 0, purged.output
     assert f"  {old[0][0]}  last activity 2020-01-15" in purged.output
-    erased = rows(sqlite_engine, "SELECT id FROM customers WHERE erased_at IS NOT NULL")
+    erased = rows(engine, "SELECT id FROM customers WHERE erased_at IS NOT NULL")
     assert erased == old
-    with sqlite_engine.connect() as connection:
+    with engine.connect() as connection:
         actions = [e["action"] for e in audit.entries(connection)]
     assert actions == ["privacy.purge", "privacy.erase"]
 
