@@ -3,11 +3,14 @@ imports alone do not: mentions, support contacts and the generator's truth."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from relmark.config import get_settings
 from relmark.interfaces.cli import app
 from relmark.store.db import make_engine
 
@@ -16,27 +19,39 @@ from .test_erasure import dump
 runner = CliRunner()
 
 
+@pytest.fixture
+def own_mail_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo files its messages itself only without a configured SMTP server; settings
+    are read once per process, so an earlier test's server must be forgotten."""
+    monkeypatch.delenv("RELMARK_SMTP_HOST", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("own_mail_sink")
 def test_erasing_a_demo_customer_cleans_the_store_and_the_files_it_wrote(tmp_path: Path) -> None:
     # given a small demo store with its CSV export and its filed messages
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     csv_dir, mail_dir = tmp_path / "csv", tmp_path / "mail"
     built = runner.invoke(
         app,
-        ["demo", "--customers", "60", "--no-serve", "--json", "--db", url]
+        ["demo", "--customers", "60", "--as-of", "2026-11-20", "--no-serve", "--json"]
+        + ["--db", url]
         + ["--export-dir", str(csv_dir), "--mail-dir", str(mail_dir)],
     )
     assert built.exit_code == 0, built.output
     engine = make_engine(url)
     with engine.connect() as connection:
-        # a customer who posted a mention and was sent a message
+        # a customer who posted a mention, preferably one who was sent a message
         customer_id, email, external_id, handle = connection.execute(
             text(
                 "SELECT c.id, c.email, sr.external_id, m.author_handle FROM demo_truth t "
                 "JOIN source_records sr ON t.truth = sr.source || ':' || sr.external_id "
                 "JOIN customers c ON c.id = sr.customer_id JOIN mentions m "
                 "ON t.key LIKE m.platform || '|' || m.author_handle || '|%' "
-                "WHERE t.entity = 'mention_author' AND EXISTS (SELECT 1 FROM messages s "
-                "WHERE s.customer_id = c.id AND s.status = 'sent') ORDER BY c.id LIMIT 1"
+                "WHERE t.entity = 'mention_author' ORDER BY (SELECT COUNT(*) FROM messages s "
+                "WHERE s.customer_id = c.id AND s.status = 'sent') DESC, c.id LIMIT 1"
             )
         ).one()
     files = [*csv_dir.iterdir(), *mail_dir.iterdir()]
