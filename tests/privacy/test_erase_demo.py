@@ -54,8 +54,8 @@ def test_erasing_a_demo_customer_cleans_the_store_and_the_files_it_wrote(tmp_pat
                 "WHERE s.customer_id = c.id AND s.status = 'sent') DESC, c.id LIMIT 1"
             )
         ).one()
-    files = [*csv_dir.iterdir(), *mail_dir.iterdir()]
-    assert any(email in p.read_text(errors="replace") for p in files)
+    assert any(email in p.read_text(errors="replace") for p in csv_dir.iterdir())
+    assert any(email in p.read_text(errors="replace") for p in mail_dir.iterdir())
 
     # when the customer is erased from the command line
     erased = runner.invoke(app, ["privacy", "erase", str(customer_id), "--yes", "--db", url])
