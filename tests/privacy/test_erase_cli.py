@@ -20,17 +20,18 @@ LONG_AGO = datetime(2020, 1, 10, tzinfo=UTC)
 
 
 def store(engine: Engine, folder: Path) -> None:
-    """Two customers who last bought in 2020, one of them messaged recently; one buying now."""
+    """Two customers who last bought in 2020, one of them messaged recently; one buying now;
+    one imported now whose source says they became a customer in 2019 and bought in 2020."""
     customers = [["OLD", "old@example.si", "Stara"], ["MSG", "msg@example.si", "Pisma"]]
     run_import(engine, "customers", write_csv(folder, "a.csv", HEADER, customers), now=LONG_AGO)
-    run_import(
-        engine, "customers", write_csv(folder, "b.csv", HEADER, [["NEW", "new@example.si", "Nova"]])
-    )
+    recent = [["NEW", "new@example.si", "Nova", ""], ["HIST", "h@example.si", "Ena", "2019-03-01"]]
+    run_import(engine, "customers", write_csv(folder, "b.csv", [*HEADER, "customer_since"], recent))
     header = ["order_id", "customer_id", "ordered_at", "amount", "currency"]
     orders = [
         ["1", "OLD", "2020-01-15T10:00:00Z", "10.00", "EUR"],
         ["2", "MSG", "2020-01-16T10:00:00Z", "12.00", "EUR"],
         ["3", "NEW", "2026-05-20T10:00:00Z", "14.00", "EUR"],
+        ["4", "HIST", "2020-02-01T10:00:00Z", "16.00", "EUR"],
     ]
     run_import(engine, "orders", write_csv(folder, "o.csv", header, orders))
     with engine.begin() as connection:
@@ -90,10 +91,14 @@ def test_erase_of_an_unknown_customer_is_a_clear_error(sqlite_engine: Engine) ->
 def test_purge_lists_first_dry_run_erases_nothing_then_erases_the_inactive(
     engine: Engine, tmp_path: Path
 ) -> None:
-    # given one customer inactive since 2020, one whose last message was sent this year, and
-    # one buying now
+    # given two customers inactive since 2020 (one imported only now), one whose last
+    # message was sent this year, and one buying now
     store(engine, tmp_path)
-    old = rows(engine, "SELECT customer_id FROM source_records WHERE external_id = 'OLD'")
+    old = rows(
+        engine,
+        "SELECT customer_id FROM source_records WHERE external_id IN ('OLD', 'HIST') "
+        "ORDER BY external_id DESC",
+    )
 
     # when a dry run lists, then a real purge runs
     listing = runner.invoke(
@@ -105,17 +110,21 @@ def test_purge_lists_first_dry_run_erases_nothing_then_erases_the_inactive(
         app, ["privacy", "purge", "--inactive-for", "3y", "--yes", "--db", url(engine)]
     )
 
-    # then only the inactive one was listed and erased, and the run is audited
+    # then only the inactive ones were listed (longest inactive first) and erased, and the
+    # run is audited
     assert listing.exit_code == 0, listing.output
-    assert [c["customer_id"] for c in json.loads(listing.output)["customers"]] == [old[0][0]]
+    assert [c["customer_id"] for c in json.loads(listing.output)["customers"]] == [
+        old[0][0],
+        old[1][0],
+    ]
     assert unchanged == [(0,)]
     assert purged.exit_code == 0, purged.output
     assert f"  {old[0][0]}  last activity 2020-01-15" in purged.output
-    erased = rows(engine, "SELECT id FROM customers WHERE erased_at IS NOT NULL")
-    assert erased == old
+    erased = rows(engine, "SELECT id FROM customers WHERE erased_at IS NOT NULL ORDER BY id")
+    assert erased == sorted(old)
     with engine.connect() as connection:
         actions = [e["action"] for e in audit.entries(connection)]
-    assert actions == ["privacy.purge", "privacy.erase"]
+    assert actions == ["privacy.purge", "privacy.erase", "privacy.erase"]
 
 
 def test_purge_refuses_a_duration_it_cannot_read(sqlite_engine: Engine) -> None:
@@ -143,4 +152,4 @@ def test_an_identities_export_relmark_wrote_loses_the_erased_rows(
 
     # then the export lost their row and kept the others
     lines = export.read_text().splitlines()
-    assert [line.split(",")[1] for line in lines[1:]] == ["MSG", "NEW"]
+    assert sorted(line.split(",")[1] for line in lines[1:]) == ["HIST", "MSG", "NEW"]

@@ -3,7 +3,9 @@
 A person is inactive when none of their profiles (the live one and every one merged into it)
 shows activity since the cut-off: no order placed, no message sent, no open, click, rating
 or unsubscribe, no tracking call (a visit, a sign-in through the shop's site), and the
-profile itself was not created since. Profiles already erased are not listed again.
+person did not become a customer since (the source's "customer since", else when the profile
+was created: a store imported yesterday can still purge customers who left years ago).
+Profiles already erased are not listed again.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def cutoff(now: datetime, duration: str) -> datetime:
 def last_activity(connection: Connection) -> dict[int, datetime]:
     """Each profile's latest activity of any kind."""
     sources = [
-        select(Customer.id, Customer.created_at),
+        # when the person became a customer (the source's date, else the import's)
+        select(Customer.id, func.coalesce(Customer.customer_since, Customer.created_at)),
         select(Order.customer_id, func.max(Order.ordered_at)).group_by(Order.customer_id),
         select(Message.customer_id, func.max(Message.sent_at))
         .where(Message.sent_at.is_not(None))
