@@ -153,3 +153,28 @@ def test_an_identities_export_relmark_wrote_loses_the_erased_rows(
     # then the export lost their row and kept the others
     lines = export.read_text().splitlines()
     assert sorted(line.split(",")[1] for line in lines[1:]) == ["HIST", "MSG", "NEW"]
+
+
+def test_erase_names_unmerged_profiles_with_the_same_email(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    # given two profiles with one e-mail that identity resolution has not merged (yet)
+    twins = [["D1", "twin@example.si", "Ena"], ["D2", "TWIN@example.si", "Dva"]]
+    run_import(sqlite_engine, "customers", write_csv(tmp_path, "d.csv", HEADER, twins))
+    [(first,), (second,)] = rows(
+        sqlite_engine, "SELECT customer_id FROM source_records ORDER BY external_id"
+    )
+
+    # when the e-mail names them both, then one is erased by id
+    ambiguous = runner.invoke(
+        app, ["privacy", "erase", "twin@example.si", "--yes", "--db", url(sqlite_engine)]
+    )
+    erased = runner.invoke(
+        app, ["privacy", "erase", str(first), "--yes", "--db", url(sqlite_engine)]
+    )
+
+    # then the operator is told about the other instead of a guess
+    assert ambiguous.exit_code == 1
+    assert f"belongs to several customers: {first}, {second}" in ambiguous.output
+    assert erased.exit_code == 0, erased.output
+    assert f"customers {second} hold the same e-mail or phone" in " ".join(erased.output.split())

@@ -53,6 +53,12 @@ def erase(
         if isinstance(n, int) and n and table != "customer_id"
     )
     out.print(f"customer {customer_id} erased (profiles {done['profiles']}): {changed}")
+    if done["same_contact_elsewhere"]:
+        others = ", ".join(str(c) for c in done["same_contact_elsewhere"])
+        out.print(
+            f"[yellow]note:[/yellow] customers {others} hold the same e-mail or phone and were "
+            "not merged with this one: erase them too if they are the same person"
+        )
 
 
 @privacy_app.command("purge")

@@ -62,11 +62,19 @@ class Erasure:
     """First and last names alone: removed from kept strings, never used to drop file rows
     (others share them)."""
 
+    others: list[int] = field(default_factory=list)
+    """Other live profiles with the same e-mail or phone, not erased: for a person to check."""
+
     def every_value(self) -> set[str]:
         return self.needles | self.external_ids | self.names
 
     def as_dict(self) -> dict[str, Any]:
-        return {"customer_id": self.customer_id, "profiles": self.profile_ids, **self.counts}
+        return {
+            "customer_id": self.customer_id,
+            "profiles": self.profile_ids,
+            "same_contact_elsewhere": self.others,
+            **self.counts,
+        }
 
 
 def resolve(connection: Connection, reference: str) -> int:
@@ -150,6 +158,7 @@ def erase(
     truth_keys = _record_keys(connection, records)  # before the external ids are replaced
     result.needles |= truth_keys
     result.counts["suppressions"] = suppression.suppress(connection, keys, now)
+    result.others = suppression.profiles_holding(connection, keys, ids)
     counts = result.counts
     counts["customers"] = _null(connection, Customer, Customer.id.in_(ids), "customers")
     connection.execute(

@@ -20,11 +20,11 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, exists, insert, select, text
+from sqlalchemy import Connection, exists, func, insert, or_, select, text
 
 from relmark.enums import EventKind
 from relmark.store import audit, kv, outbox
-from relmark.store.models import Customer, CustomerEvent, Suppression
+from relmark.store.models import Customer, CustomerEvent, SourceRecord, Suppression
 
 SALT_KEY = "privacy:suppression-salt"
 TAIL = "phone_tail"
@@ -108,6 +108,37 @@ def suppress(connection: Connection, keys: Iterable[tuple[str, str]], now: datet
     if fresh:
         connection.execute(insert(Suppression), fresh)
     return len(fresh)
+
+
+def profiles_holding(
+    connection: Connection, keys: Iterable[tuple[str, str]], excluding: Iterable[int]
+) -> list[int]:
+    """Live, not erased profiles other than `excluding` whose records carry one of these
+    (kind, normalised value) keys: maybe the same person, never merged. Shown to whoever
+    erases, not erased with them (a family may share an address)."""
+    emails = [value for kind, value in keys if kind == "email"]
+    phones = [value for kind, value in keys if kind == "phone"]
+    if not emails and not phones:
+        return []
+    holders = set(
+        connection.execute(
+            select(SourceRecord.customer_id).where(
+                or_(
+                    SourceRecord.email_key.in_(emails),
+                    func.lower(SourceRecord.email).in_(emails),
+                    SourceRecord.phone_key.in_(phones),
+                )
+            )
+        ).scalars()
+    )
+    live = connection.execute(
+        select(Customer.id).where(
+            Customer.id.in_(sorted(c for c in holders if c is not None)),
+            Customer.merged_into_id.is_(None),
+            Customer.erased_at.is_(None),
+        )
+    ).scalars()
+    return sorted(set(live) - set(excluding))
 
 
 def any_suppressed(connection: Connection) -> bool:

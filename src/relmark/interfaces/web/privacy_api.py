@@ -32,6 +32,10 @@ class EraseIn(BaseModel):
 class EraseOut(BaseModel):
     customer_id: int
     profiles: list[int] = Field(description="The live profile and every one merged into it.")
+    same_contact_elsewhere: list[int] = Field(
+        description="Other customers with the same e-mail or phone, never merged with this "
+        "one and not erased: erase them too if they are the same person."
+    )
     counts: dict[str, int] = Field(description="Rows changed per table; files cleaned.")
 
 
@@ -48,8 +52,11 @@ def _erase(request: Request, who: Principal, customer_id: int, reason: str) -> d
     done = erasing.erase(
         engine, customer_id, actor=_actor(who, request), reason=reason, now=datetime.now(UTC)
     )
-    counts = {k: v for k, v in done.items() if k not in ("customer_id", "profiles")}
-    return {"customer_id": done["customer_id"], "profiles": done["profiles"], "counts": counts}
+    listed = ("customer_id", "profiles", "same_contact_elsewhere")
+    return {
+        **{k: done[k] for k in listed},
+        "counts": {k: v for k, v in done.items() if k not in listed},
+    }
 
 
 @router.post(
