@@ -63,7 +63,9 @@ def _erase(request: Request, who: Principal, customer_id: int, reason: str) -> d
     "/api/v1/customers/{customer_id}/erase",
     tags=["api"],
     response_model=EraseOut,
-    responses={404: {"description": "No such customer."}},
+    responses={
+        404: {"description": "No such customer.", "content": {"application/problem+json": {}}}
+    },
 )
 async def erase_customer(
     request: Request,
