@@ -107,6 +107,8 @@ class EventKind(StrEnum):
     PROCESSING_RESTRICTED = "processing_restricted"
     RESTRICTION_LIFTED = "restriction_lifted"
     CUSTOMER_RECTIFIED = "customer_rectified"  # fields corrected on request (names only)
+    CUSTOMER_ERASED = "customer_erased"  # personal data erased (store/erasure.py)
+    CUSTOMER_SUPPRESSED = "customer_suppressed"  # came back with an erased e-mail or phone
 
 
 class ImportKind(StrEnum):

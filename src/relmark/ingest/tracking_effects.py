@@ -22,7 +22,8 @@ from relmark.ingest.tracking import (
     TRAIT_FIELDS,
     Tracked,
 )
-from relmark.store import identity
+from relmark.store import identity, suppression
+from relmark.store.audit import Actor
 from relmark.store.models import (
     Customer,
     CustomerEvent,
@@ -34,6 +35,7 @@ from relmark.store.models import (
 )
 
 USER, ANONYMOUS = "segment", "segment-anonymous"
+TRACKING = Actor("tracking", "tracking endpoint")
 
 
 def store(connection: Connection, messages: list[Tracked], now: datetime) -> dict[str, int]:
@@ -82,8 +84,16 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         return _alias(connection, message.previous_id, message.user_id, message.timestamp, now)
     customer_id = _resolve(connection, message, now)
     if message.type == "identify":
-        _traits(connection, message, now)
-        return _live(connection, customer_id)
+        traits = _traits(connection, message, now)
+        live = _live(connection, customer_id)
+        suppressed = suppression.matching_kind(
+            connection, traits.get("email"), traits.get("phone"), traits.get("country")
+        )
+        if suppressed:
+            suppression.restrict_returning(
+                connection, live, suppressed, now, via="tracking", actor=TRACKING
+            )
+        return live
     parameters: dict[str, Any] = {"type": message.type, "message_id": message.message_id}
     if message.event:
         parameters["event"] = message.event
@@ -220,7 +230,7 @@ def _join(connection: Connection, a: int, b: int, now: datetime) -> None:
     )
 
 
-def _traits(connection: Connection, message: Tracked, now: datetime) -> None:
+def _traits(connection: Connection, message: Tracked, now: datetime) -> dict[str, Any]:
     source, external = (
         (USER, message.user_id) if message.user_id else (ANONYMOUS, message.anonymous_id)
     )
@@ -256,6 +266,7 @@ def _traits(connection: Connection, message: Tracked, now: datetime) -> None:
             .where(SourceRecord.source == source, SourceRecord.external_id == external)
             .values(**values)
         )
+    return values
 
 
 def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int:

@@ -599,12 +599,14 @@ def export_identities(
     is left empty unless the customer consented to third-party sharing."""
     from relmark.csvsafe import write_csv
     from relmark.interfaces.export_cli import audited
+    from relmark.store import erasure_files
     from relmark.store.transfer import identities
 
     with audited(db, "export.identities") as (connection, detail):
         frame = identities(connection)
         detail["rows"] = frame.height
         write_csv(frame, out_file)
+        erasure_files.remember(connection, out_file, datetime.now(UTC))  # erasures clean it
     out.print(f"{frame.height:,} identities written to {out_file}")
 
 
@@ -703,6 +705,7 @@ def demo(
     from relmark.demo.build import write_files
     from relmark.demo.generate import generate
     from relmark.differentiate.score import ScoreSettings
+    from relmark.erasing import remember_file
     from relmark.interaction import Interaction
     from relmark.store.status import store_summary, table_counts
 
@@ -740,6 +743,9 @@ def demo(
         planned = interaction.plan(end, end)
         step("sending what is due")
         sending = _demo_send(interaction, end, mail_dir)
+        for written in (export_dir, mail_dir):  # an erasure cleans them
+            if written is not None and written.exists():
+                remember_file(engine, written, end)
     result = {
         "store": make_url(url).render_as_string(hide_password=True),
         "seed": seed,
@@ -882,6 +888,7 @@ from relmark.interfaces import (  # noqa: E402
     interact_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
+    privacy_erase_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401
 )

@@ -41,7 +41,10 @@ def export_customers(
     """customer_id, contact and address, country, language, segment, CLV and P(alive) of
     every unrestricted customer; contact and address only where the customer consented to
     third-party sharing (`personal_data` says which)."""
+    from datetime import UTC, datetime
+
     from relmark.csvsafe import write_csv
+    from relmark.store import erasure_files
     from relmark.store.transfer import customers
 
     with audited(db, "export.customers") as (connection, detail):
@@ -49,6 +52,7 @@ def export_customers(
         shared = int(frame["personal_data"].sum())
         detail |= {"rows": frame.height, "with_personal_data": shared}
         write_csv(frame, out_file)  # inside: a failed write records no export
+        erasure_files.remember(connection, out_file, datetime.now(UTC))  # erasures clean it
     out.print(
         f"{frame.height:,} customers written to {out_file} "
         f"({shared:,} with personal data: consent to third-party sharing)"

@@ -14,7 +14,7 @@ import polars as pl
 from sqlalchemy import Connection, TextClause, bindparam, insert, text, update
 
 from relmark.enums import ConsentPurpose, ConsentStatus, EventKind
-from relmark.store import consents, rectification
+from relmark.store import consents, rectification, suppression
 from relmark.store.bulk import (
     action_counts,
     apply_inserts,
@@ -172,6 +172,10 @@ def load_customers(
             {"now": now, "import_id": import_id},
         )
     counts = _counts(actions)
+    if restricted := suppression.restrict_new_from_import(
+        connection, "stg_customers", now, import_id=import_id
+    ):
+        counts["restricted_as_erased"] = restricted
     if "email_consent" in frame.columns:
         counts["consents_recorded"] = _record_email_consents(
             connection, import_id=import_id, where=where, now=now

@@ -94,6 +94,8 @@ class Customer(ProfileFields, Base):
     """Set when identity resolution folded this profile into another; null for live ones."""
     restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set while the customer has restricted processing (GDPR art. 18): storage only."""
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the person's data was erased (store/erasure.py): an anonymous shell remains."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -113,6 +115,18 @@ class Rectification(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor_kind: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(200))
+
+
+class Suppression(Base):
+    """A salted hash of an erased e-mail or phone: a profile that comes back with it is
+    created restricted. The salt is a store setting; the values themselves are gone."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class SourceRecord(ProfileFields, Base):

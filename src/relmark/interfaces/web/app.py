@@ -27,6 +27,7 @@ from relmark.interfaces.web import (
     import_pages,
     links,
     pages,
+    privacy_api,
     problems,
     restrict_api,
     signin,
@@ -102,6 +103,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(privacy_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
