@@ -87,15 +87,21 @@ def scoring_orders(connection: Connection, as_of: datetime) -> pl.DataFrame:
 
 def _restricted() -> Any:
     """Restricted customers (GDPR art. 18) are stored, not profiled: their orders are no
-    input to any model fit, and they get no score row (views say "restricted" instead)."""
-    return select(Customer.id).where(Customer.restricted_at.is_not(None))
+    input to any model fit, and they get no score row (views say "restricted" instead).
+    An erased customer's shell is restricted too but anonymous: its orders stay model input,
+    so an erasure leaves revenue and the fitted models as they were."""
+    return select(Customer.id).where(
+        Customer.restricted_at.is_not(None), Customer.erased_at.is_(None)
+    )
 
 
 def restricted_count(connection: Connection) -> int:
     return int(
         connection.execute(
             select(func.count()).where(
-                Customer.restricted_at.is_not(None), Customer.merged_into_id.is_(None)
+                Customer.restricted_at.is_not(None),
+                Customer.erased_at.is_(None),
+                Customer.merged_into_id.is_(None),
             )
         ).scalar_one()
     )
@@ -104,7 +110,8 @@ def restricted_count(connection: Connection) -> int:
 def support_minutes(connection: Connection, as_of: datetime) -> pl.DataFrame:
     statement = text(
         "SELECT customer_id, minutes FROM support_contacts WHERE at <= :as_of "
-        "AND customer_id NOT IN (SELECT id FROM customers WHERE restricted_at IS NOT NULL)"
+        "AND customer_id NOT IN (SELECT id FROM customers "
+        "WHERE restricted_at IS NOT NULL AND erased_at IS NULL)"
     ).bindparams(bindparam("as_of", type_=UTCDateTime()))
     return _frame(
         connection, statement, {"customer_id": pl.Int64, "minutes": pl.Int64}, {"as_of": as_of}

@@ -20,10 +20,10 @@ import secrets
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, exists, func, insert, or_, select, text
+from sqlalchemy import Connection, exists, func, insert, or_, select, text, update
 
 from relmark.enums import EventKind
-from relmark.store import audit, kv, outbox
+from relmark.store import audit, kv, restriction
 from relmark.store.models import Customer, CustomerEvent, SourceRecord, Suppression
 
 SALT_KEY = "privacy:suppression-salt"
@@ -179,7 +179,8 @@ def restrict_returning(
     ).scalar_one_or_none()
     if restricted is not None:
         return
-    outbox.restrict(connection, customer_id, now)
+    connection.execute(update(Customer).where(Customer.id == customer_id).values(restricted_at=now))
+    restriction.hold_unsent(connection, customer_id)
     reason = REASON.format(kind="e-mail" if kind == "email" else kind)
     connection.execute(
         insert(CustomerEvent).values(
