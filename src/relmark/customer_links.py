@@ -18,7 +18,8 @@ from relmark.errors import InvalidInput
 from relmark.interact.tokens import LinkClaim, LinkKind
 from relmark.store import consents, outbox
 from relmark.store.audit import Actor
-from relmark.store.models import Customer, Merge
+from relmark.store.live import live_profile
+from relmark.store.models import Merge
 
 if TYPE_CHECKING:
     from relmark.interaction import Interaction
@@ -26,16 +27,8 @@ if TYPE_CHECKING:
 
 def profile_of(connection: Connection, customer_id: int) -> int:
     """Follow `merged_into_id` to the live profile (a chain when survivors merged again)."""
-    current, seen = customer_id, set()
-    while current not in seen:
-        seen.add(current)
-        merged_into = connection.execute(
-            select(Customer.merged_into_id).where(Customer.id == current)
-        ).scalar_one_or_none()
-        if merged_into is None:
-            return current
-        current = int(merged_into)
-    return current
+    found = live_profile(connection, customer_id)
+    return customer_id if found is None else found
 
 
 def _ever_merged(connection: Connection, absorbed: int, survivor: int) -> bool:

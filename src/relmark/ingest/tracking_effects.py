@@ -24,6 +24,7 @@ from relmark.ingest.tracking import (
 )
 from relmark.store import identity, suppression
 from relmark.store.audit import Actor
+from relmark.store.live import live_profile
 from relmark.store.models import (
     Customer,
     CustomerEvent,
@@ -164,13 +165,9 @@ def _new_record(
 
 def _live(connection: Connection, customer_id: int) -> int:
     """Follow merges to the profile that holds the person now."""
-    while True:
-        merged = connection.execute(
-            select(Customer.merged_into_id).where(Customer.id == customer_id)
-        ).scalar_one()
-        if merged is None:
-            return customer_id
-        customer_id = int(merged)
+    found = live_profile(connection, customer_id)
+    assert found is not None, customer_id  # ids here come from rows just read
+    return found
 
 
 def _resolve(connection: Connection, message: Tracked, now: datetime) -> int:

@@ -29,6 +29,7 @@ from relmark.contact_keys import normalize_email
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
 from relmark.store import audit, rectification, suppression
+from relmark.store.live import live_profile
 from relmark.store.models import (
     Consent,
     Customer,
@@ -109,16 +110,10 @@ def resolve(connection: Connection, reference: str) -> int:
 
 def live(connection: Connection, customer_id: int) -> int:
     """Follow merges to the profile that holds the person now."""
-    seen = set()
-    while customer_id not in seen:
-        seen.add(customer_id)
-        merged = connection.execute(
-            select(Customer.merged_into_id).where(Customer.id == customer_id)
-        ).scalar_one()
-        if merged is None:
-            return customer_id
-        customer_id = int(merged)
-    return customer_id
+    found = live_profile(connection, customer_id)
+    if found is None:
+        raise RelmarkError(f"no customer with id {customer_id}")
+    return found
 
 
 def profiles_of(connection: Connection, customer_id: int) -> list[int]:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
 from relmark.store import audit
+from relmark.store.live import live_profile
 from relmark.store.models import Customer, CustomerEvent, Rectification
 
 #: Profile fields a customer may have corrected (customer_since and free attributes are
@@ -51,19 +52,10 @@ def _typed(field: str, value: str | None) -> Any:
 
 def live_customer(connection: Connection, customer_id: int) -> int:
     """The profile that holds the person now (follows merges); refuses an unknown id."""
-    seen = set()
-    current = customer_id
-    while current not in seen:
-        seen.add(current)
-        merged = connection.execute(
-            select(Customer.merged_into_id).where(Customer.id == current)
-        ).first()
-        if merged is None:
-            raise RelmarkError(f"no customer with id {customer_id}")
-        if merged[0] is None:
-            return current
-        current = int(merged[0])
-    raise RelmarkError(f"customer {customer_id}: merges form a cycle")
+    found = live_profile(connection, customer_id)
+    if found is None:
+        raise RelmarkError(f"no customer with id {customer_id}")
+    return found
 
 
 def rectify(
