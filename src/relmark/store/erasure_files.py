@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Connection, select
 
+from relmark.csvsafe import write_rows
 from relmark.store import kv
 from relmark.store.models import ImportRun
 
@@ -100,6 +101,6 @@ def _scrub_csv(path: Path, needles: set[str], external_ids: set[str]) -> int:
         # write beside, then replace: a crash leaves the old file or the new one, never half
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(kept)
+            write_rows(handle, kept[0], kept[1:])
         os.replace(temporary, path)
     return removed
