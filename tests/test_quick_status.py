@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from relmark.config import Settings
-from relmark.defaults import database_url_from_environment
+from relmark.defaults import database_url_from_environment, timezone_from_environment
 from relmark.store.db import make_engine
 from relmark.store.migrate import ensure_current, head_revision
 from relmark.store.models import Base
@@ -56,7 +56,13 @@ def test_an_older_or_missing_store_is_left_to_the_full_path(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     "environment",
-    [{}, {"RELMARK_DATABASE_URL": "sqlite:///x.db"}, {"relmark_database_url": "sqlite:///y.db"}],
+    [
+        {},
+        {"RELMARK_DATABASE_URL": "sqlite:///x.db"},
+        {"relmark_database_url": "sqlite:///y.db"},
+        {"RELMARK_TIMEZONE": "Asia/Almaty"},
+        {"Relmark_Timezone": "Europe/Ljubljana"},
+    ],
 )
 def test_the_light_url_reading_agrees_with_settings(
     monkeypatch: pytest.MonkeyPatch, environment: dict[str, str]
@@ -66,4 +72,6 @@ def test_the_light_url_reading_agrees_with_settings(
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
 
-    assert database_url_from_environment() == Settings().database_url
+    settings = Settings()
+    assert database_url_from_environment() == settings.database_url
+    assert timezone_from_environment() == settings.timezone

@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from relmark.defaults import DEFAULT_DATABASE_URL
+from relmark.defaults import DEFAULT_DATABASE_URL, DEFAULT_TIMEZONE
 
 
 class Settings(BaseSettings):
@@ -28,7 +28,8 @@ class Settings(BaseSettings):
         default="USD", description="Currency assumed for amounts that come without one."
     )
     timezone: str = Field(
-        default="UTC", description="Zone assumed for timestamps that come without an offset."
+        default=DEFAULT_TIMEZONE,
+        description="Zone assumed for timestamps that come without an offset.",
     )
 
     shop_name: str = Field(default="relmark demo shop", description="Signs every message.")

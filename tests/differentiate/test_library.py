@@ -67,13 +67,18 @@ def test_unknown_names_fail_and_submodules_still_import() -> None:
     assert ValueSettings is differentiate.ValueSettings
 
 
-def test_the_package_and_the_summary_load_without_scipy() -> None:
+def test_scipy_loads_only_when_a_special_function_is_called() -> None:
     code = (
         "import sys, relmark.differentiate, relmark.differentiate.summary, "
         "relmark.differentiate.rfm; "
         "assert 'scipy' not in sys.modules, 'scipy loaded'; "
         "from relmark.differentiate import rfm_summary, BetaGeo; "
-        "assert 'scipy' in sys.modules"
+        "assert 'scipy' not in sys.modules, 'scipy loaded by the models'; "
+        "import numpy as np; model = BetaGeo(); "
+        "model.fit(np.array([0., 2, 5, 1]), np.array([0., 20, 30, 9]), "
+        "np.array([40., 38, 35, 30])); "
+        "model.expected_purchases(10, [1.0], [5.0], [30.0]); "
+        "assert 'scipy.special' in sys.modules, 'predictions need the special functions'"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

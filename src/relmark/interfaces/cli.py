@@ -245,7 +245,7 @@ def clv_fit(
     as_json: JsonOption = False,
 ) -> None:
     """Fit BG/NBD, Pareto/NBD, MBG/NBD or Gamma-Gamma by maximum likelihood."""
-    from relmark.config import get_settings
+    from relmark.defaults import timezone_from_environment
     from relmark.differentiate.analysis import fit_transactions
     from relmark.ingest.transactions import read_transactions
 
@@ -257,7 +257,7 @@ def clv_fit(
         customer_col=customer_col,
         date_col=date_col,
         amount_col=amount_col,
-        timezone=get_settings().timezone,
+        timezone=timezone_from_environment(),  # the settings' value, without pydantic
     )
     result = fit_transactions(
         frame,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from scipy.special import digamma, gammaln, zeta
 
 from relmark.differentiate.models.newton import MAX_THETA, Totals, mean_negative, newton
+from relmark.differentiate.models.special import digamma, gammaln, zeta
 from relmark.errors import RelmarkError
 
 Array = np.ndarray

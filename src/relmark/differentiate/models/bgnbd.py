@@ -19,10 +19,10 @@ sample: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from relmark.differentiate.models import limits
 from relmark.differentiate.models.base import Array, Fit, distinct_index, per_distinct, rising_sums
+from relmark.differentiate.models.special import betaln, digamma, gammaln, hyp2f1
 from relmark.differentiate.models.transaction import TransactionModel
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from scipy.special import digamma, gammaln, zeta
 
 from relmark.differentiate.models.base import (
     Array,
@@ -36,6 +35,7 @@ from relmark.differentiate.models.base import (
 )
 from relmark.differentiate.models.blas import one_thread
 from relmark.differentiate.models.gamma_gamma_limit import fit_alike_spend
+from relmark.differentiate.models.special import digamma, gammaln, zeta
 from relmark.errors import InvalidInput, RelmarkError
 
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.special import gammaln
 
 from relmark.differentiate.models.base import Array, ConvergenceError, Fit
+from relmark.differentiate.models.special import gammaln
 
 #: Stands for infinity in stored parameters (JSON has no infinity).
 LIMIT = 1e15

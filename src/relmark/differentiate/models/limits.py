@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import roots_jacobi
 
 from relmark.differentiate.models.base import Array, ConvergenceError, Fit, plain
+from relmark.differentiate.models.special import roots_jacobi
 
 #: Stands for infinity in stored parameters (JSON has no infinity): a + b or r at least this
 #: is the limit itself. Predictions treat anything past LIMIT_FROM as the limit (error ~1e-9).

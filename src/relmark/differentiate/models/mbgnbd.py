@@ -16,10 +16,10 @@ alpha = 6.183, a = 0.891, b = 1.614.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from relmark.differentiate.models.base import Array
 from relmark.differentiate.models.bgnbd import BetaGeo, beta_geo_totals
+from relmark.differentiate.models.special import betaln, digamma, gammaln, hyp2f1
 
 
 class ModifiedBetaGeo(BetaGeo):

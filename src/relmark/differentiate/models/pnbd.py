@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, gammaln
 
 from relmark.differentiate.models import pnbd_limits
 from relmark.differentiate.models.base import Array, Fit, rising_sums
 from relmark.differentiate.models.bgnbd import _arrays
+from relmark.differentiate.models.special import digamma, gammaln
 from relmark.differentiate.models.transaction import TransactionModel
 
 
