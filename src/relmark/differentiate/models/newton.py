@@ -25,6 +25,8 @@ MAX_STEP = 2.0
 GRADIENT_TOLERANCE = 1e-10
 #: A gradient this small counts as converged when rounding stops the objective decreasing.
 NOISE_TOLERANCE = 1e-7
+#: A Newton step this small in every log-parameter (a relative change of 1e-5) is the last.
+FINAL_STEP = 1e-5
 #: A log-parameter past this (a parameter under 4e-7 or over 2.7e6) is a run-away: give up
 #: rather than evaluate the likelihood ever further out (Pareto/NBD's cost grows with r + s).
 MAX_THETA = float(np.log(1e6)) + 1.0
@@ -78,6 +80,12 @@ def newton(
         if np.max(np.abs(gradient)) < tolerance:
             return NewtonResult(theta, value, gradient, hessian, iteration)
         step = _descent_step(gradient, hessian)
+        if np.max(np.abs(step)) < FINAL_STEP:
+            # Newton converges quadratically (the Hessian is exact): after a step this small
+            # the parameters are within about its square, 1e-10, of the optimum. Take it
+            # without one more evaluation of the likelihood (a quarter of a large fit's time);
+            # value and Hessian are the last point's, a relative 1e-11 away.
+            return NewtonResult(theta + step, value, gradient, hessian, iteration + 1)
         slope = float(gradient @ step)
         length = 1.0
         for _ in range(40):
