@@ -62,3 +62,28 @@ def test_the_trail_refuses_to_be_rewritten(engine, change: str) -> None:  # noqa
 def test_an_unknown_actor_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown actor kind"):
         Actor("robot", "r2")
+
+
+def test_an_import_from_the_command_line_is_in_the_trail(tmp_path) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from relmark.interfaces.cli import app
+    from relmark.store.db import make_engine
+
+    # given a customers file
+    path = tmp_path / "people.csv"
+    path.write_text("customer_id,email\nK1,k1@example.com\n", encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+
+    # when it is imported by the CLI user
+    result = CliRunner().invoke(app, ["import", "customers", str(path), "--db", db])
+
+    # then the trail names the import, the operating-system user and what changed
+    assert result.exit_code == 0, result.output
+    engine = make_engine(db)
+    with engine.connect() as connection:
+        [entry] = entries(connection)
+    engine.dispose()
+    assert (entry["action"], entry["actor_kind"]) == ("import.customers", "cli")
+    assert entry["detail"]["inserted"] == 1
+    assert entry["customer_id"] is None

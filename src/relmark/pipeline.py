@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from relmark.differentiate.score import ScoreSettings
     from relmark.ingest.importer import ImportOptions, ImportReport
+    from relmark.store.audit import Actor
 
 # A stage's heavier modules (the models' SciPy, the matcher, the importer) are imported by
 # the function that runs the stage: a command loads only the stages it runs.
@@ -281,10 +282,26 @@ def _components(
 
 
 def import_and_identify(
-    engine: Engine, options: ImportOptions, *, now: datetime, progress: Any = None
+    engine: Engine,
+    options: ImportOptions,
+    *,
+    now: datetime,
+    progress: Any = None,
+    actor: Actor | None = None,
 ) -> tuple[ImportReport, IdentifyReport]:
-    """Every import of customers (or orders that bring customers) ends by resolving them."""
+    """Every import of customers (or orders that bring customers) ends by resolving them.
+    The audit trail says who imported (the CLI user unless another actor is named): an
+    import creates and changes personal data, consents included."""
     from relmark.ingest.importer import import_file
+    from relmark.store import audit
 
     report = import_file(engine, options, now=now, progress=progress)
+    with engine.begin() as connection:
+        audit.record(
+            connection,
+            actor or audit.Actor.cli(),
+            f"import.{report.kind}",
+            detail={"import_id": report.import_id, "rows": report.rows, **report.counts},
+            at=now,
+        )
     return report, identify(engine, now=now)

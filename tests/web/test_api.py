@@ -147,6 +147,15 @@ def test_upload_an_import_and_see_line_errors(web: Web) -> None:
     error = refused.json()["errors"][0]
     assert (error["line"], error["column"]) == (2, "birthday")
     assert web.client.get("/api/v1/customers", headers=analyst).json()["total"] == 2
+    # and the audit trail says which key imported what (the refused file changed nothing)
+    from relmark.store.audit import entries
+
+    with web.shop.engine.connect() as connection:
+        imports = [e for e in entries(connection) if e["action"].startswith("import.")]
+    assert [(e["action"], e["actor_kind"], e["detail"]["inserted"]) for e in imports] == [
+        ("import.customers", "key", 2)
+    ]
+    assert imports[0]["actor"].startswith("analyst")
 
 
 def test_the_timeline_spans_merged_profiles(web: Web) -> None:

@@ -254,6 +254,7 @@ async def upload_import(
                     timezone=request.app.state.settings.timezone,
                 ),
                 now=datetime.now(UTC),
+                actor=actor_of(request, who),
             )
     reply = {"import": public_report(report, path.name), "identity": {"merges": identified.merges}}
     return jsonable_encoder(reply)

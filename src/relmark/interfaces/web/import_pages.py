@@ -18,6 +18,7 @@ from relmark.enums import ImportKind
 from relmark.errors import InvalidInput
 from relmark.ingest.importer import ImportOptions
 from relmark.interfaces.web import uploads
+from relmark.interfaces.web.auth import actor_of
 from relmark.interfaces.web.pages import render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -52,6 +53,7 @@ async def imports_upload(request: Request) -> Response:
                         timezone=request.app.state.settings.timezone,
                     ),
                     now=datetime.now(UTC),
+                    actor=actor_of(request, who),
                 )
                 result = report.as_dict()
             except InvalidInput as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -171,11 +172,15 @@ def preferences_page(request: Request, token: str) -> HTMLResponse:
 
 @router.post("/p/{token}", response_class=HTMLResponse)
 async def save_preferences(request: Request, token: str) -> HTMLResponse:
+    form = await request.form()  # reading the body is the only await: the rest is store work
+    wanted = {"marketing": form.get("marketing") == "1", "service": form.get("service") == "1"}
+    return await run_in_threadpool(_save_preferences, request, token, wanted)
+
+
+def _save_preferences(request: Request, token: str, wanted: dict[str, bool]) -> HTMLResponse:
     claim = _claim(request, LinkKind.UNSUBSCRIBE, token)
     if claim is None:
         return _invalid(request)
-    form = await request.form()
-    wanted = {"marketing": form.get("marketing") == "1", "service": form.get("service") == "1"}
     customer_id = _profile(request, claim)
     current = _preferences(request, customer_id)
     now = datetime.now(UTC)
