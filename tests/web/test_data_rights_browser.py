@@ -52,4 +52,14 @@ def test_correct_export_and_audit_in_the_browser(site: str, tmp_path: Path) -> N
         assert "customer.rectify" in rows.all_inner_texts()
         assert "customer.view" in rows.all_inner_texts()
         page.screenshot(path=str(SHOTS / "21-audit.png"), full_page=True)
+
+        # and on a phone, in Ukrainian, neither page scrolls sideways (wide tables scroll
+        # inside themselves)
+        page.set_viewport_size({"width": 390, "height": 844})
+        customer = page.locator("tbody tr td:nth-child(5) a").first.get_attribute("href")
+        for path in ("/audit?lang=uk", f"{customer}?lang=uk"):
+            page.goto(f"{site}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 400, f"{path} scrolls sideways on a phone ({width}px)"
+        page.screenshot(path=str(SHOTS / "22-customer-phone-ukrainian.png"), full_page=True)
         browser.close()
