@@ -78,7 +78,7 @@ def test_a_large_import_leaves_other_clients_answered(
     assert took > 1.5, f"the import took {took:.1f}s: too short to show anything"
     # before: the loop ran the import, so one request waited for nearly all of it
     assert max(waits) < took / 3, (max(waits), took)
-    assert statistics.median(waits) < 0.5, waits
+    assert statistics.median(waits) < took / 10, waits
     assert len(waits) >= 5
 
 

@@ -88,7 +88,7 @@ def test_the_221_byte_batch_is_refused_at_once_and_blocks_nobody(web: Web, serve
     thread.join(timeout=60)
     # then the other answers fast and the batch gets a 400 that says where and why
     assert status == 200
-    assert seconds < 1.5, seconds
+    assert seconds < 5, seconds  # before: 31-36 s; the margin is for a busy test machine
     response = outcome["response"]
     assert response.status_code == 400, response.text
     assert outcome["seconds"] < 5  # 36 s before; the margin is for a busy test machine
@@ -125,7 +125,7 @@ def test_a_batch_waiting_for_the_database_does_not_hold_up_the_server(
     thread.join(timeout=60)
     # then that request is answered at once, and the batch is stored once the lock is gone
     assert status == 200
-    assert seconds < 1.5, seconds
+    assert seconds < 5, seconds  # before: 31-36 s; the margin is for a busy test machine
     assert outcome["response"].status_code == 200, outcome
     assert count(web, "SELECT COUNT(*) FROM tracked_messages") == 1
 
@@ -258,7 +258,7 @@ def test_hostile_values_get_a_400_that_says_where_and_why(web: Web, case: str) -
         headers={**web.as_role("ingest"), "Content-Type": "application/json"},
     )
     # then it is refused quickly, naming the place, and nothing of the batch is stored
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # a bound, not a benchmark: before, 36 s
     assert response.status_code == 400, response.text
     assert response.headers["content-type"] == "application/problem+json"
     errors = response.json()["errors"]

@@ -94,8 +94,9 @@ def test_forty_concurrent_sign_ins_hash_two_at_a_time(
     assert statuses == [303] * 40
     assert hasher.most <= 2, hasher.most
     assert other.status_code == 200
-    assert waited < 1.0, waited
-    assert still_hashing > 0  # the sign-ins were still queued when it was answered
+    # answered while sign-ins were still queued (a queue of 40 × 0.1 s, two at a time, lasts
+    # 2 s at least): no absolute bound on `waited`, which a loaded CI machine stretches
+    assert still_hashing > 0, f"answered only when the queue had drained ({waited:.2f} s)"
 
 
 def fail_five_times(client: TestClient, email: str, forwarded: list[str]) -> None:
