@@ -8,6 +8,7 @@ from sqlalchemy import Connection, case, false, func, or_, select
 
 from relmark.meaning import ACTIVE_DAYS, ACTIVE_P_ALIVE, value_terms
 from relmark.store import consents, identity
+from relmark.store.live import absorbed_into
 from relmark.store.models import (
     Customer,
     CustomerEvent,
@@ -200,20 +201,6 @@ def search(
             ).mappings()
         ]
     return (count(connection, **filters) if total is None else total), rows
-
-
-def absorbed_into(connection: Connection, customer_id: int) -> list[int]:
-    """The customer and every profile merged into it, however indirectly: one person's
-    timeline spans the ids they had before identity resolution joined them."""
-    found, frontier = [customer_id], [customer_id]
-    while frontier:
-        frontier = list(
-            connection.execute(
-                select(Customer.id).where(Customer.merged_into_id.in_(frontier))
-            ).scalars()
-        )
-        found += frontier
-    return found
 
 
 def profile(connection: Connection, customer_id: int) -> dict[str, Any] | None:

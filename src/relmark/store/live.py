@@ -23,3 +23,17 @@ def live_profile(connection: Connection, customer_id: int) -> int | None:
             return current
         current = int(row[0])
     return current  # a cycle (never written by relmark): stop where it closes
+
+
+def absorbed_into(connection: Connection, customer_id: int) -> list[int]:
+    """The profile and every profile merged into it, however indirectly: one person's
+    timeline, export or erasure spans the ids they had before identity resolution."""
+    found, frontier = [customer_id], [customer_id]
+    while frontier:
+        frontier = list(
+            connection.execute(
+                select(Customer.id).where(Customer.merged_into_id.in_(frontier))
+            ).scalars()
+        )
+        found += frontier
+    return found

@@ -21,24 +21,11 @@ from relmark.enums import EventKind
 from relmark.errors import RelmarkError
 from relmark.store import audit
 from relmark.store.live import live_profile
-from relmark.store.models import Customer, CustomerEvent, Rectification
+from relmark.store.models import PROFILE_COLUMNS, Customer, CustomerEvent, Rectification
 
 #: Profile fields a customer may have corrected (customer_since and free attributes are
 #: facts of the relationship, not statements about the person).
-FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "language",
-    "country",
-    "region",
-    "city",
-    "postcode",
-    "address",
-    "timezone",
-    "birthday",
-)
+FIELDS = tuple(c for c in PROFILE_COLUMNS if c not in ("customer_since", "attributes"))
 PINS = Rectification.__table__
 
 

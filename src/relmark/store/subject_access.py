@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from relmark.store import audit, rectification
+from relmark.store.live import absorbed_into
 from relmark.store.models import (
     Consent,
     Customer,
@@ -81,20 +82,6 @@ def find(connection: Connection, reference: str) -> int | None:
             .order_by(SourceRecord.id)
         ).scalar()
     return None if found is None else rectification.live_customer(connection, int(found))
-
-
-def absorbed_into(connection: Connection, customer_id: int) -> list[int]:
-    """The profile and every profile merged into it, however indirectly (as the 360 view's
-    timeline; kept here so that an export loads no data-frame library)."""
-    found, frontier = [customer_id], [customer_id]
-    while frontier:
-        frontier = list(
-            connection.execute(
-                select(Customer.id).where(Customer.merged_into_id.in_(frontier))
-            ).scalars()
-        )
-        found += frontier
-    return found
 
 
 def _rows(connection: Connection, statement: Any) -> list[dict[str, Any]]:
