@@ -8,40 +8,24 @@ other models and the rare fallbacks call these thin wrappers, which import SciPy
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 
-def betaln(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import betaln as function
+def _on_first_call(name: str) -> Callable[..., Any]:
+    """`scipy.special.<name>`, imported when first called (then a dictionary lookup)."""
 
-    return function(*args, **kwargs)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module("scipy.special"), name)(*args, **kwargs)
 
-
-def digamma(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import digamma as function
-
-    return function(*args, **kwargs)
+    call.__name__ = name
+    return call
 
 
-def gammaln(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import gammaln as function
-
-    return function(*args, **kwargs)
-
-
-def hyp2f1(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import hyp2f1 as function
-
-    return function(*args, **kwargs)
-
-
-def roots_jacobi(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import roots_jacobi as function
-
-    return function(*args, **kwargs)
-
-
-def zeta(*args: Any, **kwargs: Any) -> Any:
-    from scipy.special import zeta as function
-
-    return function(*args, **kwargs)
+betaln = _on_first_call("betaln")
+digamma = _on_first_call("digamma")
+gammaln = _on_first_call("gammaln")
+hyp2f1 = _on_first_call("hyp2f1")
+roots_jacobi = _on_first_call("roots_jacobi")
+zeta = _on_first_call("zeta")
