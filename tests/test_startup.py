@@ -34,6 +34,7 @@ HEAVY = (
     "phonenumbers",
     "polars",
     "pyarrow",
+    "pydantic",
     "pydantic_settings",
     "pyspark",
     "rapidfuzz",
