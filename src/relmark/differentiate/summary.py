@@ -5,7 +5,9 @@ Definitions (Fader, Hardie & Lee 2005): purchases on the same day are one transa
 last transaction; `T` = time from the first transaction to `as_of`; `monetary_value` = mean
 value of the repeat transactions (0 without repeats). Times are whole days between purchase
 dates, expressed in the chosen unit (a week is 7 days, so recency 30.43 weeks = 213 days).
-Computed by Polars in one grouped pass; works the same on a file's frame and the store's orders.
+Rows are sorted once by (customer, day) and runs reduced (`runs.py`): a hash group-by on text
+keys took more memory than the peer's whole process. Works the same on a file's frame and the
+store's orders; customers come out in id order (numeric ids by number).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from relmark.differentiate.runs import customer_runs
 from relmark.errors import InvalidInput
 
 TimeUnit = Literal["day", "week"]
@@ -108,46 +111,38 @@ def rfm_summary(
     start = origin or datetime(1970, 1, 1, tzinfo=as_of.tzinfo)
     unit_days = float(UNIT_DAYS[time_unit])
     end_day = (as_of - start).days
-    per_period = (
+    frame = (
         transactions.lazy()
-        .with_columns(_day(start).alias("_period"))
-        .group_by("customer_id", "_period")
-        .agg(
-            pl.col("amount").sum(),
-            *(
-                [
-                    pl.col("timestamp").min().alias("_first"),
-                    pl.col("timestamp").max().alias("_last"),
-                    pl.len().alias("_orders"),
-                ]
-                if extras
-                else []
-            ),
+        .select(
+            "customer_id",
+            _day(start).alias("_day"),
+            pl.col("amount").cast(pl.Float64),
+            *(["timestamp"] if extras else []),
         )
+        .collect()
     )
-    first = pl.col("_period").min()
-    summary = per_period.group_by("customer_id").agg(
-        (pl.len() - 1).alias("frequency"),
-        ((pl.col("_period").max() - first) / unit_days).alias("recency"),
-        ((pl.lit(end_day) - first) / unit_days).alias("T"),
-        pl.when(pl.len() > 1)
-        .then(
-            (pl.col("amount").sum() - pl.col("amount").sort_by("_period").first()) / (pl.len() - 1)
-        )
-        .otherwise(0.0)
-        .alias("monetary_value"),
-        *(
-            [
-                pl.col("_first").min().alias("first_purchase"),
-                pl.col("_last").max().alias("last_purchase"),
-                pl.col("_orders").sum().alias("orders"),
-                pl.col("amount").sum().alias("revenue"),
-            ]
-            if extras
-            else []
-        ),
-    )
-    return summary.sort("customer_id").collect(engine="streaming")
+    if frame.is_empty():
+        return _empty_summary(frame, extras)
+    return customer_runs(frame, end_day, unit_days, extras)
+
+
+def _empty_summary(frame: pl.DataFrame, extras: bool) -> pl.DataFrame:
+    schema: dict[str, Any] = {
+        "customer_id": frame.schema["customer_id"],
+        "frequency": pl.UInt32,
+        "recency": pl.Float64,
+        "T": pl.Float64,
+        "monetary_value": pl.Float64,
+    }
+    if extras:
+        stamp = frame.schema["timestamp"]
+        schema |= {
+            "first_purchase": stamp,
+            "last_purchase": stamp,
+            "orders": pl.UInt32,
+            "revenue": pl.Float64,
+        }
+    return pl.DataFrame(schema=schema)
 
 
 def calibration_and_holdout(
