@@ -46,25 +46,27 @@ def register(
     """
     running = connection.execute(
         select(EngineInstance).where(EngineInstance.stopped_at.is_(None))
-    ).scalars()
+    ).mappings()
     took_over = []
     for other in list(running):
-        silent = now - other.heartbeat_at
+        silent = now - other["heartbeat_at"]
         if silent <= stale_after and exclusive:
             raise EngineBusy(
-                f"another engine runs on this store (engine {other.id}, pid {other.pid} on "
-                f"{other.host}, last heartbeat {silent.total_seconds():.0f} s ago); a SQLite "
+                f"another engine runs on this store (engine {other['id']}, pid {other['pid']} on "
+                f"{other['host']}, last heartbeat {silent.total_seconds():.0f} s ago); a SQLite "
                 "store has one engine at a time: stop it first, or use PostgreSQL to run "
                 f"several (an engine killed without stopping is taken over once silent for "
                 f"{stale_after.total_seconds():.0f} s)"
             )
         if silent > stale_after:
             connection.execute(
-                update(EngineInstance).where(EngineInstance.id == other.id).values(stopped_at=now)
+                update(EngineInstance)
+                .where(EngineInstance.id == other["id"])
+                .values(stopped_at=now)
             )
-            release_claims(connection, other.id)
+            release_claims(connection, other["id"])
             took_over.append(
-                f"took over from engine {other.id} (pid {other.pid} on {other.host}), "
+                f"took over from engine {other['id']} (pid {other['pid']} on {other['host']}), "
                 f"silent for {silent.total_seconds():.0f} s"
             )
     instance_id = connection.execute(
@@ -168,8 +170,8 @@ def claim(
     )
     if taken.rowcount != 1:
         return None
-    job = connection.execute(select(EngineJob).where(EngineJob.name == name)).scalar_one()
-    return {"name": job.name, "next_run_at": job.next_run_at, "state": job.state}
+    job = connection.execute(select(EngineJob).where(EngineJob.name == name)).mappings().one()
+    return {"name": job["name"], "next_run_at": job["next_run_at"], "state": job["state"]}
 
 
 def finish(
@@ -205,17 +207,9 @@ def job_state(connection: Connection, name: str) -> Any:
 
 
 def jobs(connection: Connection) -> list[dict[str, Any]]:
-    rows = connection.execute(select(EngineJob).order_by(EngineJob.name)).scalars()
-    return [
-        {
-            "name": j.name,
-            "next_run_at": j.next_run_at,
-            "last_run_at": j.last_run_at,
-            "last_result": j.last_result,
-            "claimed_by": j.claimed_by,
-        }
-        for j in rows
-    ]
+    columns = ("name", "next_run_at", "last_run_at", "last_result", "claimed_by")
+    rows = connection.execute(select(EngineJob).order_by(EngineJob.name)).mappings()
+    return [{c: row[c] for c in columns} for row in rows]
 
 
 def arrival_marks(connection: Connection) -> dict[str, int]:
