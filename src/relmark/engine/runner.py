@@ -116,8 +116,12 @@ class Runner:
             self.instance_id = None
 
     def run(self, *, once: bool = False) -> None:
-        """Tick until stopped (or once)."""
+        """Start, tick until stopped (or once), stop."""
         self.start()
+        self.loop(once=once)
+
+    def loop(self, *, once: bool = False) -> None:
+        """Tick until stopped (or once), then stop; after `start`."""
         try:
             while not self.stop.is_set():
                 try:
