@@ -8,12 +8,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, insert, text
 
 from relmark.config import Settings
 from relmark.engine import EngineOptions, Job, JobContext, Runner, every, register
 from relmark.engine.jobs import JOBS
 from relmark.interaction import Interaction
+from relmark.store.models import Order
 
 from ..interact.conftest import SECRET
 from .conftest import playbooks, scalar, shop_customers, shop_orders, start_engine
@@ -81,3 +83,59 @@ def test_a_job_registered_in_one_line_runs_on_one_engine_of_two(
             text("SELECT last_result, claimed_by FROM engine_jobs WHERE name = 'count-calls'")
         ).one()
     assert tuple(row) == ("counted 1", None)
+
+
+def _order(connection, customer: int, number: str) -> int:  # noqa: ANN001
+    record = connection.execute(
+        text("SELECT id FROM source_records WHERE customer_id = :c"), {"c": customer}
+    ).scalar_one()
+    return connection.execute(
+        insert(Order)
+        .values(
+            source="default",
+            external_id=number,
+            customer_id=customer,
+            source_record_id=record,
+            ordered_at=datetime(2026, 6, 1, 10, 0, tzinfo=UTC),
+            currency="EUR",
+            amount_minor=420,
+            status="completed",
+        )
+        .returning(Order.id)
+    ).scalar_one()
+
+
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+@pytest.mark.postgres
+def test_an_order_committed_after_a_higher_id_was_planned_is_still_planned(
+    engine: Engine, tmp_path: Path
+) -> None:
+    shop_customers(engine, tmp_path, 2)
+    customers = [
+        int(c)
+        for c in engine.connect().execute(text("SELECT id FROM customers ORDER BY id")).scalars()
+    ]
+    interaction = Interaction(
+        engine, Settings(secret_key=SECRET), playbooks_dir=playbooks(tmp_path)
+    )
+    runner = Runner(
+        interaction,
+        EngineOptions(as_of=datetime(2026, 6, 1, 12, 0, tzinfo=UTC)),
+        log=lambda _line: None,
+    )
+    runner.start()
+    try:
+        runner.tick()
+        with engine.connect() as slow:  # a long import: takes its id first, commits last
+            slow_transaction = slow.begin()
+            early = _order(slow, customers[0], "SLOW-1")
+            with engine.begin() as quick:
+                late = _order(quick, customers[1], "QUICK-1")
+            assert early < late
+            runner.tick()  # plans the quick order, sees the highest id
+            slow_transaction.commit()
+        runner.tick()
+    finally:
+        runner.close()
+    occasions = scalar(engine, "SELECT string_agg(occasion, ',' ORDER BY occasion) FROM messages")
+    assert occasions == f"order:{early},order:{late}"

@@ -127,6 +127,8 @@ class Runner:
                 try:
                     self.tick()
                 except (RelmarkError, OSError) as exc:
+                    if once:  # cron hears of it through the exit code
+                        raise
                     self.log(f"error: {exc}")
                 except Exception as exc:  # a lost database connection must not end the engine
                     if once:
@@ -175,14 +177,15 @@ class Runner:
         if claimed is None:
             return  # another engine plans them now
         seen = claimed["state"] or {}
-        new_orders = marks["order_id"] - int(seen.get("order_id", 0))
-        new_customers = marks["customer_id"] - int(seen.get("customer_id", 0))
+        new_orders = marks["orders"] - int(seen.get("orders", 0))
+        new_customers = marks["customers"] - int(seen.get("customers", 0))
         result = "nothing new"
         try:
             if _newer(marks, seen):
                 # only_customers: the lead wires PlanOptions.only_customers here (the customers
-                # of orders above seen["order_id"] and customers above seen["customer_id"]), so
-                # an arrival plans its own customers instead of the whole store.
+                # of orders above seen["order_id"] and customers above seen["customer_id"];
+                # when only the counts rose, a late-committing import: the whole store), so an
+                # arrival plans its own customers instead of the whole store.
                 planned = self.interaction.plan(self._as_of(), self._now())
                 result = plan_summary(planned)
                 self.log(

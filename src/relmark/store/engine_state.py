@@ -213,7 +213,16 @@ def jobs(connection: Connection) -> list[dict[str, Any]]:
 
 
 def arrival_marks(connection: Connection) -> dict[str, int]:
-    """The highest order and customer ids: a rise means new facts to plan for."""
-    orders = connection.execute(select(func.max(Order.id))).scalar()
-    customers = connection.execute(select(func.max(Customer.id))).scalar()
-    return {"order_id": int(orders or 0), "customer_id": int(customers or 0)}
+    """The highest order and customer ids, and how many there are: a rise means new facts.
+
+    The counts catch what the ids miss on PostgreSQL: a long import takes its ids first and
+    commits last, after rows with higher ids were seen (on SQLite, commits follow ids).
+    """
+    orders = connection.execute(select(func.max(Order.id), func.count(Order.id))).one()
+    customers = connection.execute(select(func.max(Customer.id), func.count(Customer.id))).one()
+    return {
+        "order_id": int(orders[0] or 0),
+        "orders": int(orders[1]),
+        "customer_id": int(customers[0] or 0),
+        "customers": int(customers[1]),
+    }
