@@ -111,10 +111,8 @@ def test_an_order_committed_after_a_higher_id_was_planned_is_still_planned(
     engine: Engine, tmp_path: Path
 ) -> None:
     shop_customers(engine, tmp_path, 2)
-    customers = [
-        int(c)
-        for c in engine.connect().execute(text("SELECT id FROM customers ORDER BY id")).scalars()
-    ]
+    with engine.connect() as connection:
+        customers = list(connection.execute(text("SELECT id FROM customers ORDER BY id")).scalars())
     interaction = Interaction(
         engine, Settings(secret_key=SECRET), playbooks_dir=playbooks(tmp_path)
     )
