@@ -88,9 +88,12 @@ def run(
         runner.log(f"{signal.Signals(signum).name}: stopping after the work in flight")
         runner.stop.set()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    runner.run(once=once)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        runner.run(once=once)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @app.command("jobs")
