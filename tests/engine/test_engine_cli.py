@@ -32,11 +32,17 @@ def test_a_bad_score_time_or_clock_is_refused_and_no_engine_registers(
     assert scalar(sqlite_engine, "SELECT COUNT(*) FROM engine_instances") == 0
 
 
-def test_jobs_lists_the_schedule_after_a_tick(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_a_tick_warns_about_an_unset_sender_and_loopback_links_and_lists_its_jobs(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     db = sqlite_engine.url.render_as_string(hide_password=False)
     books = str(playbooks(tmp_path))
     tick = runner.invoke(app, ["run", "--once", "--db", db, "--playbooks", books])
     assert tick.exit_code == 0, tick.output
+    # nothing configured: the operator is told loudly, the engine plans anyway
+    assert "warning: no delivery configured" in tick.output
+    assert "warning: the sender is unset" in tick.output
+    assert "a loopback address customers cannot reach" in tick.output
     listed = runner.invoke(app, ["jobs", "--db", db, "--json"])
     assert listed.exit_code == 0
     assert '"name": "rescore"' in listed.output

@@ -297,6 +297,11 @@ class Runner:
                 "warning: no delivery configured (RELMARK_SMTP_HOST or RELMARK_WEBHOOK_URL): "
                 "planning only, nothing is sent"
             )
+        if ".invalid" in self.interaction.settings.smtp_from:
+            self.log(
+                f"warning: the sender is unset ({self.interaction.settings.smtp_from}): "
+                "set RELMARK_SMTP_FROM to the shop's address"
+            )
         host = urlsplit(self.interaction.settings.public_url).hostname or ""
         if host in ("localhost", "::1") or host.startswith("127."):
             self.log(
