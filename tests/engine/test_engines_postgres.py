@@ -11,11 +11,10 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 
 from relmark.interact.sink import MailSink
 from relmark.store.db import normalise_url
-from relmark.store.migrate import ensure_current
 
 from .conftest import (
     log_says,
@@ -31,18 +30,12 @@ from .conftest import (
 CUSTOMERS = 60
 
 
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 @pytest.mark.postgres
 def test_four_engines_and_concurrent_imports_decide_and_send_each_message_once(
-    tmp_path: Path, processes, request: pytest.FixtureRequest
+    engine: Engine, store_url: str, tmp_path: Path, processes
 ) -> None:
-    from ..conftest import _postgres_schema
-
-    schema = _postgres_schema()
-    url = next(schema)
-    request.addfinalizer(lambda: next(schema, None))
-    store = create_engine(normalise_url(url))
-    request.addfinalizer(store.dispose)
-    ensure_current(store)
+    store, url = engine, store_url  # engines are killed (if need be) before the schema goes
     shop_customers(store, tmp_path, CUSTOMERS)
     books = playbooks(tmp_path)
 
