@@ -167,6 +167,8 @@ class SendOptions:
     batch: int = 500
     poll_seconds: float = 5.0
     limit: int | None = None
+    stop: Callable[[], bool] | None = None
+    """Checked between messages: True ends the run after the message in flight."""
 
 
 @dataclass
@@ -216,6 +218,8 @@ class Sender:
                     due = outbox.due_message_ids(connection, now, options.batch)
                 for message_id in due:
                     if options.limit is not None and report.sent >= options.limit:
+                        return report
+                    if options.stop is not None and options.stop():
                         return report
                     if interval:
                         time.sleep(max(0.0, next_slot - time.monotonic()))

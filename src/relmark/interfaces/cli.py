@@ -884,6 +884,7 @@ def _pairs(mapping: dict[str, int]) -> str:
 from relmark.interfaces import (  # noqa: E402
     audit_cli,  # noqa: F401
     currency_cli,  # noqa: F401
+    engine_cli,  # noqa: F401
     export_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401

@@ -173,6 +173,13 @@ def serve(
         int, typer.Option(min=1, max=64, help="Processes (one per core serves most).")
     ] = 1,
     db: DbOption = None,
+    engine: Annotated[
+        bool,
+        typer.Option(
+            "--engine",
+            help="Also run the engine (`relmark run`) in this process: a one-process set-up.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard, the REST API and the tracking endpoint (uvicorn)."""
     import os
@@ -186,7 +193,42 @@ def serve(
     open_store(url)  # fail here, clearly, if the store is missing or old
     os.environ["RELMARK_DATABASE_URL"] = url  # the workers read their settings afresh
     get_settings.cache_clear()
+    beside = _engine_beside(url) if engine else None
     out.print(f"relmark on http://{host}:{port}/  (API: /api/v1, tracking: /v1/batch)")
+    try:
+        _serve(uvicorn, host, port, workers)
+    finally:
+        if beside is not None:  # uvicorn has stopped (SIGTERM, Ctrl-C): the engine follows
+            runner, thread = beside
+            runner.stop.set()
+            thread.join()
+
+
+def _engine_beside(url: str):  # noqa: ANN202 ((Runner, Thread), imported lazily)
+    """Start the engine in a thread of this process; uvicorn keeps the signals, and its
+    shutdown stops the engine after the message in flight."""
+    import signal
+    import threading
+
+    from relmark.engine import Runner
+    from relmark.interfaces.interact_cli import interaction
+
+    runner = Runner(interaction(url))
+    runner.start()  # refusals (another engine on a SQLite store) end `serve` here, clearly
+
+    def stop(signum: int, _frame: object) -> None:
+        runner.stop.set()
+
+    # uvicorn restores these after its shutdown and re-raises the signal it caught: ours
+    # then stops the engine after the message in flight, and the process exits 0.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    thread = threading.Thread(target=runner.loop, name="relmark-engine", daemon=True)
+    thread.start()
+    return runner, thread
+
+
+def _serve(uvicorn, host: str, port: int, workers: int) -> None:  # noqa: ANN001
     uvicorn.run(
         "relmark.interfaces.web.app:app_from_settings",
         factory=True,

@@ -558,3 +558,32 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(60))
     customer_id: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class EngineInstance(Base):
+    """A running (or once running) `relmark run`: its heartbeat tells the others whether it
+    is alive, so a SIGKILLed engine's lease and job claims can be taken over."""
+
+    __tablename__ = "engine_instances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EngineJob(Base):
+    """One periodic job of the engine: when it runs next, what it did last, and which engine
+    holds it now (a claim that lapses with its holder's heartbeat)."""
+
+    __tablename__ = "engine_jobs"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_result: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    claimed_by: Mapped[int | None] = mapped_column(Integer)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -78,6 +78,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     ),
     "message_events": ("kind",),
     "users": ("email", "password_hash", "role"),  # staff accounts, not customers
+    "engine_instances": ("host",),  # the machines running `relmark run`
+    "engine_jobs": ("name", "last_result", "state"),  # job names, counts, order-id watermarks
     "api_keys": ("name", "prefix", "key_hash", "role"),
     "web_sessions": ("token_hash", "csrf_token"),
     "tracked_messages": ("kind",),

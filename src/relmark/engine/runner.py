@@ -1,0 +1,319 @@
+"""The engine's loop: each tick plans new arrivals, runs due jobs, then sends due messages.
+
+Stopping (SIGTERM, SIGINT, `serve` shutting down) sets `stop`: the message in flight is
+finished, nothing new starts. A SIGKILL loses nothing: a plan is one transaction, a message
+left `sending` is reclaimed by the delivery's own rule, a job claim lapses with the
+heartbeat that kept it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
+from urllib.parse import urlsplit
+
+from relmark.engine.jobs import JOBS, Job, JobContext, default_jobs, plan_summary
+from relmark.errors import RelmarkError
+from relmark.interact.delivery import SendOptions
+from relmark.interaction import Interaction
+from relmark.store import engine_state, outbox
+from relmark.store.db import bulk_transaction
+
+#: The job row that holds the arrival watermark (highest order and customer ids planned for).
+ARRIVALS = "arrivals"
+
+
+@dataclass
+class EngineOptions:
+    as_of: datetime | None = None
+    """A fixed business clock (tests, replays); None: the wall clock."""
+    poll: timedelta = timedelta(seconds=1)
+    plan_every: timedelta = timedelta(hours=1)
+    score_at: clock = clock(2, 0)
+    stale_after: timedelta = timedelta(seconds=30)
+    """An engine silent this long is dead: its lease and claims are taken over."""
+    reclaim_after: timedelta = timedelta(minutes=5)
+    send_batch: int = 200
+    """Messages sent per tick at most, so new arrivals are planned between batches."""
+    rate: float | None = None
+    extra_jobs: list[Job] = field(default_factory=list)
+
+
+def stderr_log(line: str) -> None:
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sys.stderr.write(f"{stamp} relmark run: {line}\n")
+    sys.stderr.flush()
+
+
+class Runner:
+    """One engine process (or thread, beside the web server)."""
+
+    def __init__(
+        self,
+        interaction: Interaction,
+        options: EngineOptions | None = None,
+        *,
+        log: Callable[[str], None] = stderr_log,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.interaction = interaction
+        self.engine = interaction.engine
+        self.options = options or EngineOptions()
+        self.log = log
+        self.stop = stop or threading.Event()
+        self.instance_id: int | None = None
+        jobs = [*default_jobs(self.options), *JOBS.values(), *self.options.extra_jobs]
+        self.jobs = {job.name: job for job in jobs}
+        self.transports: dict | None = None
+        self._heart: threading.Thread | None = None
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register (refused on SQLite while another engine is alive), create missing job
+        rows, start the heartbeat."""
+        self.interaction.playbooks()  # a broken playbook folder fails here, not in a tick
+        self._warnings()
+        now = datetime.now(UTC)
+        exclusive = self.engine.dialect.name == "sqlite"
+        with bulk_transaction(self.engine) as connection:
+            registration = engine_state.register(
+                connection,
+                host=socket.gethostname(),
+                pid=os.getpid(),
+                now=now,
+                stale_after=self.options.stale_after,
+                exclusive=exclusive,
+            )
+            first = {
+                name: (now if job.run_at_first_start else job.schedule(now), None)
+                for name, job in self.jobs.items()
+            }
+            # The first full plan (due at once) covers everything already in the store.
+            first[ARRIVALS] = (None, engine_state.arrival_marks(connection))
+            engine_state.ensure_jobs(connection, first)
+        self.instance_id = registration.instance_id
+        for line in registration.took_over:
+            self.log(line)
+        self.log(f"engine {self.instance_id} started (pid {os.getpid()}, {self._where()})")
+        self._heart = threading.Thread(target=self._heartbeat, name="engine-heartbeat", daemon=True)
+        self._heart.start()
+
+    def close(self) -> None:
+        self.stop.set()
+        if self._heart is not None:
+            self._heart.join(timeout=10)
+        if self.instance_id is not None:
+            with self.engine.begin() as connection:
+                engine_state.stop(connection, self.instance_id, datetime.now(UTC))
+            self.log(f"engine {self.instance_id} stopped")
+            self.instance_id = None
+
+    def run(self, *, once: bool = False) -> None:
+        """Start, tick until stopped (or once), stop."""
+        self.start()
+        self.loop(once=once)
+
+    def loop(self, *, once: bool = False) -> None:
+        """Tick until stopped (or once), then stop; after `start`."""
+        try:
+            while not self.stop.is_set():
+                try:
+                    self.tick()
+                except (RelmarkError, OSError) as exc:
+                    if once:  # cron hears of it through the exit code
+                        raise
+                    self.log(f"error: {exc}")
+                except Exception as exc:  # a lost database connection must not end the engine
+                    if once:
+                        raise
+                    self.log(f"error: {type(exc).__name__}: {_first_line(exc)}")
+                if once:
+                    break
+                self.stop.wait(self.options.poll.total_seconds())
+        finally:
+            self.close()
+
+    # --- one tick ---------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        self.plan_arrivals()
+        self.run_due_jobs()
+        self.send_due()
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def _as_of(self) -> datetime:
+        return self.options.as_of or self._now()
+
+    def _claim(self, name: str, *, due_only: bool) -> dict | None:
+        assert self.instance_id is not None
+        with self.engine.begin() as connection:
+            return engine_state.claim(
+                connection,
+                name,
+                self.instance_id,
+                self._now(),
+                self.options.stale_after,
+                due_only=due_only,
+            )
+
+    def plan_arrivals(self) -> None:
+        """Plan when an order or customer arrived since the last arrival plan (imported,
+        tracked through /v1/batch or posted through the API: all end up as rows)."""
+        with self.engine.connect() as connection:
+            marks = engine_state.arrival_marks(connection)
+            seen = engine_state.job_state(connection, ARRIVALS) or {}
+        if not _newer(marks, seen) or self.stop.is_set():
+            return
+        claimed = self._claim(ARRIVALS, due_only=False)
+        if claimed is None:
+            return  # another engine plans them now
+        seen = claimed["state"] or {}
+        new_orders = marks["orders"] - int(seen.get("orders", 0))
+        new_customers = marks["customers"] - int(seen.get("customers", 0))
+        result = "nothing new"
+        try:
+            if _newer(marks, seen):
+                # only_customers: the lead wires PlanOptions.only_customers here (the customers
+                # of orders above seen["order_id"] and customers above seen["customer_id"];
+                # when only the counts rose, a late-committing import: the whole store), so an
+                # arrival plans its own customers instead of the whole store.
+                planned = self.interaction.plan(self._as_of(), self._now())
+                result = plan_summary(planned)
+                self.log(
+                    f"{result} for {max(new_orders, 0)} new order(s), "
+                    f"{max(new_customers, 0)} new customer(s)"
+                )
+        finally:
+            with self.engine.begin() as connection:
+                engine_state.finish(
+                    connection,
+                    ARRIVALS,
+                    self.instance_id,  # type: ignore[arg-type]
+                    now=self._now(),
+                    next_run_at=None,
+                    result=result,
+                    state=marks if result != "nothing new" else seen,
+                    keep_state=False,
+                )
+
+    def run_due_jobs(self) -> None:
+        now = self._now()
+        with self.engine.connect() as connection:
+            due = [n for n in engine_state.due_jobs(connection, now) if n in self.jobs]
+        for name in due:
+            if self.stop.is_set():
+                return
+            if self._claim(name, due_only=True) is None:
+                continue
+            job = self.jobs[name]
+            context = JobContext(self.interaction, self.options, now, self._as_of(), self.log)
+            try:
+                result = job.run(context)
+            except Exception as exc:  # one failing job must not stop the others
+                result = f"error: {type(exc).__name__}: {_first_line(exc)}"
+            self.log(f"{name}: {result}")
+            finished = self._now()
+            with self.engine.begin() as connection:
+                engine_state.finish(
+                    connection,
+                    name,
+                    self.instance_id,  # type: ignore[arg-type]
+                    now=finished,
+                    next_run_at=job.schedule(now),
+                    result=result,
+                )
+
+    def send_due(self) -> None:
+        if self.stop.is_set() or not self._transports():
+            return
+        with self.engine.connect() as connection:
+            if not outbox.due_message_ids(connection, self._as_of(), 1):
+                return
+        fixed = self.options.as_of
+        report = self.interaction.send(
+            SendOptions(
+                as_of=(lambda: fixed) if fixed else self._now,
+                once=True,
+                rate=self.options.rate,
+                limit=self.options.send_batch,
+                reclaim_after=self.options.reclaim_after,
+                stop=self.stop.is_set,
+            ),
+            transports=self._transports(),
+        )
+        if report.sent or report.retried or report.failed or report.reclaimed:
+            line = f"sent {report.sent}"
+            for label, value in (
+                ("retrying", report.retried),
+                ("failed", report.failed),
+                ("reclaimed", report.reclaimed),
+            ):
+                if value:
+                    line += f", {label} {value}"
+            self.log(line)
+            for error in report.errors[:5]:
+                self.log(f"  {error}")
+        # Sender.run closes the transports: build them afresh for the next tick.
+        self.transports = None
+
+    def _transports(self) -> dict:
+        if self.transports is None:
+            self.transports = self.interaction.transports()
+        return self.transports
+
+    # --- heartbeat and warnings -------------------------------------------------------------
+
+    def _heartbeat(self) -> None:
+        every = max(self.options.stale_after.total_seconds() / 6, 0.2)
+        while not self.stop.wait(every):
+            try:
+                with self.engine.begin() as connection:
+                    alive = engine_state.heartbeat(
+                        connection, self.instance_id, self._now(), self.options.stale_after
+                    )  # type: ignore[arg-type]
+            except Exception as exc:  # the next beat may get through
+                self.log(f"heartbeat failed: {type(exc).__name__}")
+                continue
+            if not alive:
+                self.log("another engine took over this store (this one was silent): stopping")
+                self.stop.set()
+
+    def _where(self) -> str:
+        url = self.engine.url
+        return f"{url.get_backend_name()} store {url.database or ''}".strip()
+
+    def _warnings(self) -> None:
+        if not self._transports():
+            self.log(
+                "warning: no delivery configured (RELMARK_SMTP_HOST or RELMARK_WEBHOOK_URL): "
+                "planning only, nothing is sent"
+            )
+        if ".invalid" in self.interaction.settings.smtp_from:
+            self.log(
+                f"warning: the sender is unset ({self.interaction.settings.smtp_from}): "
+                "set RELMARK_SMTP_FROM to the shop's address"
+            )
+        host = urlsplit(self.interaction.settings.public_url).hostname or ""
+        if host in ("localhost", "::1") or host.startswith("127."):
+            self.log(
+                f"warning: links in messages point at {self.interaction.settings.public_url}, "
+                "a loopback address customers cannot reach (set RELMARK_PUBLIC_URL)"
+            )
+
+
+def _newer(marks: dict[str, int], seen: dict[str, int]) -> bool:
+    return any(marks[k] > int(seen.get(k, 0)) for k in marks)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
