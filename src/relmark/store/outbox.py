@@ -628,4 +628,3 @@ def uplift_inputs(
         },
         orient="row",
     )
-
