@@ -53,13 +53,18 @@ def outbox_command(
     due_to: Annotated[Moment, _opt("Due until: " + TO_HELP, "--due-to")] = None,
     sent_from: Annotated[Moment, _opt("Sent from: " + FROM_HELP, "--sent-from")] = None,
     sent_to: Annotated[Moment, _opt("Sent until: " + TO_HELP, "--sent-to")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many.")] = 50,
-    offset: Annotated[int, typer.Option(min=0, help="Skip this many (the next page).")] = 0,
+    limit: Annotated[
+        int | None, typer.Option(min=1, max=100_000, help="At most this many (default 50).")
+    ] = None,
+    offset: Annotated[
+        int | None, typer.Option(min=0, max=10**12, help="Skip this many (the next page).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Messages by playbook, status and reason; `--list` (or any filter) lists them, newest
-    due first, with the customer, the reason in plain words and delivery attempts."""
+    """Messages by playbook, status and reason; `--list` (or any filter, --limit or --offset)
+    lists them, newest due first, with the customer, the reason in plain words and delivery
+    attempts."""
     from relmark.store.message_list import EXPIRED, MessageFilter
 
     if expired:
@@ -77,8 +82,8 @@ def outbox_command(
         sent_from=_start(sent_from, "--sent-from"),
         sent_to=None if sent_to is None else parse_moment(sent_to, "--sent-to"),
     ).checked("outbox")
-    if listing or wanted.as_dict():
-        _list(db, wanted, limit, offset, as_json)
+    if listing or wanted.as_dict() or limit is not None or offset is not None:
+        _list(db, wanted, limit or 50, offset or 0, as_json)
     else:
         _counts(db, as_json)
 
