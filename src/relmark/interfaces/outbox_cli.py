@@ -43,7 +43,9 @@ def outbox_command(
     status: Annotated[
         str | None, _opt(f"Only this status: {', '.join(STATUSES)}.", "--status")
     ] = None,
-    reason: Annotated[str | None, _opt("Only this reason code (e.g. cap_7d).", "--reason")] = None,
+    reason: Annotated[
+        str | None, _opt('Only this reason code (e.g. cap_7d); "" for none.', "--reason")
+    ] = None,
     customer: Annotated[int | None, _opt("Only this customer id.", "--customer")] = None,
     email: Annotated[str | None, _opt("Only the customer with this e-mail.", "--email")] = None,
     expired: Annotated[

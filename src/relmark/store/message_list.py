@@ -22,11 +22,14 @@ from relmark.store.models import Customer, Message
 STATUSES = ("planned", "sending", "sent", "held", "failed")
 #: The occasions lost to downtime: held with this reason (`relmark outbox --expired`).
 EXPIRED = "expired"
+#: The reason filter for messages without one (the "planned" and "sent" rows of the counts).
+NO_REASON = ""
 
 
 @dataclass(frozen=True)
 class MessageFilter:
-    """What to list; None means any. Time bounds include both ends."""
+    """What to list; None means any, a `reason` of "" means none. Time bounds include both
+    ends."""
 
     playbook: str | None = None
     status: str | None = None
@@ -62,7 +65,9 @@ class MessageFilter:
 
     def as_dict(self) -> dict[str, Any]:
         """The filters that are set (for echoing back and for paging links)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
 
 
 def email_key(email: str) -> str:
@@ -74,11 +79,14 @@ def _filtered(statement: Select[Any], wanted: MessageFilter) -> Select[Any]:
     for column, value in (
         (Message.playbook, wanted.playbook),
         (Message.status, wanted.status),
-        (Message.reason, wanted.reason),
         (Message.customer_id, wanted.customer_id),
     ):
         if value is not None:
             statement = statement.where(column == value)
+    if wanted.reason == NO_REASON:
+        statement = statement.where(Message.reason.is_(None))
+    elif wanted.reason is not None:
+        statement = statement.where(Message.reason == wanted.reason)
     if wanted.email is not None:
         owners = select(Customer.id).where(func.lower(Customer.email) == email_key(wanted.email))
         statement = statement.where(Message.customer_id.in_(owners))

@@ -27,6 +27,7 @@ from relmark.interfaces.web import (
     import_pages,
     links,
     messages_api,
+    outbox_pages,
     pages,
     privacy_api,
     problems,
@@ -109,6 +110,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
+    app.include_router(outbox_pages.router)
     app.include_router(import_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

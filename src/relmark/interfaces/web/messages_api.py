@@ -77,7 +77,11 @@ async def messages(
     playbook: ShortText = None,
     status: Literal["planned", "sending", "sent", "held", "failed"] | None = None,
     reason: Annotated[
-        str | None, Query(max_length=200, description="Reason code, e.g. cap_7d or expired.")
+        str | None,
+        Query(
+            max_length=200,
+            description="Reason code, e.g. cap_7d or expired; empty for messages without one.",
+        ),
     ] = None,
     expired: Annotated[
         bool, Query(description="Only occasions lost to downtime (held, reason expired).")
