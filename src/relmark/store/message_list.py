@@ -75,7 +75,18 @@ def email_key(email: str) -> str:
     return normalize_email(email).value or email.strip().casefold()
 
 
-def _filtered(statement: Select[Any], wanted: MessageFilter) -> Select[Any]:
+def _owners(connection: Connection, wanted: MessageFilter) -> list[int] | None:
+    """The profiles holding the wanted e-mail, looked up first: as a subquery PostgreSQL
+    scanned the whole outbox (0.4 s at 200k messages) instead of using the customer index."""
+    if wanted.email is None:
+        return None
+    found = select(Customer.id).where(func.lower(Customer.email) == email_key(wanted.email))
+    return list(connection.execute(found).scalars())
+
+
+def _filtered(
+    statement: Select[Any], wanted: MessageFilter, owners: list[int] | None
+) -> Select[Any]:
     for column, value in (
         (Message.playbook, wanted.playbook),
         (Message.status, wanted.status),
@@ -87,8 +98,7 @@ def _filtered(statement: Select[Any], wanted: MessageFilter) -> Select[Any]:
         statement = statement.where(Message.reason.is_(None))
     elif wanted.reason is not None:
         statement = statement.where(Message.reason == wanted.reason)
-    if wanted.email is not None:
-        owners = select(Customer.id).where(func.lower(Customer.email) == email_key(wanted.email))
+    if owners is not None:
         statement = statement.where(Message.customer_id.in_(owners))
     for column, low, high in (
         (Message.due_at, wanted.due_from, wanted.due_to),
@@ -102,7 +112,8 @@ def _filtered(statement: Select[Any], wanted: MessageFilter) -> Select[Any]:
 
 
 def count_messages(connection: Connection, wanted: MessageFilter) -> int:
-    statement = _filtered(select(func.count()).select_from(Message), wanted)
+    owners = _owners(connection, wanted)
+    statement = _filtered(select(func.count()).select_from(Message), wanted, owners)
     return int(connection.execute(statement).scalar_one())
 
 
@@ -131,11 +142,13 @@ def list_messages(
             Message.last_error,
         ).join(Customer, Customer.id == Message.customer_id),
         wanted,
+        owners := _owners(connection, wanted),
     )
     rows = connection.execute(
         statement.order_by(Message.due_at.desc(), Message.id.desc()).limit(limit).offset(offset)
     ).mappings()
-    return count_messages(connection, wanted), [_shaped(dict(r)) for r in rows]
+    total = _filtered(select(func.count()).select_from(Message), wanted, owners)
+    return int(connection.execute(total).scalar_one()), [_shaped(dict(r)) for r in rows]
 
 
 def _shaped(row: dict[str, Any]) -> dict[str, Any]:
