@@ -92,6 +92,10 @@ def test_filters_from_the_form(web: Web) -> None:
     assert len(rows(window)) == 3  # days include the whole of their last day
     sent = web.client.get("/outbox/messages?sent_from=2026-05-03&sent_to=2026-05-03").text
     assert len(rows(sent)) == 1
+    any_reason = web.client.get("/outbox/messages?playbook=thank-you&reason=").text
+    assert len(rows(any_reason)) == 3  # an empty box filters nothing
+    no_reason = web.client.get("/outbox/messages?playbook=thank-you&reason=-").text
+    assert len(rows(no_reason)) == 1  # "-": the sent one, which has no reason
 
 
 def test_pages_keep_the_filters(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:

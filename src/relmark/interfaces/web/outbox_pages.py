@@ -25,7 +25,8 @@ from relmark.store.message_list import STATUSES, MessageFilter
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
-TEXT_FIELDS = ("playbook", "reason", "email")
+#: The reason box's word for "messages without a reason" (an empty box means any reason).
+NONE = "-"
 TIME_FIELDS = ("due_from", "due_to", "sent_from", "sent_to")
 STATUS_LABELS = {
     "planned": "Planned",
@@ -48,7 +49,7 @@ async def outbox_page(request: Request) -> Response:
                 {
                     "playbook": row["playbook"],
                     "status": row["status"],
-                    "reason": row["reason"] or "",
+                    "reason": row["reason"] or NONE,
                 }
             )
         return render(request, who, "outbox.html", counts=counts, **_words(request))
@@ -108,8 +109,7 @@ def _filters(request: Request, _: Any) -> tuple[dict[str, str | None], MessageFi
         name: (params[name].strip()[:320] if name in params else None)
         for name in ("playbook", "status", "reason", "customer", "email", *TIME_FIELDS)
     }
-    # an empty box means "any", except the reason, where the counts' empty reason means none
-    for name in ("playbook", "status", "customer", "email", *TIME_FIELDS):
+    for name in given:  # an empty box means "any"
         given[name] = given[name] or None
     problems: list[str] = []
     status = given["status"]
@@ -141,7 +141,7 @@ def _filters(request: Request, _: Any) -> tuple[dict[str, str | None], MessageFi
     wanted = MessageFilter(
         playbook=given["playbook"],
         status=status,
-        reason=given["reason"],
+        reason=message_list.NO_REASON if given["reason"] == NONE else given["reason"],
         customer_id=customer_id,
         email=given["email"],
         **{name: value or None for name, value in moments.items()},
