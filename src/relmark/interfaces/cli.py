@@ -537,17 +537,21 @@ def review_reject(review_id: ReviewId, db: DbOption = None) -> None:
 @app.command("explain-merge")
 @friendly
 def explain_merge(
-    customer: Annotated[int, typer.Argument(help="Customer id.")],
+    customer: Annotated[
+        str, typer.Argument(help="Customer id, or an e-mail address (its live profile).")
+    ],
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show which merges made this profile, and on what evidence."""
+    from relmark.interfaces.customer_ref import customer_id_of
     from relmark.store.identity import merges_of
 
     with open_store(db).connect() as connection:
-        merges = merges_of(connection, customer)
+        customer_id = customer_id_of(connection, customer)
+        merges = merges_of(connection, customer_id)
     if not merges:
-        raise RelmarkError(f"customer {customer} took part in no merge")
+        raise RelmarkError(f"customer {customer_id} took part in no merge")
     if as_json:
         print_json(merges)
         return
@@ -887,6 +891,7 @@ from relmark.interfaces import (  # noqa: E402
     engine_cli,  # noqa: F401
     export_cli,  # noqa: F401
     interact_cli,  # noqa: F401
+    outbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     privacy_erase_cli,  # noqa: F401

@@ -432,20 +432,26 @@ def _rate(value: str | None) -> float | None:
 @app.command("explain-message")
 @friendly
 def explain_message(
-    customer: int,
+    customer: Annotated[str, typer.Argument(help="Customer id or e-mail address.")],
     playbook: str,
     as_of: AsOf = None,
     db: DbOption = None,
     playbooks: PlaybooksDir = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Why did this customer (not) get this playbook's message?"""
+    """Why did this customer (not) get this playbook's message? An e-mail address names
+    the person's live profile (the survivor of any merge)."""
+    from relmark.interfaces.customer_ref import customer_id_of
+
     moment = parse_moment(as_of, "--as-of")
-    data = interaction(db, playbooks).explain(customer, playbook, moment, datetime.now(UTC))
+    relmark = interaction(db, playbooks)
+    with relmark.engine.connect() as connection:
+        customer_id = customer_id_of(connection, customer)
+    data = relmark.explain(customer_id, playbook, moment, datetime.now(UTC))
     if as_json:
         print_json(data)
         return
-    out.print(f"customer {customer}, playbook {playbook}")
+    out.print(f"customer {customer_id}, playbook {playbook}", markup=False)
     if not data["messages"]:
         out.print("  no message of this playbook so far")
     for m in data["messages"]:
@@ -456,27 +462,6 @@ def explain_message(
         )
     for w in data["if_planned_now"]:
         out.print(f"  if planned now: {w.get('status') or '-'} ({w.get('reason') or 'ok'})")
-
-
-@app.command("outbox")
-@friendly
-def outbox_command(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Messages by playbook, status and reason."""
-    from relmark.store import outbox
-
-    engine = open_store(db)
-    with engine.connect() as connection:
-        rows = outbox.outbox_counts(connection)
-    print_rows(
-        rows,
-        as_json,
-        {
-            "playbook": lambda r: r["playbook"],
-            "status": lambda r: r["status"],
-            "reason": lambda r: r["reason"] or "",
-            "messages": lambda r: f"{r['count']:,}",
-        },
-    )
 
 
 @report_app.command("uplift")

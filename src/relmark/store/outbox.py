@@ -466,7 +466,7 @@ def mark_sent(connection: Connection, message_id: int, now: datetime) -> None:
     connection.execute(
         update(Message)
         .where(Message.id == message_id)
-        .values(status="sent", sent_at=now, last_error=None)
+        .values(status="sent", sent_at=now, last_error=None, reason=None)  # no stale "deferred"
     )
 
 
@@ -628,44 +628,3 @@ def uplift_inputs(
         },
         orient="row",
     )
-
-
-def list_messages(
-    connection: Connection,
-    *,
-    customer_id: int | None = None,
-    playbook: str | None = None,
-    status: str | None = None,
-    reason: str | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[int, list[dict[str, Any]]]:
-    """Outbox rows, newest due first, filtered; and how many match."""
-    statement = select(
-        Message.id,
-        Message.playbook,
-        Message.customer_id,
-        Message.occasion,
-        Message.channel,
-        Message.purpose,
-        Message.status,
-        Message.reason,
-        Message.detail,
-        Message.due_at,
-        Message.sent_at,
-        Message.attempts,
-        Message.last_error,
-    )
-    for field, value in (
-        (Message.customer_id, customer_id),
-        (Message.playbook, playbook),
-        (Message.status, status),
-        (Message.reason, reason),
-    ):
-        if value is not None:
-            statement = statement.where(field == value)
-    total = connection.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
-    rows = connection.execute(
-        statement.order_by(Message.due_at.desc(), Message.id.desc()).limit(limit).offset(offset)
-    ).mappings()
-    return int(total), [dict(r) for r in rows]

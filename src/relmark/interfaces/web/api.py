@@ -20,7 +20,6 @@ from relmark.interfaces.web import uploads
 from relmark.interfaces.web.auth import actor_of, require
 from relmark.interfaces.web.bounds import (
     CustomerIdPath,
-    CustomerIdQuery,
     MinorUnits,
     Name,
     PageNumber,
@@ -196,30 +195,6 @@ def run_plan(request: Request, who: Marketer) -> dict[str, Any]:
     """Evaluate every playbook now and write the decisions to the outbox."""
     now = datetime.now(UTC)
     return jsonable_encoder(interaction(request).plan(now, now).summary())
-
-
-@router.get("/messages", responses=documented(422))
-def messages(
-    request: Request,
-    who: Viewer,
-    customer_id: CustomerIdQuery = None,
-    playbook: ShortText = None,
-    status: Literal["planned", "sending", "sent", "held", "failed"] | None = None,
-    reason: ShortText = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
-) -> dict[str, Any]:
-    with request.app.state.engine.connect() as connection:
-        total, rows = outbox.list_messages(
-            connection,
-            customer_id=customer_id,
-            playbook=playbook,
-            status=status,
-            reason=reason,
-            limit=per_page,
-            offset=(page - 1) * per_page,
-        )
-    return {"total": total, "page": page, "per_page": per_page, "items": jsonable_encoder(rows)}
 
 
 @router.get("/outbox/summary")

@@ -26,6 +26,8 @@ from relmark.interfaces.web import (
     api,
     import_pages,
     links,
+    messages_api,
+    outbox_pages,
     pages,
     privacy_api,
     problems,
@@ -101,12 +103,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     # what any route may answer: a bad URL, no key, the wrong role (api.py adds the rest)
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(messages_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(privacy_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
+    app.include_router(outbox_pages.router)
     app.include_router(import_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

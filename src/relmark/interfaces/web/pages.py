@@ -32,7 +32,7 @@ from relmark.interfaces.web.auth import _check_csrf, actor_of, principal_of
 from relmark.interfaces.web.bounds import CustomerIdPath, Name, page_from
 from relmark.interfaces.web.i18n import choose, gettext_for
 from relmark.interfaces.web.state import interaction
-from relmark.store import audit, dashboard, outbox
+from relmark.store import audit, dashboard
 from relmark.store import customers as customer_store
 
 router = APIRouter(include_in_schema=False)
@@ -351,18 +351,6 @@ async def playbook_toggle(request: Request, name: Name) -> Response:
         interaction(request).enable, name, enabled, datetime.now(UTC), actor_of(request, who)
     )
     return RedirectResponse("/playbooks", status_code=303)
-
-
-@router.get("/outbox", response_class=HTMLResponse)
-async def outbox_page(request: Request) -> Response:
-    who = await signed_in(request)
-
-    def page() -> Response:
-        with request.app.state.engine.connect() as connection:
-            counts = outbox.outbox_counts(connection)
-        return render(request, who, "outbox.html", counts=counts)
-
-    return await run_in_threadpool(page)
 
 
 @router.get("/settings", response_class=HTMLResponse)
