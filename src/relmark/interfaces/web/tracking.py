@@ -57,6 +57,12 @@ def _process(
         raise
     with bulk_transaction(engine) as connection:
         counts = store(connection, messages, now)
+        if any(m.type == "identify" and m.traits for m in messages):
+            # an address or phone just arrived: the visitor may be a customer we know, and
+            # their order must plan for that customer (keys of this request's records only)
+            from relmark.pipeline import identify_new_in
+
+            identify_new_in(connection, now, now=now)
     return {"success": True, **counts}
 
 
