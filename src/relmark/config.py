@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         default=None, description="HMAC-SHA256 key for the webhook signature header."
     )
 
+    outbox_prune_after_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Held outbox candidates older than this are pruned (their counts are "
+        "kept per plan run); `relmark outbox-prune` and the engine use it.",
+    )
+
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of the reverse proxies in front of "
