@@ -886,6 +886,7 @@ from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
     export_cli,  # noqa: F401
     interact_cli,  # noqa: F401
+    mailbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     privacy_erase_cli,  # noqa: F401
