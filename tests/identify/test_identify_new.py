@@ -110,3 +110,28 @@ def test_a_shared_address_with_another_first_name_goes_to_review(engine: Engine,
     report = identify_new(engine, now=LATER)
     assert report.merges == []
     assert report.queued_for_review == 1
+
+
+def test_the_cli_runs_it_once(engine: Engine, tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    from typer.testing import CliRunner
+
+    from relmark.interfaces.cli import app
+
+    known = known_customer(engine, tmp_path)
+    order_by_new_visitor(engine, "ana.novak@example.si")
+    db = ["--db", engine.url.render_as_string(hide_password=False)]
+    runner = CliRunner()
+    bad = runner.invoke(app, ["identify-new", "--since", "yesterday", *db])
+    assert bad.exit_code == 1
+    assert "--since" in bad.output
+    done = runner.invoke(app, ["identify-new", *db, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output) == {
+        "mode": "incremental",
+        "records_keyed": 1,
+        "merges": 1,
+        "queued_for_review": 0,
+    }
+    assert rows(engine, "SELECT customer_id FROM orders WHERE external_id = 'W-1'") == [(known,)]

@@ -885,6 +885,7 @@ from relmark.interfaces import (  # noqa: E402
     audit_cli,  # noqa: F401
     currency_cli,  # noqa: F401
     export_cli,  # noqa: F401
+    identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     mailbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
