@@ -57,3 +57,46 @@ def test_a_tracked_order_by_a_known_email_lands_on_the_known_customer(web: Web) 
     assert [(m["customer_id"], m["status"], m["occasion"]) for m in planned] == [
         (known, "planned", f"order:{ids(web, 'SELECT id FROM orders')[0][0]}")
     ]
+
+
+def test_concurrent_requests_for_one_person_all_land_on_it(web: Web, server: str) -> None:
+    """Eight visitors' identify + order at once, over real HTTP: no deadlock, no profile
+    folded twice, every order on the known customer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    web.shop.customers([["C1", "mia@example.si", "", "Mia", "sl", "SI", "", "", "", "yes"]])
+    identify(web.shop.engine, now=datetime.now(UTC))
+    known = web.shop.id_of("C1")
+
+    def post(i: int) -> int:
+        body = {
+            "batch": [
+                {
+                    "type": "identify",
+                    "anonymousId": f"v{i}",
+                    "messageId": f"i{i}",
+                    "traits": {"email": "mia@example.si", "phone": "+386 31 100 200"},
+                },
+                {
+                    "type": "track",
+                    "anonymousId": f"v{i}",
+                    "event": "Order Completed",
+                    "messageId": f"t{i}",
+                    "properties": {"order_id": f"W-{i}", "total": 5},
+                },
+            ]
+        }
+        headers = {**web.as_role("ingest"), "Content-Type": "application/json"}
+        response = httpx.post(
+            f"{server}/v1/batch", content=json.dumps(body), headers=headers, timeout=60
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(post, range(8))) == [200] * 8
+
+    assert ids(web, "SELECT DISTINCT customer_id FROM orders") == [(known,)]
+    assert ids(web, "SELECT COUNT(*) FROM customers WHERE merged_into_id IS NULL") == [(1,)]
+    assert ids(web, "SELECT COUNT(*), COUNT(DISTINCT absorbed_id) FROM merges") == [(8, 8)]
