@@ -30,14 +30,14 @@ from sqlalchemy import select
 from relmark import customer_links
 from relmark.config import Settings
 from relmark.errors import RelmarkError
-from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind
+from relmark.interact.tokens import InvalidToken, LinkClaim, LinkKind, Signer
 from relmark.store.models import Customer, Message
 
 if TYPE_CHECKING:
     from relmark.interaction import Interaction
 
 #: What itsdangerous' URL-safe tokens look like: payload, a dot, the signature.
-TOKEN = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{20,}")
+TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{20,}")  # a leading dot: compressed
 MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
 #: Only the start of a body is searched for a token: a mail program puts it first.
 BODY_CHARACTERS = 20_000
@@ -62,6 +62,7 @@ def poll(relmark: Interaction, now: datetime) -> MailboxReport:
     """Handle every unseen mail in the unsubscribe mailbox once."""
     settings = relmark.settings
     report = MailboxReport()
+    signer = relmark.signer(now)
     with _mailbox(settings) as imap:
         uids = _ok(imap.uid("SEARCH", None, "UNSEEN"), "search")[0].split()
         for uid in uids[:MAX_PER_POLL]:
@@ -70,7 +71,7 @@ def poll(relmark: Interaction, now: datetime) -> MailboxReport:
                 continue
             report.read += 1
             mail = email.message_from_bytes(raw, policy=policy.default)
-            outcome = handle(relmark, mail, now)  # type: ignore[arg-type]
+            outcome = handle(relmark, mail, now, signer)  # type: ignore[arg-type]
             if outcome == "unsubscribed":
                 report.unsubscribed += 1
             elif outcome == "already":
@@ -81,13 +82,15 @@ def poll(relmark: Interaction, now: datetime) -> MailboxReport:
     return report
 
 
-def handle(relmark: Interaction, mail: EmailMessage, now: datetime) -> str:
+def handle(
+    relmark: Interaction, mail: EmailMessage, now: datetime, signer: Signer | None = None
+) -> str:
     """'unsubscribed', 'already', or why the mail was not honoured."""
     automatic = str(mail.get("Auto-Submitted", "no")).strip().lower()
     if automatic != "no":
         return f"an automatic mail (Auto-Submitted: {automatic[:40]})"
     sender = parseaddr(str(mail.get("From", "")))[1].strip().lower()
-    signer = relmark.signer(now)
+    signer = signer or relmark.signer(now)
     for token in _tokens(mail):
         try:
             claim = signer.verify(LinkKind.UNSUBSCRIBE, token)
