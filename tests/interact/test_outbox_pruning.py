@@ -7,12 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from relmark.enums import ConsentStatus
 from relmark.interfaces.cli import app
 from relmark.outbox_pruning import prune_outbox
+from relmark.store.models import Message
 from relmark.store.pruning import held_counts, prune_held, pruned_counts
 
 from ..helpers import rows
@@ -107,33 +108,48 @@ def test_a_score_playbook_does_not_decide_again_inside_its_repeat_window(shop: S
 
 def test_control_group_rows_stay_and_passing_reasons_go_at_the_plain_age(shop: Shop) -> None:
     two_orders(shop)
-    people_books = book("control", control_share=0.9, trigger={"on": "order", "delay_days": 3})
-    relmark = shop.interaction(THANKS, people_books, REFERRAL)
+    relmark = shop.interaction(THANKS, REFERRAL)
     relmark.plan(AS_OF, AS_OF)
+    c1 = shop.id_of("C1")
+    held = {
+        "channel": "email",
+        "purpose": "marketing",
+        "priority": 50,
+        "status": "held",
+        "created_at": AS_OF,
+        "due_at": AS_OF,
+        "attempts": 0,
+        "rfc_message_id": "<x@y>",
+        "customer_id": c1,
+    }
     with shop.engine.begin() as connection:
-        # a held row of the score playbook, held for a reason that passes (the budget)
         connection.execute(
-            text(
-                "UPDATE messages SET reason = 'control_group', status = 'held' "
-                "WHERE playbook = 'control'"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO messages (idempotency_key, playbook, customer_id, occasion, "
-                "channel, purpose, priority, status, reason, created_at, due_at, attempts, "
-                "rfc_message_id) SELECT 'referral:' || customer_id || ':day:x', 'referral', "
-                "customer_id, 'day:x', channel, purpose, priority, 'held', 'spacing', "
-                "created_at, due_at, 0, '<x@y>' FROM messages WHERE playbook = 'thanks' "
-                "AND status = 'planned'"
-            )
+            insert(Message),
+            [
+                # the uplift report's evidence
+                {
+                    **held,
+                    "idempotency_key": "a",
+                    "playbook": "thanks",
+                    "occasion": "o:1",
+                    "reason": "control_group",
+                },
+                # a score playbook's row held for a reason that passes: it blocks nothing
+                {
+                    **held,
+                    "idempotency_key": "b",
+                    "playbook": "referral",
+                    "occasion": "day:x",
+                    "reason": "spacing",
+                },
+            ],
         )
     report = prune_outbox(relmark, AS_OF + timedelta(days=91))
     assert {(r["playbook"], r["reason"]) for r in report.by_run} == {
         ("thanks", "unsubscribed"),
         ("referral", "spacing"),
     }
-    assert ("control", "held", "control_group") in statuses(shop)
+    assert statuses(shop) == {("thanks", "planned", None), ("thanks", "held", "control_group")}
 
 
 @pytest.fixture
