@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -64,6 +65,36 @@ class Settings(BaseSettings):
         default=None, description="HMAC-SHA256 key for the webhook signature header."
     )
 
+    imap_host: str | None = Field(
+        default=None,
+        description="The unsubscribe mailbox's IMAP server. Set, messages carry a mailto: "
+        "unsubscribe beside the https one-click link and `relmark unsubscribe-mailbox poll` "
+        "(and the engine) honour the mail it receives; unset, only the https link.",
+    )
+    imap_port: int | None = Field(
+        default=None, description="Default 993 with tls=ssl, else 143.", ge=1, le=65535
+    )
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = Field(default="INBOX", description="The folder unsubscribe mail lands in.")
+    imap_tls: Literal["ssl", "starttls", "none"] = Field(
+        default="ssl", description="ssl (IMAPS), starttls, or none (a local test server only)."
+    )
+    imap_timeout: float = 30.0
+    imap_address: str | None = Field(
+        default=None,
+        description="The address delivered to that mailbox, used in the mailto: "
+        "(default: RELMARK_IMAP_USER when it is an e-mail address).",
+    )
+
+    outbox_prune_after_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Held outbox candidates older than this are pruned (their counts are "
+        "kept per plan run); `relmark outbox-prune` and the engine use it.",
+    )
+
     trusted_proxies: str = Field(
         default="",
         description="Comma-separated addresses or networks of the reverse proxies in front of "
@@ -77,6 +108,14 @@ class Settings(BaseSettings):
         for part in filter(None, (p.strip() for p in value.split(","))):
             ipaddress.ip_network(part, strict=False)  # ValueError: a clear settings error
         return value
+
+    def unsubscribe_mailto(self) -> str | None:
+        """The address a mailto: unsubscribe goes to, or None when no mailbox is read:
+        a mailto nobody reads would be a promise relmark does not keep."""
+        if not self.imap_host:
+            return None
+        address = self.imap_address or self.imap_user or ""
+        return address if "@" in address else None
 
     def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         parts = (p.strip() for p in self.trusted_proxies.split(","))

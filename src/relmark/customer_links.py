@@ -66,10 +66,17 @@ def _withdrawn(connection: Connection, customer_id: int, purpose: str, channel: 
 
 
 def unsubscribe(
-    relmark: Interaction, token: str, now: datetime, *, via: str, origin: str | None
+    relmark: Interaction,
+    token: str,
+    now: datetime,
+    *,
+    via: str,
+    origin: str | None,
+    evidence: str | None = None,
 ) -> dict[str, Any]:
     """Withdraw the consent a signed unsubscribe token names; every unsent message of that
-    customer and purpose is held at once. Idempotent."""
+    customer and purpose is held at once. Idempotent. `evidence` adds to the proof how the
+    request came (a mailto: names the mail's sender)."""
     claim = relmark.signer(now).verify(LinkKind.UNSUBSCRIBE, token)
     with relmark.engine.connect() as connection:
         message, customer_id = linked_message(connection, claim)
@@ -90,7 +97,8 @@ def unsubscribe(
         status=ConsentStatus.WITHDRAWN,
         source=f"unsubscribe-{via}",
         proof=f"signed unsubscribe token of message {claim.message_id} "
-        f"({message['rfc_message_id']}), used {now.isoformat()}",
+        f"({message['rfc_message_id']}), used {now.isoformat()}"
+        + (f"; {evidence}" if evidence else ""),
         wording_version=None,
         now=now,
         actor=Actor("link", f"unsubscribe-{via}", origin),

@@ -74,6 +74,7 @@ class Interaction:
             shop_url=self.settings.shop_url or self.settings.public_url,
             sender=self.settings.smtp_from,
             default_zone=self.settings.timezone,
+            unsubscribe_mailto=self.settings.unsubscribe_mailto(),
         )
 
     def secret(self, now: datetime) -> str:

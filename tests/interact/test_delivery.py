@@ -97,7 +97,7 @@ def test_a_planned_message_arrives_once_as_multipart_with_one_click_unsubscribe(
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     urls = [part.strip(" <>") for part in mail["List-Unsubscribe"].split(",")]
     assert urls[0].startswith("http://127.0.0.1:8000/u/")
-    assert urls[1].startswith("mailto:unsubscribe@brew.example?subject=unsubscribe%20")
+    assert len(urls) == 1  # no mailto: without an unsubscribe mailbox that relmark reads
     text_part = mail.get_body(("plain",)).get_content()
     html_part = mail.get_body(("html",)).get_content()
     assert "Ime0" in text_part

@@ -38,6 +38,8 @@ class Branding:
     shop_url: str
     sender: str
     default_zone: str = "UTC"
+    unsubscribe_mailto: str | None = None
+    """The address of the unsubscribe mailbox relmark reads; None: https link only."""
 
     @property
     def mail_domain(self) -> str:
@@ -197,12 +199,13 @@ def email_message(
     email["Message-ID"] = message["rfc_message_id"]
     email["X-Relmark-Playbook"] = message["playbook"]
     if composed.unsubscribe_url:
-        token = composed.unsubscribe_url.rsplit("/", 1)[1]
-        mailbox = f"unsubscribe@{branding.mail_domain}"
-        subject = quote(f"unsubscribe {token}")
-        email["List-Unsubscribe"] = (
-            f"<{composed.unsubscribe_url}>, <mailto:{mailbox}?subject={subject}>"
-        )
+        links = f"<{composed.unsubscribe_url}>"
+        if branding.unsubscribe_mailto:
+            # the signed token rides in the subject: the mailbox reader needs nothing else
+            token = composed.unsubscribe_url.rsplit("/", 1)[1]
+            subject = quote(f"unsubscribe {token}")
+            links += f", <mailto:{branding.unsubscribe_mailto}?subject={subject}>"
+        email["List-Unsubscribe"] = links
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(composed.rendered.text)
     email.add_alternative(composed.rendered.html, subtype="html")

@@ -890,11 +890,14 @@ from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
     engine_cli,  # noqa: F401
     export_cli,  # noqa: F401
+    identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     outbox_cli,  # noqa: F401
+    mailbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     privacy_erase_cli,  # noqa: F401
+    prune_cli,  # noqa: F401
     report_cli,  # noqa: F401
     server_cli,  # noqa: F401
 )

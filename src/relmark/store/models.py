@@ -142,7 +142,8 @@ class SourceRecord(ProfileFields, Base):
     key_problems: Mapped[str | None] = mapped_column(String(200))
     """Why the e-mail or phone is not used as a match key (e.g. 'email: placeholder')."""
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    """Incremental identity looks up the records a tracking call or import just changed."""
 
 
 class Partner(Base):
@@ -432,6 +433,21 @@ class PlanRun(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class PrunedMessages(Base):
+    """Held outbox rows pruned after a while (store/pruning.py): how many, per plan run,
+    playbook and reason, so a plan's decisions stay countable after its rows are gone."""
+
+    __tablename__ = "pruned_messages"
+    __table_args__ = (Index("ix_pruned_messages_plan_run", "plan_run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_run_id: Mapped[int | None] = mapped_column(ForeignKey("plan_runs.id"))
+    playbook: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Message(Base):

@@ -65,6 +65,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "store_settings": ("key", "value"),  # store configuration and the suppression salt
     "playbook_states": ("name",),
     "plan_runs": ("counts",),
+    "pruned_messages": ("playbook", "reason"),  # counts of pruned held rows, no one's data
     "messages": (
         "idempotency_key",
         "playbook",

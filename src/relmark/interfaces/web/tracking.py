@@ -19,6 +19,7 @@ from relmark.ingest.tracking import MAX_BATCH_BYTES, TYPES, TooLarge, parse, rea
 from relmark.ingest.tracking_effects import store
 from relmark.interfaces.web.auth import write_key
 from relmark.store.db import bulk_transaction
+from relmark.store.identity_new import lock_identity
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 Writer = Annotated[Principal, Depends(write_key)]
@@ -55,8 +56,19 @@ def _process(
         raise HTTPException(400, str(exc)) from None
     except InvalidInput:
         raise
+    identifies = any(m.type == "identify" and m.traits for m in messages)
     with bulk_transaction(engine) as connection:
+        if identifies:
+            # before any row is written: two requests for one person wait here, rather
+            # than each holding rows the other's merge needs (a deadlock on PostgreSQL)
+            lock_identity(connection)
         counts = store(connection, messages, now)
+        if identifies:
+            # an address or phone just arrived: the visitor may be a customer we know, and
+            # their order must plan for that customer (keys of this request's records only)
+            from relmark.pipeline import identify_new_in
+
+            identify_new_in(connection, now, now=now)
     return {"success": True, **counts}
 
 

@@ -12,7 +12,7 @@ not (yet) going out; once it went, there is none.
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
