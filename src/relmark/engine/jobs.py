@@ -96,8 +96,11 @@ def rescore(context: JobContext) -> str:
 
 
 def default_jobs(options: EngineOptions) -> list[Job]:
-    """The engine's own jobs, on the schedules its options give."""
+    """The engine's own jobs, on the schedules its options give, and the upkeep jobs."""
+    from relmark.engine.upkeep import upkeep_jobs
+
     return [
+        *upkeep_jobs(),
         Job("plan", every(options.plan_every), plan),
         Job("rescore", daily_at(options.score_at), rescore, run_at_first_start=False),
     ]

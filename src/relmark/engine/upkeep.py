@@ -1,0 +1,54 @@
+"""The engine's upkeep jobs: loose ends no one should have to remember to run.
+
+- `identify-new`: records that arrived without being matched (an import or API call that
+  skipped the identity step; tracking matches its own in the request) join their person;
+- `unsubscribe-mailbox`: replies to the `mailto:` unsubscribe address are honoured, when a
+  mailbox is configured (without one, messages carry only the https link);
+- `prune-outbox`: held candidates older than the configured age leave the outbox, their
+  counts kept per plan run.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import timedelta
+
+from relmark.engine.jobs import Job, JobContext, every
+
+
+def identify_new(context: JobContext) -> str:
+    from relmark import pipeline
+
+    report = pipeline.identify_new(context.interaction.engine, now=context.now)
+    return (
+        f"identity: {report.records_keyed} record(s) keyed, {len(report.merges)} merge(s), "
+        f"{report.queued_for_review} for review"
+    )
+
+
+def unsubscribe_mailbox(context: JobContext) -> str:
+    if not context.interaction.settings.imap_host:
+        return "no unsubscribe mailbox configured"
+    from relmark import unsubscribe_mailbox as mailbox
+
+    report = mailbox.poll(context.interaction, context.now)
+    return (
+        f"mailbox: {report.read} read, {report.unsubscribed} unsubscribed, "
+        f"{report.already} already, {len(report.ignored)} ignored"
+    )
+
+
+def prune_outbox(context: JobContext) -> str:
+    from relmark.outbox_pruning import prune_outbox as prune
+    from relmark.store.audit import Actor
+
+    report = prune(context.interaction, context.now, actor=Actor("engine", socket.gethostname()))
+    return f"pruned {report.pruned} held candidate(s) older than {report.older_than_days} days"
+
+
+def upkeep_jobs() -> list[Job]:
+    return [
+        Job("identify-new", every(timedelta(minutes=5)), identify_new),
+        Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
+        Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
+    ]
