@@ -892,8 +892,8 @@ from relmark.interfaces import (  # noqa: E402
     export_cli,  # noqa: F401
     identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
-    outbox_cli,  # noqa: F401
     mailbox_cli,  # noqa: F401
+    outbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401
     privacy_cli,  # noqa: F401
     privacy_erase_cli,  # noqa: F401
