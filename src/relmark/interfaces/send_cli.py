@@ -99,7 +99,7 @@ def send(
         _dry_run(relmark, options, limit or DRY_RUN_SHOWN, out_dir, as_json)
         return
     for warning in send_warnings(relmark.branding()):
-        err.print(f"WARNING: {warning}", style="bold yellow", markup=False)
+        err.print(f"WARNING: {warning}", style="bold yellow", markup=False, soft_wrap=True)
     if test_to:
         _test_send(relmark, test_to, as_json)
         return
@@ -115,9 +115,9 @@ def send(
         f"in {data['seconds']} s"
     )
     if waiting:
-        out.print(waiting, markup=False)
+        out.print(waiting, markup=False, soft_wrap=True)
     for line in report.errors[:10]:
-        out.print(f"  {line}", markup=False)
+        out.print(f"  {line}", markup=False, soft_wrap=True)
 
 
 def _quiet_line(
@@ -136,7 +136,7 @@ def _quiet_line(
     if not count or local is None:
         return None
     return (
-        f"{count:,} messages wait for quiet hours to end; the first may go at "
+        f"{count:,} waiting for quiet hours to end; the first may go at "
         f"{local:%Y-%m-%d %H:%M} ({zone})"
     )
 
@@ -170,9 +170,10 @@ def _dry_run(
         f"dry run: {len(shown):,} messages shown, {more:,} more due{written}; "
         "nothing was sent or changed",
         markup=False,
+        soft_wrap=True,
     )
     if waiting:
-        out.print(waiting, markup=False)
+        out.print(waiting, markup=False, soft_wrap=True)
 
 
 def _summary(preview: "Preview") -> dict[str, Any]:
@@ -195,13 +196,15 @@ def _first_lines(text: str | None) -> list[str]:
 
 def _print_preview(preview: "Preview") -> None:
     head = f"#{preview.message_id} {preview.playbook} → {preview.to or '(no address)'}"
-    out.print(head, style="bold", markup=False)
+    out.print(head, style="bold", markup=False, soft_wrap=True)
     if preview.error:
-        out.print(f"  would not go out: {preview.error}", style="yellow", markup=False)
+        out.print(
+            f"  would not go out: {preview.error}", style="yellow", markup=False, soft_wrap=True
+        )
         return
-    out.print(f"  Subject: {preview.subject}", markup=False)
+    out.print(f"  Subject: {preview.subject}", markup=False, soft_wrap=True)
     for line in _first_lines(preview.text):
-        out.print(f"  | {line}", markup=False)
+        out.print(f"  | {line}", markup=False, soft_wrap=True)
 
 
 def _write(folder: Path, preview: "Preview") -> None:
@@ -230,8 +233,12 @@ def _test_send(relmark: "Interaction", to: str, as_json: bool) -> None:
             if row["from_customer"] is not None
             else "made-up customer"
         )
-        out.print(f"  {row['playbook']}: {row['subject']} ({source})", markup=False)
-    out.print(f"{len(sent)} test messages sent to {to}; the outbox is unchanged", markup=False)
+        out.print(f"  {row['playbook']}: {row['subject']} ({source})", markup=False, soft_wrap=True)
+    out.print(
+        f"{len(sent)} test messages sent to {to}; the outbox is unchanged",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _rate(value: str | None) -> float | None:
