@@ -14,7 +14,8 @@ from typing import Any
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact import samples
 from relmark.interact.compose import compose
-from relmark.interact.delivery import Preview, SendOptions, SendReport, Transport
+from relmark.interact.delivery import SendOptions, SendReport, Transport
+from relmark.interact.preview import Preview, preview
 from relmark.interaction import Interaction
 from relmark.store import audit, outbox, send_queue
 from relmark.store.audit import Actor
@@ -25,8 +26,7 @@ def dry_run(
 ) -> tuple[list[Preview], int, SendReport]:
     """The first `limit` messages `send` would deliver now, rendered; how many more; the
     quiet-hours count. Works without a transport configured (nothing is sent)."""
-    sender = relmark.sender({}, options.as_of())
-    return sender.preview(options, limit)
+    return preview(relmark.sender({}, options.as_of()), options, limit)
 
 
 def waiting_for_quiet_hours(

@@ -8,7 +8,7 @@ Temporary failures retry with exponential backoff; permanent ones are recorded.
 
 Quiet hours hold at the moment of sending too (`relmark.interact.quiet`): a due message whose
 customer is in quiet hours by the sender's clock (`--as-of` included) stays planned. A dry run
-(`Sender.preview`) walks the same queue and renders without claiming anything.
+(`relmark.interact.preview`) walks the same queue and renders without claiming anything.
 """
 
 from __future__ import annotations
@@ -42,8 +42,6 @@ from relmark.interact.templating import TemplateSet
 from relmark.interact.tokens import Signer
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
-
     import httpx
 from relmark.store import outbox, restriction, send_queue, transfer
 
@@ -216,23 +214,6 @@ class SendReport:
 
 
 @dataclass
-class Preview:
-    """One message as a dry run renders it: what the transport would be handed."""
-
-    message_id: int
-    playbook: str
-    channel: str
-    customer_id: int
-    to: str | None = None
-    subject: str | None = None
-    text: str | None = None
-    email: EmailMessage | None = None
-    payload: dict[str, Any] | None = None
-    error: str | None = None
-    """Why it would not go out (it would be failed or held instead)."""
-
-
-@dataclass
 class Sender:
     engine: Engine
     playbooks: dict[str, Playbook]
@@ -260,7 +241,7 @@ class Sender:
                     )
                 report.quiet, report.quiet_until = 0, None  # as of this pass
                 handled = 0
-                for message_id in self._due(now, options.batch, report):
+                for message_id in self.due(now, options.batch, report):
                     if options.limit is not None and report.sent >= options.limit:
                         return report
                     if interval:
@@ -278,7 +259,7 @@ class Sender:
             for transport in self.transports.values():
                 transport.close()
 
-    def _due(self, now: datetime, batch: int, report: SendReport) -> Iterator[int]:
+    def due(self, now: datetime, batch: int, report: SendReport) -> Iterator[int]:
         """Ids of the messages to send now, page by page in due order, skipping (and
         counting) those whose customer is in quiet hours: one pass over what is due."""
         after: tuple[datetime, int] | None = None
@@ -301,58 +282,7 @@ class Sender:
             return None
         return quiet_until(now, zone_of(row["timezone"], self.branding.default_zone), self.policy)
 
-    def preview(self, options: SendOptions, limit: int) -> tuple[list[Preview], int, SendReport]:
-        """A dry run: the first `limit` messages a send would deliver now, rendered as the
-        transport would get them; how many more are due; the quiet-hours count. Nothing is
-        claimed or changed."""
-        report = SendReport()
-        shown: list[Preview] = []
-        more = 0
-        for message_id in self._due(options.as_of(), options.batch, report):
-            if len(shown) >= limit:
-                more += 1
-                continue
-            preview = self._render(message_id)
-            if preview is not None:
-                shown.append(preview)
-        return shown, more, report
-
-    def _render(self, message_id: int) -> Preview | None:
-        with self.engine.connect() as connection:
-            message = outbox.message_row(connection, message_id)
-            if message is None or message["status"] != "planned":
-                return None  # sent or held by someone else meanwhile
-            facts = outbox.render_facts(connection, message)
-            share = message["channel"] != "webhook" or transfer.may_share(
-                connection, int(message["customer_id"])
-            )
-        preview = Preview(
-            message_id,
-            str(message["playbook"]),
-            str(message["channel"]),
-            int(message["customer_id"]),
-        )
-        if facts["customer"].get("restricted_at") is not None:
-            preview.error = "the customer restricted processing: it would be held"
-            return preview
-        try:
-            composed = self._compose(message, facts, share)
-        except RelmarkError as exc:
-            preview.error = str(exc)
-            return preview
-        preview.subject, preview.text = composed.rendered.subject, composed.rendered.text
-        if message["channel"] == "webhook":
-            preview.to = composed.phone
-            preview.payload = webhook_payload(composed, message)
-        elif not composed.recipient:
-            preview.error = "the customer has no e-mail address"
-        else:
-            preview.to = composed.recipient
-            now = datetime.now().astimezone()
-            preview.email = email_message(composed, message, self.branding, now)
-        return preview
-
-    def _compose(self, message: dict[str, Any], facts: dict[str, Any], share: bool) -> Composed:
+    def compose(self, message: dict[str, Any], facts: dict[str, Any], share: bool) -> Composed:
         book = self.playbooks.get(message["playbook"])
         if book is None:
             raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
@@ -382,7 +312,7 @@ class Sender:
             transport = self.transports.get(message["channel"])
             if transport is None:
                 raise PermanentFailure(f"no transport configured for {message['channel']!r}")
-            composed = self._compose(message, facts, share)
+            composed = self.compose(message, facts, share)
             transport.deliver(message, composed, self.branding)
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)

@@ -25,7 +25,8 @@ from relmark.interfaces.cli_base import (
 from relmark.interfaces.interact_cli import AsOf, PlaybooksDir, interaction
 
 if TYPE_CHECKING:
-    from relmark.interact.delivery import Preview, SendReport
+    from relmark.interact.delivery import SendReport
+    from relmark.interact.preview import Preview
     from relmark.interaction import Interaction
 
 #: A dry run without --limit shows this many messages (and counts the rest).
