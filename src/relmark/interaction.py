@@ -32,7 +32,7 @@ from relmark.interact.delivery import (
 )
 from relmark.interact.planner import PlanOptions, PlanResult
 from relmark.interact.planner import plan as plan_stage
-from relmark.interact.playbook import Playbook, load_playbooks, playbook_state
+from relmark.interact.playbook import Playbook, load_playbooks, playbook_row, playbook_state
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
@@ -109,27 +109,10 @@ class Interaction:
     # --- playbooks ------------------------------------------------------------------------
 
     def playbook_list(self) -> list[dict[str, Any]]:
+        """Every playbook, whether it runs in this store and if not why."""
         with self.engine.connect() as connection:
             states = outbox.playbook_states(connection)
-        listed = []
-        for b in self.playbooks():
-            enabled, reason = playbook_state(b, states.get(b.name))
-            listed.append(
-                {
-                    "name": b.name,
-                    "title": b.title,
-                    "trigger": b.trigger.on.value,
-                    "purpose": b.purpose.value,
-                    "channel": b.channel,
-                    "priority": b.priority,
-                    "cost": b.cost,
-                    "control_share": b.control_share,
-                    "offer": dict(b.offer),
-                    "enabled": enabled,
-                    "reason": reason,
-                }
-            )
-        return listed
+        return [playbook_row(b, states.get(b.name)) for b in self.playbooks()]
 
     def enabled_playbooks(self) -> list[Playbook]:
         """The playbooks that run in this store (see `playbook_state`)."""

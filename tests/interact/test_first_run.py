@@ -221,6 +221,9 @@ def test_test_send_mails_one_marked_sample_per_enabled_playbook_and_touches_no_c
     before = outbox_state(shop.engine)
     [real] = shop.messages()
     assert real["playbook"] == "thanks"
+    unset = runner.invoke(app, ["send", "--test-to", "ops@brew.example", *common])
+    assert unset.exit_code != 0
+    assert "RELMARK_SMTP_HOST" in unset.output
     settings_env(smtp_host="127.0.0.1", smtp_port=str(port))
 
     result = runner.invoke(app, ["send", "--test-to", "ops@brew.example", *common, "--json"])

@@ -194,6 +194,24 @@ def _problem(where: str, error: Any) -> Problem:
     return Problem(where, message, column=field)
 
 
+def playbook_row(book: Playbook, stored: bool | None) -> dict[str, Any]:
+    """What `playbooks list`, the API and the dashboard show about a playbook."""
+    enabled, reason = playbook_state(book, stored)
+    return {
+        "name": book.name,
+        "title": book.title,
+        "trigger": book.trigger.on.value,
+        "purpose": book.purpose.value,
+        "channel": book.channel,
+        "priority": book.priority,
+        "cost": book.cost,
+        "control_share": book.control_share,
+        "offer": dict(book.offer),
+        "enabled": enabled,
+        "reason": reason,
+    }
+
+
 def load_playbooks(folder: Path | None = None) -> list[Playbook]:
     """The playbooks of `folder` (every *.toml), or the shipped ones; names must be unique."""
     if folder is not None and not folder.is_dir():
