@@ -42,6 +42,8 @@ from relmark.store.db import bulk_transaction
 from relmark.store.models import Customer
 from relmark.store.restriction import set_restriction
 
+NO_OCCASION = "no occasion: the trigger or audience does not apply"
+
 
 @dataclass
 class Interaction:
@@ -119,6 +121,11 @@ class Interaction:
         with self.engine.connect() as connection:
             states = outbox.playbook_states(connection)
         return [b for b in self.playbooks() if playbook_state(b, states.get(b.name))[0]]
+
+    def _off(self, name: str) -> str | None:
+        """Why a playbook does not run in this store ("playbook off: …"), None if it does."""
+        row = next((r for r in self.playbook_list() if r["name"] == name), None)
+        return f"playbook off: {row['reason']}" if row and not row["enabled"] else None
 
     def enable(self, name: str, enabled: bool, now: datetime, actor: Actor | None = None) -> None:
         if name not in {b.name for b in self.playbooks()}:
@@ -373,7 +380,7 @@ class Interaction:
                 {"status": "already decided", "reason": f"outbox holds {key}"}
                 for key in dry.already_decided
             ]
-            or [{"status": None, "reason": "no occasion: the trigger or audience does not apply"}],
+            or [{"status": None, "reason": self._off(playbook) or NO_OCCASION}],
             "policy": policy_from(policy).model_dump(mode="json"),
         }
 

@@ -107,6 +107,8 @@ def test_offer_playbooks_start_disabled_until_enabled_in_this_store(shop: Shop) 
 
     first = relmark.plan(AS_OF, AS_OF)
     assert set(first.by_playbook) == {"thanks"}
+    why = relmark.explain(shop.id_of("C0"), "promo", AS_OF, AS_OF)
+    assert why["if_planned_now"] == [{"status": None, "reason": f"playbook off: {OFFER_FIRST}"}]
 
     relmark.enable("promo", True, AS_OF)
     again = relmark.plan(AS_OF, AS_OF)
