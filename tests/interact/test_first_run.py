@@ -355,3 +355,46 @@ def test_send_counts_messages_the_planner_moved_past_quiet_hours(
     assert "sent 0" in said.stdout
     assert "1 waiting for quiet hours to end" in said.stdout
     assert "the first may go at 2026-06-02 08:00 (Europe/Ljubljana)" in said.stdout
+
+
+def test_a_dry_run_writes_webhook_messages_as_the_json_that_would_be_posted(
+    shop: Shop, tmp_path: Path, settings_env: Any
+) -> None:
+    shop.customers(
+        [
+            [
+                "W1",
+                "w1@example.si",
+                "+386 31 200001",
+                "Ime",
+                "sl",
+                "SI",
+                "Europe/Ljubljana",
+                "",
+                "",
+                "",
+            ]
+        ]
+    )
+    shop.products([["TEA", "Tea", "tea", ""]])
+    shop.orders([["O1", "W1", "2026-05-31T09:00:00Z", "EUR", "completed", "TEA", 1, "4"]])
+    sms = book(
+        "sms", purpose="service", channel="webhook", trigger={"on": "order", "delay_days": 1}
+    )
+    common = cli_store(shop, sms)
+    assert runner.invoke(app, ["plan", "--as-of", "2026-06-01T12:00:00Z", *common]).exit_code == 0
+    before = outbox_state(shop.engine)
+
+    folder = tmp_path / "dry"
+    result = runner.invoke(
+        app, ["send", "--dry-run", "--as-of", "2026-06-02T12:00:00Z", "--out", str(folder), *common]
+    )
+
+    assert result.exit_code == 0, result.output
+    [path] = folder.glob("*.json")
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    [message] = shop.messages()
+    assert payload["message_id"] == message["rfc_message_id"]
+    assert payload["personal_data"] is False  # no consent to sharing: ids only, as a send would
+    assert "+38631200001" not in path.read_text(encoding="utf-8")
+    assert outbox_state(shop.engine) == before
