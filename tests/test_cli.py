@@ -138,6 +138,8 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
     # at 09:00 UTC every market is awake: most of what is planned goes out now
     assert interact["deferred_for_quiet_hours"] < interact["planned"] / 4
     assert interact["sent"] > 0
+    # the demo shop has configured its offers: they run (a new store leaves them off)
+    assert {"birthday", "win-back", "vip-gift"} <= set(interact["playbooks"])
     assert again.exit_code == 1
     assert "is not empty" in again.output
 

@@ -32,7 +32,7 @@ from relmark.interact.delivery import (
 )
 from relmark.interact.planner import PlanOptions, PlanResult
 from relmark.interact.planner import plan as plan_stage
-from relmark.interact.playbook import Playbook, load_playbooks
+from relmark.interact.playbook import Playbook, load_playbooks, playbook_row, playbook_state
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
@@ -41,6 +41,8 @@ from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
 from relmark.store.models import Customer
 from relmark.store.restriction import set_restriction
+
+NO_OCCASION = "no occasion: the trigger or audience does not apply"
 
 
 @dataclass
@@ -110,22 +112,21 @@ class Interaction:
     # --- playbooks ------------------------------------------------------------------------
 
     def playbook_list(self) -> list[dict[str, Any]]:
+        """Every playbook, whether it runs in this store and if not why."""
         with self.engine.connect() as connection:
             states = outbox.playbook_states(connection)
-        return [
-            {
-                "name": b.name,
-                "title": b.title,
-                "trigger": b.trigger.on.value,
-                "purpose": b.purpose.value,
-                "channel": b.channel,
-                "priority": b.priority,
-                "cost": b.cost,
-                "control_share": b.control_share,
-                "enabled": states.get(b.name, b.enabled),
-            }
-            for b in self.playbooks()
-        ]
+        return [playbook_row(b, states.get(b.name)) for b in self.playbooks()]
+
+    def enabled_playbooks(self) -> list[Playbook]:
+        """The playbooks that run in this store (see `playbook_state`)."""
+        with self.engine.connect() as connection:
+            states = outbox.playbook_states(connection)
+        return [b for b in self.playbooks() if playbook_state(b, states.get(b.name))[0]]
+
+    def _off(self, name: str) -> str | None:
+        """Why a playbook does not run in this store ("playbook off: …"), None if it does."""
+        row = next((r for r in self.playbook_list() if r["name"] == name), None)
+        return f"playbook off: {row['reason']}" if row and not row["enabled"] else None
 
     def enable(self, name: str, enabled: bool, now: datetime, actor: Actor | None = None) -> None:
         if name not in {b.name for b in self.playbooks()}:
@@ -146,11 +147,11 @@ class Interaction:
         only_customer: int | None = None,
         only_playbook: str | None = None,
     ) -> PlanResult:
-        books = self.playbooks()
+        books = self.enabled_playbooks()
         if only_playbook is not None:
-            books = [b for b in books if b.name == only_playbook]
-            if not books:
+            if only_playbook not in {b.name for b in self.playbooks()}:
                 raise InvalidInput.single("playbook", f"no playbook named {only_playbook!r}")
+            books = [b for b in books if b.name == only_playbook]
         options = PlanOptions(
             as_of=as_of,
             now=now,
@@ -204,9 +205,12 @@ class Interaction:
                 "no delivery configured: set RELMARK_SMTP_HOST (e-mail) or "
                 "RELMARK_WEBHOOK_URL (webhook channel)"
             )
-        now = options.as_of()
+        return self.sender(transports, options.as_of()).run(options, progress)
+
+    def sender(self, transports: dict[str, Transport], now: datetime) -> Sender:
+        """The sender over this store's playbooks, templates, branding and quiet hours."""
         secret = self.secret(now)
-        sender = Sender(
+        return Sender(
             engine=self.engine,
             playbooks={b.name: b for b in self.playbooks()} | {CONFIRMATION.name: CONFIRMATION},
             templates=self.templates(),
@@ -214,8 +218,8 @@ class Interaction:
             signer=Signer(secret),
             secret=secret,
             transports=transports,
+            policy=self.policy(),
         )
-        return sender.run(options, progress)
 
     # --- consent, unsubscribe, restriction ------------------------------------------------
 
@@ -377,7 +381,7 @@ class Interaction:
                 {"status": "already decided", "reason": f"outbox holds {key}"}
                 for key in dry.already_decided
             ]
-            or [{"status": None, "reason": "no occasion: the trigger or audience does not apply"}],
+            or [{"status": None, "reason": self._off(playbook) or NO_OCCASION}],
             "policy": policy_from(policy).model_dump(mode="json"),
         }
 

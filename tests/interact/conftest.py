@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select, text
 
 from relmark.config import Settings
+from relmark.demo.offers import enable_offers
 from relmark.interaction import Interaction
 from relmark.store.models import Message
 
@@ -94,13 +95,19 @@ class Shop:
                 ).scalar_one()
             )
 
-    def interaction(self, *playbooks: str, **settings: Any) -> Interaction:
+    def interaction(self, *playbooks: str, offers_on: bool = False, **settings: Any) -> Interaction:
+        """The interact seam over these playbooks. `offers_on`: the shop has configured its
+        offers, so playbooks with one are switched on in the store (as `relmark playbooks
+        enable` does); without it they stay off, as in any new store."""
         folder = self.folder / f"books{len(list(self.folder.glob('books*')))}"
         folder.mkdir()
         for i, text_ in enumerate(playbooks):
             (folder / f"{i}.toml").write_text(text_, encoding="utf-8")
         values = {"secret_key": SECRET, "shop_name": "Brew & Co", **settings}
-        return Interaction(self.engine, Settings(**values), playbooks_dir=folder)
+        relmark = Interaction(self.engine, Settings(**values), playbooks_dir=folder)
+        if offers_on:
+            enable_offers(relmark, datetime.now(UTC))
+        return relmark
 
     def messages(self, where: str = "1 = 1") -> list[dict[str, Any]]:
         with self.engine.connect() as connection:

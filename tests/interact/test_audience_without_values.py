@@ -51,7 +51,7 @@ def _without_values(shop: Shop, at: datetime) -> dict[str, int]:
 
 def test_customers_without_p_alive_are_held_with_the_reason(shop: Shop) -> None:
     ids = _without_values(shop, AS_OF)
-    relmark = shop.interaction(WINBACK, VIP)
+    relmark = shop.interaction(WINBACK, VIP, offers_on=True)
 
     relmark.plan(AS_OF, AS_OF)
 
@@ -74,7 +74,7 @@ def test_customers_without_p_alive_are_held_with_the_reason(shop: Shop) -> None:
 
 def test_they_are_decided_again_once_a_run_has_the_value(shop: Shop) -> None:
     ids = _without_values(shop, AS_OF)
-    relmark = shop.interaction(WINBACK)
+    relmark = shop.interaction(WINBACK, offers_on=True)
     relmark.plan(AS_OF, AS_OF)
     later = AS_OF + timedelta(days=1)
     scores(shop.engine, {ids["C1"]: {"segment": "lost", "p_alive": 0.1}}, later)

@@ -77,7 +77,11 @@ def test_a_planned_message_arrives_once_as_multipart_with_one_click_unsubscribe(
     server, port = inbox
     customers(shop, 1)
     relmark = shop.interaction(
-        PROMO, smtp_host="127.0.0.1", smtp_port=port, smtp_from="Brew & Co <hello@brew.example>"
+        PROMO,
+        offers_on=True,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="Brew & Co <hello@brew.example>",
     )
     relmark.plan(AS_OF, AS_OF)
 
@@ -123,6 +127,7 @@ def test_unsubscribing_from_the_header_link_stops_the_rest(
         ),
         smtp_host="127.0.0.1",
         smtp_port=port,
+        offers_on=True,
     )
     relmark.set_policy({"min_hours_between": 0}, AS_OF)
     relmark.plan(AS_OF, AS_OF)

@@ -47,7 +47,9 @@ def store(
     from relmark.config import get_settings
 
     get_settings.cache_clear()
-    yield shop, ["--db", str(sqlite_engine.url), "--playbooks", str(folder)]
+    common = ["--db", str(sqlite_engine.url), "--playbooks", str(folder)]
+    assert runner.invoke(app, ["playbooks", "enable", "promo", *common]).exit_code == 0
+    yield shop, common
     get_settings.cache_clear()
 
 

@@ -96,7 +96,7 @@ def test_consent_address_and_restriction_are_enforced_and_recorded(shop: Shop) -
             for c in ("C1", "C2", "C3", "C4")
         ]
     )
-    relmark = shop.interaction(PROMO)
+    relmark = shop.interaction(PROMO, offers_on=True)
     relmark.restrict(shop.id_of("C1"), True, AS_OF)
 
     result = relmark.plan(AS_OF, AS_OF)
@@ -120,7 +120,7 @@ def test_birthdays_fall_on_the_day_in_the_customers_timezone(shop: Shop) -> None
         offer={"discount_percent": 10},
         trigger={"on": "birthday", "local_hour": 9},
     )
-    relmark = shop.interaction(birthday)
+    relmark = shop.interaction(birthday, offers_on=True)
     late_on_31_may = datetime(2026, 5, 31, 12, 0, tzinfo=UTC)
     assert relmark.plan(late_on_31_may, late_on_31_may).candidates == 0  # 2 June is far off
 
@@ -203,7 +203,7 @@ def test_score_triggers_use_the_latest_scores_and_respect_their_window(shop: Sho
         trigger={"on": "score"},
         audience={"max_p_alive": 0.3, "revenue_top_share": 0.7},
     )
-    relmark = shop.interaction(winback)
+    relmark = shop.interaction(winback, offers_on=True)
     result = relmark.plan(AS_OF, AS_OF)
     assert {(m["customer_id"], m["status"], m["reason"]) for m in shop.messages()} == {
         (c1, "planned", None),
@@ -255,7 +255,7 @@ def test_a_message_held_for_spacing_can_go_later_while_its_occasion_lasts(shop: 
 def test_quiet_hours_defer_the_message(shop: Shop) -> None:
     people(shop)
     shop.orders([["O1", "C1", "2026-05-31T10:00:00Z", "EUR", "completed", "TEA", 1, "5"]])
-    relmark = shop.interaction(PROMO)
+    relmark = shop.interaction(PROMO, offers_on=True)
     night = datetime(2026, 6, 1, 22, 30, tzinfo=UTC)  # 23:30 in London
     result = relmark.plan(night, night)
     [message] = shop.messages()
@@ -275,6 +275,7 @@ def test_unsubscribe_holds_every_unsent_message_at_once(shop: Shop) -> None:
             offer={"discount_percent": 5},
             trigger={"on": "order", "delay_days": 1},
         ),
+        offers_on=True,
     )
     relmark.set_policy({"min_hours_between": 0}, AS_OF)
     relmark.plan(AS_OF, AS_OF)
@@ -322,7 +323,7 @@ def test_a_forged_unsubscribe_changes_nothing(shop: Shop) -> None:
 def test_consent_granted_directly_supersedes_an_older_withdrawal(shop: Shop) -> None:
     people(shop)
     shop.orders([["O1", "C2", "2026-05-31T10:00:00Z", "EUR", "completed", "TEA", 1, "5"]])
-    relmark = shop.interaction(PROMO)
+    relmark = shop.interaction(PROMO, offers_on=True)
     relmark.record_consent(
         shop.id_of("C2"),
         purpose="marketing",
@@ -385,7 +386,7 @@ def test_concurrent_planners_never_share_a_budget(shop: Shop) -> None:
 def test_explain_message_answers_why(shop: Shop) -> None:
     people(shop)
     shop.orders([["O1", "C3", "2026-05-31T10:00:00Z", "EUR", "completed", "TEA", 1, "5"]])
-    relmark = shop.interaction(PROMO)
+    relmark = shop.interaction(PROMO, offers_on=True)
     relmark.plan(AS_OF, AS_OF)
     data = relmark.explain(shop.id_of("C3"), "promo", AS_OF, AS_OF)
     assert [(m["status"], m["reason"]) for m in data["messages"]] == [("held", "no_consent")]

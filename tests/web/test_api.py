@@ -114,6 +114,8 @@ def test_playbooks_preview_plan_and_messages(web: Web) -> None:
     marketer, analyst = web.as_role("marketer"), web.as_role("analyst")
     listed = web.client.get("/api/v1/playbooks", headers=analyst).json()
     assert {p["name"] for p in listed} >= {"thank-you", "win-back"}
+    # the gift is a promise of goods: it runs once the shop has set it up and enabled it
+    assert web.client.post("/api/v1/playbooks/vip-gift/enable", headers=marketer).status_code == 200
     preview = web.client.get("/api/v1/playbooks/vip-gift/preview", headers=analyst).json()
     assert preview["candidates"] >= 1
     assert web.client.get("/api/v1/messages", headers=analyst).json()["total"] == 0  # dry run

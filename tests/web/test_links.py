@@ -28,7 +28,8 @@ def planned(web: Web, language: str = "kk") -> dict:
             template="winback",
             offer={"discount_percent": 5},
             trigger={"on": "order", "delay_days": 1},
-        )
+        ),
+        offers_on=True,
     )
     relmark.plan(AS_OF, AS_OF)
     return web.shop.messages()[0]

@@ -5,6 +5,10 @@ sending), send, mark sent. A sender killed after the claim leaves the message in
 the next sender reclaims it and sends it again with the same Message-ID, so at most the one
 message in flight at the kill can arrive twice, and receivers can tell it is the same.
 Temporary failures retry with exponential backoff; permanent ones are recorded.
+
+Quiet hours hold at the moment of sending too (`relmark.interact.quiet`): a due message whose
+customer is in quiet hours by the sender's clock (`--as-of` included) stays planned. A dry run
+(`relmark.interact.preview`) walks the same queue and renders without claiming anything.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import hmac
 import json
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,14 +27,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine
 
 from relmark.errors import RelmarkError
-from relmark.interact.compose import Branding, compose, email_message, webhook_payload
+from relmark.interact.compose import (
+    Branding,
+    Composed,
+    compose,
+    email_message,
+    webhook_payload,
+)
+from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.playbook import Playbook
+from relmark.interact.policy import ContactPolicy
+from relmark.interact.quiet import quiet_until, zone_of
 from relmark.interact.templating import TemplateSet
 from relmark.interact.tokens import Signer
 
 if TYPE_CHECKING:
     import httpx
-from relmark.store import outbox, restriction, transfer
+from relmark.store import outbox, restriction, send_queue, transfer
 
 
 class TemporaryFailure(RelmarkError):
@@ -178,6 +191,10 @@ class SendReport:
     failed: int = 0
     skipped: int = 0
     reclaimed: int = 0
+    quiet: int = 0
+    """Due, but their customer is in quiet hours now: left planned for later."""
+    quiet_until: datetime | None = None
+    """When the first of those may go."""
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -187,8 +204,15 @@ class SendReport:
             "failed": self.failed,
             "skipped": self.skipped,
             "reclaimed": self.reclaimed,
+            "quiet": self.quiet,
+            "quiet_until": self.quiet_until.isoformat() if self.quiet_until else None,
             "errors": self.errors[:20],
         }
+
+    def wait_for_quiet(self, until: datetime) -> None:
+        self.quiet += 1
+        if self.quiet_until is None or until < self.quiet_until:
+            self.quiet_until = until
 
 
 @dataclass
@@ -200,6 +224,8 @@ class Sender:
     signer: Signer
     secret: str
     transports: dict[str, Transport]
+    policy: ContactPolicy | None = None
+    """Quiet hours to respect when sending; None sends whatever is due."""
 
     def run(
         self, options: SendOptions, progress: Callable[[int], None] | None = None
@@ -215,8 +241,9 @@ class Sender:
                     report.reclaimed += outbox.reclaim_stale(
                         connection, datetime.now(UTC) - options.reclaim_after
                     )
-                    due = outbox.due_message_ids(connection, now, options.batch)
-                for message_id in due:
+                report.quiet, report.quiet_until = 0, None  # as of this pass
+                handled = 0
+                for message_id in self.due(now, options.batch, report):
                     if options.limit is not None and report.sent >= options.limit:
                         return report
                     if options.stop is not None and options.stop():
@@ -225,15 +252,48 @@ class Sender:
                         time.sleep(max(0.0, next_slot - time.monotonic()))
                         next_slot = max(next_slot, time.monotonic()) + interval
                     self._one(message_id, options, report)
+                    handled += 1
                     if progress:
                         progress(1)
-                if not due and options.once:
+                if options.once:
                     return report
-                if not due:
+                if not handled:
                     time.sleep(options.poll_seconds)
         finally:
             for transport in self.transports.values():
                 transport.close()
+
+    def due(self, now: datetime, batch: int, report: SendReport) -> Iterator[int]:
+        """Ids of the messages to send now, page by page in due order, skipping (and
+        counting) those whose customer is in quiet hours: one pass over what is due."""
+        after: tuple[datetime, int] | None = None
+        while True:
+            with self.engine.connect() as connection:
+                rows = send_queue.due_messages(connection, now, batch, after)
+            if not rows:
+                return
+            for row in rows:
+                after = (row["due_at"], int(row["id"]))
+                wait = self._quiet_until(row, now)
+                if wait is not None:
+                    report.wait_for_quiet(wait)
+                    continue
+                yield int(row["id"])
+
+    def _quiet_until(self, row: dict[str, Any], now: datetime) -> datetime | None:
+        # The double opt-in confirmation answers the customer's own request of a moment ago.
+        if self.policy is None or row["playbook"] == CONFIRMATION.name:
+            return None
+        return quiet_until(now, zone_of(row["timezone"], self.branding.default_zone), self.policy)
+
+    def compose(self, message: dict[str, Any], facts: dict[str, Any], share: bool) -> Composed:
+        book = self.playbooks.get(message["playbook"])
+        if book is None:
+            raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
+        composed = compose(
+            message, facts, book, self.templates, self.branding, self.signer, self.secret
+        )
+        return composed if share else replace(composed, share_personal=False)
 
     def _one(self, message_id: int, options: SendOptions, report: SendReport) -> None:
         with self.engine.begin() as connection:
@@ -256,14 +316,7 @@ class Sender:
             transport = self.transports.get(message["channel"])
             if transport is None:
                 raise PermanentFailure(f"no transport configured for {message['channel']!r}")
-            book = self.playbooks.get(message["playbook"])
-            if book is None:
-                raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
-            composed = compose(
-                message, facts, book, self.templates, self.branding, self.signer, self.secret
-            )
-            if not share:
-                composed = replace(composed, share_personal=False)
+            composed = self.compose(message, facts, share)
             transport.deliver(message, composed, self.branding)
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)

@@ -147,6 +147,32 @@ class Playbook(Strict):
     def needs_scores(self) -> bool:
         return any(a.needs_scores for a in self.audience)
 
+    @property
+    def promises_value(self) -> bool:
+        """It promises money or goods (a gift, a discount, a reward): the shop must set the
+        offer up before the first one goes out, so it never starts on by itself."""
+        return self.cost == "high" or bool(self.offer)
+
+
+#: Why a playbook that promises money or goods is off in a store nobody switched it on in.
+OFFER_FIRST = "configure the offer first"
+DISABLED_HERE = "disabled in this store"
+DISABLED_IN_FILE = "disabled in its file"
+
+
+def playbook_state(book: Playbook, stored: bool | None) -> tuple[bool, str | None]:
+    """Whether `book` runs in a store, and if not why. `stored` is the store's own switch
+    (None: nobody switched it there). A switch in the store wins; without one a playbook
+    runs as its file says, except one that promises value, which waits for an explicit
+    `relmark playbooks enable` (a new store never sends an offer the shop has not made)."""
+    if stored is not None:
+        return stored, None if stored else DISABLED_HERE
+    if not book.enabled:
+        return False, DISABLED_IN_FILE
+    if book.promises_value:
+        return False, OFFER_FIRST
+    return True, None
+
 
 def parse_playbook(text: str, where: str) -> Playbook:
     """One playbook from TOML text; every problem reported as `where: field: message`."""
@@ -166,6 +192,24 @@ def _problem(where: str, error: Any) -> Problem:
     if error["type"] == "extra_forbidden":
         message = "unknown field (a typo?)"
     return Problem(where, message, column=field)
+
+
+def playbook_row(book: Playbook, stored: bool | None) -> dict[str, Any]:
+    """What `playbooks list`, the API and the dashboard show about a playbook."""
+    enabled, reason = playbook_state(book, stored)
+    return {
+        "name": book.name,
+        "title": book.title,
+        "trigger": book.trigger.on.value,
+        "purpose": book.purpose.value,
+        "channel": book.channel,
+        "priority": book.priority,
+        "cost": book.cost,
+        "control_share": book.control_share,
+        "offer": dict(book.offer),
+        "enabled": enabled,
+        "reason": reason,
+    }
 
 
 def load_playbooks(folder: Path | None = None) -> list[Playbook]:

@@ -708,6 +708,7 @@ def demo(
     from relmark.demo.build import load as load_demo
     from relmark.demo.build import write_files
     from relmark.demo.generate import generate
+    from relmark.demo.offers import enable_offers
     from relmark.differentiate.score import ScoreSettings
     from relmark.erasing import remember_file
     from relmark.interaction import Interaction
@@ -744,6 +745,7 @@ def demo(
             scored, scoring_error = None, str(exc)
         step("planning messages (all playbooks, consent, caps)")
         interaction = Interaction(engine, get_settings())
+        enable_offers(interaction, end)  # the demo shop has configured its offers
         planned = interaction.plan(end, end)
         step("sending what is due")
         sending = _demo_send(interaction, end, mail_dir)
@@ -899,6 +901,7 @@ from relmark.interfaces import (  # noqa: E402
     privacy_erase_cli,  # noqa: F401
     prune_cli,  # noqa: F401
     report_cli,  # noqa: F401
+    send_cli,  # noqa: F401
     server_cli,  # noqa: F401
 )
 

@@ -3,8 +3,7 @@ uplift. Registered on the shared app by importing this module."""
 
 # Annotations stay evaluated (no __future__ import): see cli_base.
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -72,7 +71,8 @@ app.add_typer(playbooks_app, name="playbooks")
 def playbooks_list(
     db: DbOption = None, playbooks: PlaybooksDir = None, as_json: JsonOption = False
 ) -> None:
-    """Every playbook, whether it runs, and how."""
+    """Every playbook, whether it runs (and if not why), and how. Playbooks that promise
+    money or goods stay off until enabled here: `relmark playbooks enable NAME`."""
     print_rows(
         interaction(db, playbooks).playbook_list(),
         as_json,
@@ -83,7 +83,7 @@ def playbooks_list(
             "priority": lambda r: str(r["priority"]),
             "cost": lambda r: r["cost"],
             "control": lambda r: f"{r['control_share']:.0%}",
-            "enabled": lambda r: "yes" if r["enabled"] else "no",
+            "enabled": lambda r: "yes" if r["enabled"] else f"no: {r['reason']}",
         },
     )
 
@@ -126,7 +126,7 @@ def _toggle(name: str, enabled: bool, db: str | None, playbooks: Path | None) ->
 @playbooks_app.command("enable")
 @friendly
 def playbooks_enable(name: str, db: DbOption = None, playbooks: PlaybooksDir = None) -> None:
-    """Let a playbook run."""
+    """Let a playbook run (a playbook with an offer: once the offer is what the shop means)."""
     _toggle(name, True, db, playbooks)
 
 
@@ -370,63 +370,6 @@ def plan(
         held = ", ".join(f"{k} {v:,}" for k, v in counts["held"].items())
         table.add_row(name, f"{counts['planned']:,}", held)
     out.print(table)
-
-
-@app.command()
-@friendly
-def send(
-    once: Annotated[
-        bool, typer.Option("--once/--loop", help="Deliver what is due and exit, or keep going.")
-    ] = True,
-    as_of: AsOf = None,
-    rate: Annotated[
-        str | None, typer.Option(help="At most this many per second, e.g. 50/s.")
-    ] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many.")] = None,
-    reclaim_after: Annotated[
-        int, typer.Option(min=0, help="Seconds after which a claimed, unsent message is retried.")
-    ] = 300,
-    db: DbOption = None,
-    playbooks: PlaybooksDir = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Deliver due messages from the outbox (SMTP e-mail, webhook)."""
-    from relmark.interact.delivery import SendOptions
-
-    fixed = parse_moment(as_of, "--as-of") if as_of else None
-    per_second = _rate(rate)
-    options = SendOptions(
-        as_of=(lambda: fixed) if fixed else (lambda: datetime.now(UTC)),
-        once=once,
-        rate=per_second,
-        limit=limit,
-        reclaim_after=timedelta(seconds=reclaim_after),
-    )
-    started = time.perf_counter()
-    report = interaction(db, playbooks).send(options)
-    data = report.as_dict() | {"seconds": round(time.perf_counter() - started, 2)}
-    if as_json:
-        print_json(data)
-        return
-    out.print(
-        f"sent {report.sent:,}, retrying {report.retried:,}, failed {report.failed:,} "
-        f"in {data['seconds']} s"
-    )
-    for line in report.errors[:10]:
-        out.print(f"  {line}", markup=False)
-
-
-def _rate(value: str | None) -> float | None:
-    if value is None:
-        return None
-    number = value.strip().removesuffix("/s")
-    try:
-        rate = float(number)
-    except ValueError:
-        raise InvalidInput.single("--rate", f"{value!r} is not N/s (e.g. 50/s)") from None
-    if rate <= 0:
-        raise InvalidInput.single("--rate", "must be above zero")
-    return rate
 
 
 @app.command("explain-message")
