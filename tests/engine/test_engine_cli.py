@@ -41,8 +41,8 @@ def test_a_tick_warns_about_an_unset_sender_and_loopback_links_and_lists_its_job
     assert tick.exit_code == 0, tick.output
     # nothing configured: the operator is told loudly, the engine plans anyway
     assert "warning: no delivery configured" in tick.output
-    assert "warning: the sender is unset" in tick.output
-    assert "a loopback address customers cannot reach" in tick.output
+    assert "warning: messages are sent from noreply@relmark.invalid" in tick.output
+    assert "which is this machine: recipients cannot open them" in tick.output
     listed = runner.invoke(app, ["jobs", "--db", db, "--json"])
     assert listed.exit_code == 0
     assert '"name": "rescore"' in listed.output

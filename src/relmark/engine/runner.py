@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock
-from urllib.parse import urlsplit
 
 from relmark.engine.jobs import JOBS, Job, JobContext, default_jobs, plan_summary
 from relmark.errors import RelmarkError
@@ -297,17 +296,10 @@ class Runner:
                 "warning: no delivery configured (RELMARK_SMTP_HOST or RELMARK_WEBHOOK_URL): "
                 "planning only, nothing is sent"
             )
-        if ".invalid" in self.interaction.settings.smtp_from:
-            self.log(
-                f"warning: the sender is unset ({self.interaction.settings.smtp_from}): "
-                "set RELMARK_SMTP_FROM to the shop's address"
-            )
-        host = urlsplit(self.interaction.settings.public_url).hostname or ""
-        if host in ("localhost", "::1") or host.startswith("127."):
-            self.log(
-                f"warning: links in messages point at {self.interaction.settings.public_url}, "
-                "a loopback address customers cannot reach (set RELMARK_PUBLIC_URL)"
-            )
+        from relmark.send_warnings import send_warnings
+
+        for warning in send_warnings(self.interaction.branding()):
+            self.log(f"warning: {warning}")
 
 
 def _newer(marks: dict[str, int], seen: dict[str, int]) -> bool:
