@@ -158,6 +158,7 @@ class Interaction:
             default_zone=self.settings.timezone,
             mail_domain=self.branding().mail_domain,
             only_customer=only_customer,
+            scope=None if only_playbook is None else f"playbook:{only_playbook}",
         )
         with bulk_transaction(self.engine) as connection:
             if write and consents.double_opt_in(connection):

@@ -7,6 +7,7 @@ under the contact-budget lock, so that concurrent planners cannot both spend one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,11 @@ from relmark.store import scores as score_store
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
 #: The budget's widest window, on both sides of a new message.
 HISTORY_DAYS = 31
+#: After an outage, how far back a plan decides missed occasions (older ones are not
+#: written at all, so years of imported history do not become years of `expired` rows).
+MAX_CATCH_UP_DAYS = 60
+#: A message that goes out at least this much after it fell due says so in its detail.
+LATE_NOTE = timedelta(hours=1)
 
 
 @dataclass
@@ -37,6 +43,23 @@ class PlanOptions:
     default_zone: str = "UTC"
     mail_domain: str = "relmark.invalid"
     only_customer: int | None = None
+    only_customers: Sequence[int] | None = None
+    """Decide only these customers' occasions (the engine plans new arrivals quickly)."""
+    ahead: timedelta = timedelta(0)
+    """Decide event occasions falling due this long after `as_of` now, at their own due
+    time (the engine plans a new order's thank-you as it arrives)."""
+    max_catch_up_days: int = MAX_CATCH_UP_DAYS
+    scope: str | None = None
+    """What a partial plan was limited to (e.g. one playbook); a plan limited to customers
+    says so itself. Only whole-store plans start the next plan's catch-up."""
+
+    @property
+    def plan_scope(self) -> str | None:
+        if self.scope is not None:
+            return self.scope
+        if self.only_customer is not None or self.only_customers is not None:
+            return "customers"
+        return None
 
 
 @dataclass
@@ -72,9 +95,12 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     books = [b for b in options.playbooks if states.get(b.name, b.enabled)]
     by_name = {b.name: b for b in books}
     scores = outbox.latest_scores(connection)
-    candidates = _candidates(connection, books, scores, options)
+    candidates = _candidates(connection, books, scores, options, _span(connection, options))
     if options.only_customer is not None:
         candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
+    if options.only_customers is not None:
+        wanted = pl.Series(list(options.only_customers), dtype=pl.Int64)
+        candidates = candidates.filter(pl.col("customer_id").is_in(wanted.implode()))
     if candidates.is_empty():
         return _result(connection, options, candidates, write)
 
@@ -93,6 +119,8 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         return _result(connection, options, rows, write, known.to_list())
 
     rows = _with_settings(rows, by_name)
+    expired = rows.filter(pl.col("expired"))
+    rows = rows.filter(~pl.col("expired"))
     rows = _with_consent(connection, rows)
     rows = occasions.with_zone(rows, options.default_zone)
     longest = max([HISTORY_DAYS, *(b.repeat_after_days for b in books)])
@@ -104,11 +132,67 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     unvalued = rows.filter(pl.col("missing_value").is_not_null())
     rows = rows.filter(pl.col("missing_value").is_null())
     decided = decide(rows, history, options.policy) if rows.height else rows
-    if unvalued.height:
-        decided = pl.concat(
-            [decided, _held_for_missing_values(connection, unvalued)], how="diagonal_relaxed"
-        )
+    decided = _noted_if_late(decided, options.as_of)
+    extra = [_held_for_missing_values(connection, unvalued)] if unvalued.height else []
+    if expired.height:
+        extra.append(_held_as_expired(expired, options.as_of, by_name))
+    if extra:
+        decided = pl.concat([decided, *extra], how="diagonal_relaxed")
     return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
+
+
+def _span(connection: Connection, options: PlanOptions) -> occasions.Span:
+    """From the previous whole-store plan (at most `max_catch_up_days` back) to now."""
+    since = outbox.last_whole_plan(connection, options.as_of)
+    if since is not None:
+        since = max(since, options.as_of - timedelta(days=options.max_catch_up_days))
+    return occasions.Span(options.as_of, since, options.ahead)
+
+
+def _held_as_expired(
+    expired: pl.DataFrame, as_of: datetime, books: dict[str, Playbook]
+) -> pl.DataFrame:
+    """Occasions a gap left undecided past their playbook's `late_until`: held, with when
+    they fell due and how late they would have been, so an operator sees what was lost."""
+    late_until = pl.col("playbook").replace_strict(
+        {name: b.trigger.late_days for name, b in books.items()}, return_dtype=pl.Int64
+    )
+    return expired.with_columns(
+        pl.lit("held").alias("status"),
+        pl.lit("expired").alias("reason"),
+        pl.struct(
+            pl.col("fell_due").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            _late_days(as_of).alias("late_days"),
+            late_until.alias("late_until"),
+        )
+        .struct.json_encode()
+        .alias("detail"),
+    )
+
+
+def _late_days(as_of: datetime) -> pl.Expr:
+    return ((pl.lit(as_of) - pl.col("fell_due")).dt.total_minutes() / 1440).round(1)
+
+
+def _noted_if_late(decided: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """A message going out late after a gap says when it fell due and how late it goes,
+    in front of whatever else its detail holds."""
+    if decided.is_empty():
+        return decided
+    if "detail" not in decided.columns:
+        decided = decided.with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
+    note = pl.struct(
+        pl.col("fell_due").dt.strftime("%Y-%m-%dT%H:%M:%SZ"), _late_days(as_of).alias("late_days")
+    ).struct.json_encode()
+    late = pl.col("fell_due") <= pl.lit(as_of) - LATE_NOTE
+    return decided.with_columns(
+        pl.when(late & pl.col("detail").is_null())
+        .then(note)
+        .when(late)
+        .then(pl.concat_str(note.str.strip_suffix("}"), pl.lit(","), pl.col("detail").str.slice(1)))
+        .otherwise(pl.col("detail"))
+        .alias("detail")
+    )
 
 
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
@@ -140,6 +224,7 @@ def _candidates(
     books: list[Playbook],
     scores: pl.DataFrame,
     options: PlanOptions,
+    span: occasions.Span,
 ) -> pl.DataFrame:
     as_of = options.as_of
     parts = [occasions.empty()]
@@ -150,15 +235,13 @@ def _candidates(
         event_books = [b for b in books if b.trigger.on is kind]
         if not event_books:
             continue
-        windows = [occasions.event_window(b, as_of) for b in event_books]
+        windows = [occasions.event_window(b, span) for b in event_books]
         facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
-        parts += [occasions.from_orders(b, facts, as_of) for b in event_books]
-    date_books = [
-        b for b in books if b.trigger.on in (TriggerKind.BIRTHDAY, TriggerKind.ANNIVERSARY)
-    ]
+        parts += [occasions.from_orders(b, facts, span) for b in event_books]
+    date_books = [b for b in books if b.trigger.is_date]
     if date_books:
-        people = outbox.customers_with_dates(connection, occasions.month_days_around(as_of))
-        parts += [occasions.from_dates(b, people, as_of, options.default_zone) for b in date_books]
+        people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
+        parts += [occasions.from_dates(b, people, span, options.default_zone) for b in date_books]
     if not scores.is_empty():
         parts += [
             occasions.from_scores(b, scores["customer_id"], as_of)
@@ -270,7 +353,7 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
-        run_id = outbox.start_plan_run(connection, options.as_of, options.now)
+        run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
         outbox.finish_plan_run(connection, run_id, counts)

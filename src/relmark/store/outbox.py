@@ -357,12 +357,24 @@ def promoters(connection: Connection) -> pl.Series:
 # --- writing decisions ----------------------------------------------------------------------
 
 
-def start_plan_run(connection: Connection, as_of: datetime, now: datetime) -> int:
+def start_plan_run(
+    connection: Connection, as_of: datetime, now: datetime, scope: str | None = None
+) -> int:
     return int(
         connection.execute(
-            insert(PlanRun).values(as_of=as_of, created_at=now, counts={}).returning(PlanRun.id)
+            insert(PlanRun)
+            .values(as_of=as_of, created_at=now, counts={}, scope=scope)
+            .returning(PlanRun.id)
         ).scalar_one()
     )
+
+
+def last_whole_plan(connection: Connection, before: datetime) -> datetime | None:
+    """The as-of of the latest plan over the whole store before `before` (None if none):
+    where the occasions missed since then start."""
+    return connection.execute(
+        select(func.max(PlanRun.as_of)).where(PlanRun.scope.is_(None), PlanRun.as_of < before)
+    ).scalar_one_or_none()
 
 
 def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:
