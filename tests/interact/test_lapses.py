@@ -195,6 +195,23 @@ def test_ahead_decides_a_new_order_now_at_its_own_due_time(shop: Shop) -> None:
     assert utc(row["due_at"]) == D + timedelta(days=11, hours=-2)  # three days after the order
 
 
+def test_a_message_planned_before_an_outage_and_never_sent_expires(shop: Shop) -> None:
+    relmark = shop.interaction(THANKS)
+    eight_days_of_orders(shop)
+    relmark.plan(D + timedelta(days=5), D + timedelta(days=5))  # orders of D+1, D+2 are due
+    assert {m["status"] for m in shop.messages()} == {"planned"}
+    # nothing sends for ten days; the next plan finds them twelve days after they fell due
+    later = relmark.plan(D + timedelta(days=15), D + timedelta(days=15))
+
+    rows = by_order(shop, "thanks")
+    assert (rows[1]["status"], rows[1]["reason"]) == ("held", "expired")
+    assert (rows[2]["status"], rows[2]["reason"]) == ("held", "expired")
+    assert later.expired_unsent == 2
+    assert later.summary()["expired_unsent"] == 2
+    assert later.held == {"expired": 3}  # orders of D+3 … D+5: decided now, too late
+    assert {rows[n]["status"] for n in range(6, 9)} == {"planned"}  # within the week
+
+
 def birthday_people(shop: Shop) -> None:
     shop.customers(
         [

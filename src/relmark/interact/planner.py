@@ -74,6 +74,8 @@ class PlanResult:
     decided: pl.DataFrame
     already_decided: list[str] = field(default_factory=list)
     """Idempotency keys of candidates the outbox already held (planned nothing new)."""
+    expired_unsent: int = 0
+    """Planned earlier, never sent, and now too late: held as `expired` by this plan."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,7 @@ class PlanResult:
             "planned": self.planned,
             "deferred_for_quiet_hours": self.deferred,
             "held": self.held,
+            "expired_unsent": self.expired_unsent,
             "playbooks": self.by_playbook,
         }
 
@@ -353,6 +356,7 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
+        counts["expired_unsent"] = outbox.expire_unsent(connection, _deadlines(options))
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
@@ -367,7 +371,19 @@ def _result(
         counts["playbooks"],
         decided,
         known or [],
+        counts.get("expired_unsent", 0),
     )
+
+
+def _deadlines(options: PlanOptions) -> dict[str, datetime]:
+    """Per event or date playbook, the due time before which an unsent planned message is
+    too late to go (a date's local day ends up to a day after its due hour)."""
+    return {
+        b.name: options.as_of
+        - timedelta(days=b.trigger.late_days + (1 if b.trigger.is_date else 0))
+        for b in options.playbooks
+        if b.trigger.on is not TriggerKind.SCORE
+    }
 
 
 def _counts(decided: pl.DataFrame) -> dict[str, Any]:

@@ -377,6 +377,24 @@ def last_whole_plan(connection: Connection, before: datetime) -> datetime | None
     ).scalar_one_or_none()
 
 
+def expire_unsent(connection: Connection, deadlines: dict[str, datetime]) -> int:
+    """Hold as `expired` the planned messages of each playbook due before its deadline:
+    planned before an outage, never sent, now later than the playbook allows."""
+    held = 0
+    for playbook, deadline in deadlines.items():
+        result = connection.execute(
+            update(Message)
+            .where(
+                Message.status == "planned",
+                Message.playbook == playbook,
+                Message.due_at < deadline,
+            )
+            .values(status="held", reason="expired")
+        )
+        held += int(result.rowcount or 0)
+    return held
+
+
 def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:
     connection.execute(update(PlanRun).where(PlanRun.id == run_id).values(counts=counts))
 
