@@ -212,6 +212,24 @@ def test_a_message_planned_before_an_outage_and_never_sent_expires(shop: Shop) -
     assert {rows[n]["status"] for n in range(6, 9)} == {"planned"}  # within the week
 
 
+def test_a_message_the_caps_held_keeps_its_reason_once_too_late(shop: Shop) -> None:
+    shop.customers([customer("C1")])
+    shop.products([["TEA", "Green tea", "tea", ""]])
+    shop.orders([order(1, "C1", D - timedelta(days=2))])
+    relmark = shop.interaction(
+        book("first", priority=90, trigger={"on": "order", "delay_days": 1, "late_until": 2}),
+        book("second", priority=10, trigger={"on": "order", "delay_days": 1, "late_until": 2}),
+    )
+    relmark.plan(D, D)
+    assert [m["reason"] for m in shop.messages()] == [None, "spacing"]
+
+    relmark.plan(D + timedelta(days=10), D + timedelta(days=10))
+
+    # the caps held the second, not an outage: `expired` would blame the wrong thing (the
+    # first, planned and never sent, is now too late to go: that one the outage lost)
+    assert [m["reason"] for m in shop.messages()] == ["expired", "spacing"]
+
+
 def birthday_people(shop: Shop) -> None:
     shop.customers(
         [

@@ -122,7 +122,10 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         return _result(connection, options, rows, write, known.to_list())
 
     rows = _with_settings(rows, by_name)
-    expired = rows.filter(pl.col("expired"))
+    # An occasion held for a passing reason (a full cap) that is now too late keeps that
+    # reason: `expired` tells what an outage lost, not what the caps held back.
+    held_before = pl.col("idempotency_key").is_in(existing["idempotency_key"].implode())
+    expired = rows.filter(pl.col("expired") & ~held_before)
     rows = rows.filter(~pl.col("expired"))
     rows = _with_consent(connection, rows)
     rows = occasions.with_zone(rows, options.default_zone)
