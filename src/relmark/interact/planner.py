@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
-from relmark.interact import occasions
+from relmark.interact import catch_up, occasions
 from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind
@@ -27,11 +27,6 @@ from relmark.store import scores as score_store
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
 #: The budget's widest window, on both sides of a new message.
 HISTORY_DAYS = 31
-#: After an outage, how far back a plan decides missed occasions (older ones are not
-#: written at all, so years of imported history do not become years of `expired` rows).
-MAX_CATCH_UP_DAYS = 60
-#: A message that goes out at least this much after it fell due says so in its detail.
-LATE_NOTE = timedelta(hours=1)
 
 
 @dataclass
@@ -48,7 +43,7 @@ class PlanOptions:
     ahead: timedelta = timedelta(0)
     """Decide event occasions falling due this long after `as_of` now, at their own due
     time (the engine plans a new order's thank-you as it arrives)."""
-    max_catch_up_days: int = MAX_CATCH_UP_DAYS
+    max_catch_up_days: int = catch_up.MAX_CATCH_UP_DAYS
     scope: str | None = None
     """What a partial plan was limited to (e.g. one playbook); a plan limited to customers
     says so itself. Only whole-store plans start the next plan's catch-up."""
@@ -98,7 +93,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     books = [b for b in options.playbooks if states.get(b.name, b.enabled)]
     by_name = {b.name: b for b in books}
     scores = outbox.latest_scores(connection)
-    candidates = _candidates(connection, books, scores, options, _span(connection, options))
+    candidates = _candidates(connection, books, scores, options, catch_up.span(connection, options))
     if options.only_customer is not None:
         candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
     if options.only_customers is not None:
@@ -138,67 +133,13 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     unvalued = rows.filter(pl.col("missing_value").is_not_null())
     rows = rows.filter(pl.col("missing_value").is_null())
     decided = decide(rows, history, options.policy) if rows.height else rows
-    decided = _noted_if_late(decided, options.as_of)
+    decided = catch_up.noted_if_late(decided, options.as_of)
     extra = [_held_for_missing_values(connection, unvalued)] if unvalued.height else []
     if expired.height:
-        extra.append(_held_as_expired(expired, options.as_of, by_name))
+        extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
     if extra:
         decided = pl.concat([decided, *extra], how="diagonal_relaxed")
     return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
-
-
-def _span(connection: Connection, options: PlanOptions) -> occasions.Span:
-    """From the previous whole-store plan (at most `max_catch_up_days` back) to now."""
-    since = outbox.last_whole_plan(connection, options.as_of)
-    if since is not None:
-        since = max(since, options.as_of - timedelta(days=options.max_catch_up_days))
-    return occasions.Span(options.as_of, since, options.ahead)
-
-
-def _held_as_expired(
-    expired: pl.DataFrame, as_of: datetime, books: dict[str, Playbook]
-) -> pl.DataFrame:
-    """Occasions a gap left undecided past their playbook's `late_until`: held, with when
-    they fell due and how late they would have been, so an operator sees what was lost."""
-    late_until = pl.col("playbook").replace_strict(
-        {name: b.trigger.late_days for name, b in books.items()}, return_dtype=pl.Int64
-    )
-    return expired.with_columns(
-        pl.lit("held").alias("status"),
-        pl.lit("expired").alias("reason"),
-        pl.struct(
-            pl.col("fell_due").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            _late_days(as_of).alias("late_days"),
-            late_until.alias("late_until"),
-        )
-        .struct.json_encode()
-        .alias("detail"),
-    )
-
-
-def _late_days(as_of: datetime) -> pl.Expr:
-    return ((pl.lit(as_of) - pl.col("fell_due")).dt.total_minutes() / 1440).round(1)
-
-
-def _noted_if_late(decided: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """A message going out late after a gap says when it fell due and how late it goes,
-    in front of whatever else its detail holds."""
-    if decided.is_empty():
-        return decided
-    if "detail" not in decided.columns:
-        decided = decided.with_columns(pl.lit(None, dtype=pl.String).alias("detail"))
-    note = pl.struct(
-        pl.col("fell_due").dt.strftime("%Y-%m-%dT%H:%M:%SZ"), _late_days(as_of).alias("late_days")
-    ).struct.json_encode()
-    late = pl.col("fell_due") <= pl.lit(as_of) - LATE_NOTE
-    return decided.with_columns(
-        pl.when(late & pl.col("detail").is_null())
-        .then(note)
-        .when(late)
-        .then(pl.concat_str(note.str.strip_suffix("}"), pl.lit(","), pl.col("detail").str.slice(1)))
-        .otherwise(pl.col("detail"))
-        .alias("detail")
-    )
 
 
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
@@ -359,7 +300,7 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
-        counts["expired_unsent"] = outbox.expire_unsent(connection, _deadlines(options))
+        counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
@@ -376,17 +317,6 @@ def _result(
         known or [],
         counts.get("expired_unsent", 0),
     )
-
-
-def _deadlines(options: PlanOptions) -> dict[str, datetime]:
-    """Per event or date playbook, the due time before which an unsent planned message is
-    too late to go (a date's local day ends up to a day after its due hour)."""
-    return {
-        b.name: options.as_of
-        - timedelta(days=b.trigger.late_days + (1 if b.trigger.is_date else 0))
-        for b in options.playbooks
-        if b.trigger.on is not TriggerKind.SCORE
-    }
 
 
 def _counts(decided: pl.DataFrame) -> dict[str, Any]:
