@@ -6,9 +6,9 @@ commits in one transaction; the CLI, the API and the web pages call only these.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,11 @@ class Interaction:
         write: bool = True,
         only_customer: int | None = None,
         only_playbook: str | None = None,
+        only_customers: Sequence[int] | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> PlanResult:
+        """Decide every enabled playbook's occasions as of `as_of` (see PlanOptions for
+        `only_customers` and `ahead`, which the engine uses for new arrivals)."""
         books = self.playbooks()
         if only_playbook is not None:
             books = [b for b in books if b.name == only_playbook]
@@ -158,6 +162,8 @@ class Interaction:
             default_zone=self.settings.timezone,
             mail_domain=self.branding().mail_domain,
             only_customer=only_customer,
+            only_customers=only_customers,
+            ahead=ahead,
             scope=None if only_playbook is None else f"playbook:{only_playbook}",
         )
         with bulk_transaction(self.engine) as connection:

@@ -62,16 +62,14 @@ def plan_with(
     as_of: datetime,
     *,
     only_customers: Sequence[int] | None = None,
-    ahead: timedelta = timedelta(0),
     max_catch_up_days: int = 60,
 ) -> PlanResult:
-    """The planning stage with the options the CLI does not set."""
+    """The planning stage with the options Interaction.plan does not take."""
     options = PlanOptions(
         as_of=as_of,
         now=as_of,
         playbooks=relmark.playbooks(),
         only_customers=only_customers,
-        ahead=ahead,
         max_catch_up_days=max_catch_up_days,
     )
     with bulk_transaction(relmark.engine) as connection:
@@ -187,7 +185,7 @@ def test_ahead_decides_a_new_order_now_at_its_own_due_time(shop: Shop) -> None:
     as_of = D + timedelta(days=8)
     c8 = shop.id_of("C8")
 
-    plan_with(relmark, as_of, only_customers=[c8], ahead=timedelta(days=7))
+    relmark.plan(as_of, as_of, only_customers=[c8], ahead=timedelta(days=7))
 
     [row] = shop.messages()
     assert row["customer_id"] == c8
