@@ -6,9 +6,9 @@ commits in one transaction; the CLI, the API and the web pages call only these.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,11 @@ class Interaction:
         write: bool = True,
         only_customer: int | None = None,
         only_playbook: str | None = None,
+        only_customers: Sequence[int] | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> PlanResult:
+        """Decide every enabled playbook's occasions as of `as_of` (see PlanOptions for
+        `only_customers` and `ahead`, which the engine uses for new arrivals)."""
         books = self.enabled_playbooks()
         if only_playbook is not None:
             if only_playbook not in {b.name for b in self.playbooks()}:
@@ -160,6 +164,9 @@ class Interaction:
             default_zone=self.settings.timezone,
             mail_domain=self.branding().mail_domain,
             only_customer=only_customer,
+            only_customers=only_customers,
+            ahead=ahead,
+            scope=None if only_playbook is None else f"playbook:{only_playbook}",
         )
         with bulk_transaction(self.engine) as connection:
             if write and consents.double_opt_in(connection):

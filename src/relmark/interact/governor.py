@@ -7,6 +7,8 @@ is reported as `no_consent` even if the cap was also full:
 restricted → no_address → unsubscribed / no_consent → below_profitability → duplicate →
 control_group → cap_7d / cap_30d / spacing → budget; planned messages that fell in quiet
 hours are moved to the end of the quiet period (`quiet_hours_deferred`), never dropped.
+Before all of these, an occasion that fell due longer ago than its playbook's `late_until`
+(an outage, a late plan) is held as `expired` by the planner and never reaches the governor.
 
 The caps are checked in rounds: each customer's best candidate first (priority, then due
 time), against every live message due within the window on either side, then the next
@@ -25,6 +27,7 @@ import polars as pl
 from relmark.interact.policy import ContactPolicy
 
 REASONS = (
+    "expired",
     "restricted",
     "no_address",
     "unsubscribed",

@@ -1,13 +1,19 @@
 """Occasions: which customer a playbook's trigger points at, when, and why (the occasion).
 
 Each function turns facts read from the store into candidate rows
-(playbook, customer_id, occasion, due_at, order_id, product_id). The occasion makes the
-idempotency key: the same order, product, birthday year or score day never yields two
-messages of one playbook.
+(playbook, customer_id, occasion, due_at, order_id, product_id, fell_due, expired). The
+occasion makes the idempotency key: the same order, product, birthday year or score day
+never yields two messages of one playbook.
+
+A plan decides every occasion that fell due since the previous plan over the whole store
+(the `Span`), not only today's: after an outage an occasion within its playbook's
+`late_until` goes out late (due now, `fell_due` says when it should have), a later one is
+marked `expired` (due when it fell due) and held, so nothing lapses without a trace.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from functools import cache
@@ -25,22 +31,39 @@ CANDIDATE_SCHEMA = {
     "due_at": UTC_US,
     "order_id": pl.Int64,
     "product_id": pl.Int64,
+    "fell_due": UTC_US,
+    "expired": pl.Boolean,
 }
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a plan decides: occasions due up to `as_of` (+ `ahead` for events) and, back to
+    `since` (the previous whole-store plan, bounded by the maximum catch-up), those a gap
+    left undecided. `since` None (a first plan): only what is still on time today."""
+
+    as_of: datetime
+    since: datetime | None = None
+    ahead: timedelta = timedelta(0)
 
 
 def empty() -> pl.DataFrame:
     return pl.DataFrame(schema=CANDIDATE_SCHEMA)
 
 
-def event_window(book: Playbook, as_of: datetime) -> tuple[datetime, datetime]:
-    """Orders placed in (start, end] are due for `book` now: delay passed, not yet lapsed."""
-    end = as_of - timedelta(days=book.trigger.delay_days)
-    return end - timedelta(days=book.trigger.expires_days), end
+def event_window(book: Playbook, span: Span) -> tuple[datetime, datetime]:
+    """Orders placed in (start, end] are due for `book` in this plan: their delay has passed
+    (or passes within `ahead`), and they fell due within `late_until` or since the gap began."""
+    delay = timedelta(days=book.trigger.delay_days)
+    earliest_due = span.as_of - timedelta(days=book.trigger.late_days)
+    if span.since is not None:
+        earliest_due = min(earliest_due, span.since)
+    return earliest_due - delay, span.as_of + span.ahead - delay
 
 
-def from_orders(book: Playbook, orders: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+def from_orders(book: Playbook, orders: pl.DataFrame, span: Span) -> pl.DataFrame:
     """Order and first-purchase triggers: one candidate per order (or per product)."""
-    start, end = event_window(book, as_of)
+    start, end = event_window(book, span)
     due = orders.filter((pl.col("ordered_at") > start) & (pl.col("ordered_at") <= end))
     if book.trigger.on is TriggerKind.FIRST_PURCHASE_WITH_HOWTO:
         occasion = pl.format("product:{}", pl.col("product_id"))
@@ -48,13 +71,21 @@ def from_orders(book: Playbook, orders: pl.DataFrame, as_of: datetime) -> pl.Dat
     else:
         occasion = pl.format("order:{}", pl.col("order_id"))
         product = pl.lit(None, dtype=pl.Int64)
+    as_of = pl.lit(span.as_of, dtype=UTC_US)
+    fell_due = pl.col("ordered_at") + pl.duration(days=book.trigger.delay_days)
+    expired = fell_due < as_of - pl.duration(days=book.trigger.late_days)
     return due.select(
         pl.lit(book.name).alias("playbook"),
         "customer_id",
         occasion.alias("occasion"),
-        pl.lit(as_of, dtype=UTC_US).alias("due_at"),
+        pl.when(expired)
+        .then(fell_due)
+        .otherwise(pl.max_horizontal(fell_due, as_of))
+        .alias("due_at"),
         "order_id",
         product.alias("product_id"),
+        fell_due.alias("fell_due"),
+        expired.alias("expired"),
     )
 
 
@@ -75,58 +106,90 @@ def with_zone(frame: pl.DataFrame, default: str) -> pl.DataFrame:
     )
 
 
-def month_days_around(as_of: datetime) -> list[str]:
-    """MM-DD of every calendar day that is 'today' or 'tomorrow' somewhere on Earth."""
-    days = {(as_of + timedelta(hours=h)).date() for h in range(-14, 15 + 24, 1)}
-    found = {d.strftime("%m-%d") for d in days}
+def month_days_around(span: Span) -> list[str]:
+    """MM-DD of every calendar day, somewhere on Earth, from the gap's first day to tomorrow."""
+    first = (span.since or span.as_of) - timedelta(hours=14)
+    last = span.as_of + timedelta(hours=38)
+    found = {
+        (first.date() + timedelta(days=n)).strftime("%m-%d")
+        for n in range((last.date() - first.date()).days + 1)
+    }
     if "02-28" in found:
         found.add("02-29")  # leap-day people celebrate on 28 February in common years
     return sorted(found)
 
 
-def from_dates(
-    book: Playbook, people: pl.DataFrame, as_of: datetime, default_zone: str
-) -> pl.DataFrame:
-    """Birthday or anniversary on the customer's local today or tomorrow, due at the
-    playbook's local hour on that day (or now, if that hour has passed today)."""
+def from_dates(book: Playbook, people: pl.DataFrame, span: Span, default_zone: str) -> pl.DataFrame:
+    """Birthday or anniversary on each of the customer's local days from the gap's first day
+    to tomorrow, due at the playbook's local hour that day (or now, once that has passed)."""
     if people.is_empty():
         return empty()
     column = "birthday" if book.trigger.on is TriggerKind.BIRTHDAY else "customer_since"
     people = with_zone(people.filter(pl.col(column).is_not_null()), default_zone)
     parts = []
     for (zone,), group in people.group_by("zone"):
-        tz = ZoneInfo(str(zone))
-        local_today = as_of.astimezone(tz).date()
         if column == "birthday":
-            dated = group.with_columns(pl.col("birthday").alias("origin"))
+            origin = pl.col("birthday")
         else:
-            dated = group.with_columns(
-                pl.col("customer_since").dt.convert_time_zone(str(zone)).dt.date().alias("origin")
+            origin = pl.col("customer_since").dt.convert_time_zone(str(zone)).dt.date()
+        days = _local_days(book, span, ZoneInfo(str(zone)))
+        if days.is_empty():
+            continue
+        hits = (
+            group.with_columns(origin.alias("origin"))
+            .with_columns(pl.col("origin").dt.strftime("%m-%d").alias("md"))
+            .join(days, on="md")
+            .filter(pl.col("origin").dt.year() < pl.col("year"))
+        )
+        parts.append(
+            hits.select(
+                pl.lit(book.name).alias("playbook"),
+                "customer_id",
+                pl.col("year").cast(pl.String).alias("occasion"),
+                "due_at",
+                pl.lit(None, dtype=pl.Int64).alias("order_id"),
+                pl.lit(None, dtype=pl.Int64).alias("product_id"),
+                "fell_due",
+                "expired",
             )
-        for day in (local_today, local_today + timedelta(days=1)):
-            due = datetime.combine(day, clock(book.trigger.local_hour), tz).astimezone(UTC)
-            due = max(due, as_of)
-            if due.astimezone(tz).date() != day:
-                continue
-            hits = dated.filter(_falls_on(day)).filter(pl.col("origin").dt.year() < day.year)
-            parts.append(
-                hits.select(
-                    pl.lit(book.name).alias("playbook"),
-                    "customer_id",
-                    pl.lit(str(day.year)).alias("occasion"),
-                    pl.lit(due, dtype=UTC_US).alias("due_at"),
-                    pl.lit(None, dtype=pl.Int64).alias("order_id"),
-                    pl.lit(None, dtype=pl.Int64).alias("product_id"),
-                )
-            )
+        )
     return pl.concat(parts) if parts else empty()
 
 
-def _falls_on(day: date) -> pl.Expr:
-    same = (pl.col("origin").dt.month() == day.month) & (pl.col("origin").dt.day() == day.day)
-    leap_day = (pl.col("origin").dt.month() == 2) & (pl.col("origin").dt.day() == 29)
-    common_year_feb_28 = day.month == 2 and day.day == 28 and not _is_leap(day.year)
-    return same | (leap_day & pl.lit(common_year_feb_28))
+def _local_days(book: Playbook, span: Span, tz: ZoneInfo) -> pl.DataFrame:
+    """One row per local day of the span in `tz` and per month-day celebrated on it (28
+    February of a common year also stands for 29 February): its year, due and fell-due
+    times, and whether it is past `late_until`."""
+    today = span.as_of.astimezone(tz).date()
+    first = span.since.astimezone(tz).date() if span.since is not None else today
+    rows = []
+    for n in range((today - first).days + 2):
+        day = first + timedelta(days=n)
+        fell_due = datetime.combine(day, clock(book.trigger.local_hour), tz).astimezone(UTC)
+        expired = (today - day).days > book.trigger.late_days
+        due = fell_due if expired else max(fell_due, span.as_of)
+        if not expired and due.astimezone(tz).date() != day and day >= today:
+            continue
+        for md in _celebrated_on(day):
+            rows.append((md, day.year, due, fell_due, expired))
+    return pl.DataFrame(
+        rows,
+        schema={
+            "md": pl.String,
+            "year": pl.Int32,
+            "due_at": UTC_US,
+            "fell_due": UTC_US,
+            "expired": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def _celebrated_on(day: date) -> list[str]:
+    found = [day.strftime("%m-%d")]
+    if day.month == 2 and day.day == 28 and not _is_leap(day.year):
+        found.append("02-29")
+    return found
 
 
 def _is_leap(year: int) -> bool:
@@ -142,4 +205,6 @@ def from_scores(book: Playbook, customers: pl.Series, as_of: datetime) -> pl.Dat
         pl.lit(as_of, dtype=UTC_US).alias("due_at"),
         pl.lit(None, dtype=pl.Int64).alias("order_id"),
         pl.lit(None, dtype=pl.Int64).alias("product_id"),
+        pl.lit(as_of, dtype=UTC_US).alias("fell_due"),
+        pl.lit(False).alias("expired"),
     )

@@ -7,6 +7,7 @@ under the contact-budget lock, so that concurrent planners cannot both spend one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,10 +15,10 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
-from relmark.interact import occasions
+from relmark.interact import catch_up, occasions
 from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
-from relmark.interact.playbook import Playbook, TriggerKind
+from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
 from relmark.store import consents, outbox
 from relmark.store import scores as score_store
@@ -37,6 +38,23 @@ class PlanOptions:
     default_zone: str = "UTC"
     mail_domain: str = "relmark.invalid"
     only_customer: int | None = None
+    only_customers: Sequence[int] | None = None
+    """Decide only these customers' occasions (the engine plans new arrivals quickly)."""
+    ahead: timedelta = timedelta(0)
+    """Decide event occasions falling due this long after `as_of` now, at their own due
+    time (the engine plans a new order's thank-you as it arrives)."""
+    max_catch_up_days: int = catch_up.MAX_CATCH_UP_DAYS
+    scope: str | None = None
+    """What a partial plan was limited to (e.g. one playbook); a plan limited to customers
+    says so itself. Only whole-store plans start the next plan's catch-up."""
+
+    @property
+    def plan_scope(self) -> str | None:
+        if self.scope is not None:
+            return self.scope
+        if self.only_customer is not None or self.only_customers is not None:
+            return "customers"
+        return None
 
 
 @dataclass
@@ -51,6 +69,8 @@ class PlanResult:
     decided: pl.DataFrame
     already_decided: list[str] = field(default_factory=list)
     """Idempotency keys of candidates the outbox already held (planned nothing new)."""
+    expired_unsent: int = 0
+    """Planned earlier, never sent, and now too late: held as `expired` by this plan."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -60,6 +80,7 @@ class PlanResult:
             "planned": self.planned,
             "deferred_for_quiet_hours": self.deferred,
             "held": self.held,
+            "expired_unsent": self.expired_unsent,
             "playbooks": self.by_playbook,
         }
 
@@ -69,12 +90,15 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     False (a dry run, as `explain-message` uses)."""
     outbox.lock_budget(connection, options.now)
     states = outbox.playbook_states(connection)
-    books = [b for b in options.playbooks if states.get(b.name, b.enabled)]
+    books = [b for b in options.playbooks if playbook_state(b, states.get(b.name))[0]]
     by_name = {b.name: b for b in books}
     scores = outbox.latest_scores(connection)
-    candidates = _candidates(connection, books, scores, options)
+    candidates = _candidates(connection, books, scores, options, catch_up.span(connection, options))
     if options.only_customer is not None:
         candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
+    if options.only_customers is not None:
+        wanted = pl.Series(list(options.only_customers), dtype=pl.Int64)
+        candidates = candidates.filter(pl.col("customer_id").is_in(wanted.implode()))
     if candidates.is_empty():
         return _result(connection, options, candidates, write)
 
@@ -93,6 +117,11 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         return _result(connection, options, rows, write, known.to_list())
 
     rows = _with_settings(rows, by_name)
+    # An occasion held for a passing reason (a full cap) that is now too late keeps that
+    # reason: `expired` tells what an outage lost, not what the caps held back.
+    held_before = pl.col("idempotency_key").is_in(existing["idempotency_key"].implode())
+    expired = rows.filter(pl.col("expired") & ~held_before)
+    rows = rows.filter(~pl.col("expired"))
     rows = _with_consent(connection, rows)
     rows = occasions.with_zone(rows, options.default_zone)
     longest = max([HISTORY_DAYS, *(b.repeat_after_days for b in books)])
@@ -104,10 +133,12 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     unvalued = rows.filter(pl.col("missing_value").is_not_null())
     rows = rows.filter(pl.col("missing_value").is_null())
     decided = decide(rows, history, options.policy) if rows.height else rows
-    if unvalued.height:
-        decided = pl.concat(
-            [decided, _held_for_missing_values(connection, unvalued)], how="diagonal_relaxed"
-        )
+    decided = catch_up.noted_if_late(decided, options.as_of)
+    extra = [_held_for_missing_values(connection, unvalued)] if unvalued.height else []
+    if expired.height:
+        extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
+    if extra:
+        decided = pl.concat([decided, *extra], how="diagonal_relaxed")
     return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
 
 
@@ -140,6 +171,7 @@ def _candidates(
     books: list[Playbook],
     scores: pl.DataFrame,
     options: PlanOptions,
+    span: occasions.Span,
 ) -> pl.DataFrame:
     as_of = options.as_of
     parts = [occasions.empty()]
@@ -150,15 +182,13 @@ def _candidates(
         event_books = [b for b in books if b.trigger.on is kind]
         if not event_books:
             continue
-        windows = [occasions.event_window(b, as_of) for b in event_books]
+        windows = [occasions.event_window(b, span) for b in event_books]
         facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
-        parts += [occasions.from_orders(b, facts, as_of) for b in event_books]
-    date_books = [
-        b for b in books if b.trigger.on in (TriggerKind.BIRTHDAY, TriggerKind.ANNIVERSARY)
-    ]
+        parts += [occasions.from_orders(b, facts, span) for b in event_books]
+    date_books = [b for b in books if b.trigger.is_date]
     if date_books:
-        people = outbox.customers_with_dates(connection, occasions.month_days_around(as_of))
-        parts += [occasions.from_dates(b, people, as_of, options.default_zone) for b in date_books]
+        people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
+        parts += [occasions.from_dates(b, people, span, options.default_zone) for b in date_books]
     if not scores.is_empty():
         parts += [
             occasions.from_scores(b, scores["customer_id"], as_of)
@@ -270,7 +300,8 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
-        run_id = outbox.start_plan_run(connection, options.as_of, options.now)
+        counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
+        run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
         outbox.finish_plan_run(connection, run_id, counts)
@@ -284,6 +315,7 @@ def _result(
         counts["playbooks"],
         decided,
         known or [],
+        counts.get("expired_unsent", 0),
     )
 
 

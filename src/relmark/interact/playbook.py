@@ -42,14 +42,45 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: How late a message may go out when `late_until` is not set: an event's message two days
+#: after it fell due (the old `expires_days` default), a date's only on the day.
+DEFAULT_LATE_DAYS = {"event": 2, "date": 0}
+
+
 class Trigger(Strict):
     on: TriggerKind
     delay_days: Annotated[int, Field(ge=0, le=365)] = 0
-    expires_days: Annotated[int, Field(ge=1, le=60)] = 2
-    """An event-triggered message not planned within this many days after it fell due lapses
-    (a thank-you three weeks late is worse than none)."""
+    late_until: Annotated[int, Field(ge=0, le=60)] | None = None
+    """How many days after its occasion fell due a message may still go out (after an outage
+    or a late plan); later it is held as `expired` (a thank-you three weeks late is worse
+    than none). For dates, 0 means on the local day only. Unset: 2 for events, 0 for dates."""
     local_hour: Annotated[int, Field(ge=0, le=23)] = 9
     """For date triggers: the hour of the day, in the customer's timezone, to send at."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_expires_days(cls, data: Any) -> Any:
+        """`expires_days` meant the same number of days: old files keep working."""
+        if isinstance(data, dict) and "expires_days" in data:
+            if "late_until" in data:
+                raise ValueError(
+                    "expires_days was renamed late_until: keep only late_until "
+                    f"(late_until = {data['late_until']})"
+                )
+            data = {**data, "late_until": data["expires_days"]}
+            del data["expires_days"]
+        return data
+
+    @property
+    def is_date(self) -> bool:
+        return self.on in (TriggerKind.BIRTHDAY, TriggerKind.ANNIVERSARY)
+
+    @property
+    def late_days(self) -> int:
+        """`late_until`, or the default for this kind of trigger."""
+        if self.late_until is not None:
+            return self.late_until
+        return DEFAULT_LATE_DAYS["date" if self.is_date else "event"]
 
 
 class Audience(Strict):

@@ -428,11 +428,15 @@ class PlanRun(Base):
     """One evaluation of the playbooks: as of when, and what it decided."""
 
     __tablename__ = "plan_runs"
+    __table_args__ = (Index("ix_plan_runs_whole_as_of", "scope", "as_of"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    scope: Mapped[str | None] = mapped_column(String(200))
+    """None for a plan of every playbook over the whole store (an outage's catch-up starts
+    at the last of those); else what it was limited to (some customers, one playbook)."""
 
 
 class PrunedMessages(Base):

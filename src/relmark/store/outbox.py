@@ -357,12 +357,42 @@ def promoters(connection: Connection) -> pl.Series:
 # --- writing decisions ----------------------------------------------------------------------
 
 
-def start_plan_run(connection: Connection, as_of: datetime, now: datetime) -> int:
+def start_plan_run(
+    connection: Connection, as_of: datetime, now: datetime, scope: str | None = None
+) -> int:
     return int(
         connection.execute(
-            insert(PlanRun).values(as_of=as_of, created_at=now, counts={}).returning(PlanRun.id)
+            insert(PlanRun)
+            .values(as_of=as_of, created_at=now, counts={}, scope=scope)
+            .returning(PlanRun.id)
         ).scalar_one()
     )
+
+
+def last_whole_plan(connection: Connection, before: datetime) -> datetime | None:
+    """The as-of of the latest plan over the whole store before `before` (None if none):
+    where the occasions missed since then start."""
+    return connection.execute(
+        select(func.max(PlanRun.as_of)).where(PlanRun.scope.is_(None), PlanRun.as_of < before)
+    ).scalar_one_or_none()
+
+
+def expire_unsent(connection: Connection, deadlines: dict[str, datetime]) -> int:
+    """Hold as `expired` the planned messages of each playbook due before its deadline:
+    planned before an outage, never sent, now later than the playbook allows."""
+    held = 0
+    for playbook, deadline in deadlines.items():
+        result = connection.execute(
+            update(Message)
+            .where(
+                Message.status == "planned",
+                Message.playbook == playbook,
+                Message.due_at < deadline,
+            )
+            .values(status="held", reason="expired")
+        )
+        held += int(result.rowcount or 0)
+    return held
 
 
 def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:

@@ -64,7 +64,7 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "review_pairs": ("status",),
     "store_settings": ("key", "value"),  # store configuration and the suppression salt
     "playbook_states": ("name",),
-    "plan_runs": ("counts",),
+    "plan_runs": ("counts", "scope"),
     "pruned_messages": ("playbook", "reason"),  # counts of pruned held rows, no one's data
     "messages": (
         "idempotency_key",
