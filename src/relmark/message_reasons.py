@@ -26,6 +26,7 @@ REASON_WORDS: dict[str, str] = {
     "clv_not_computed": "The customer's lifetime value could not be computed.",
     "erased": "The customer's personal data was erased.",
     "expired": "The occasion passed while relmark was not running; too late to send now.",
+    "order_not_completed": "The order was cancelled or returned before the message went out.",
 }
 
 

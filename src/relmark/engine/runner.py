@@ -20,10 +20,13 @@ from datetime import time as clock
 from relmark.engine.jobs import JOBS, Job, JobContext, default_jobs, plan_summary
 from relmark.errors import RelmarkError
 from relmark.interact.delivery import SendOptions
+from relmark.interact.playbook import TriggerKind
 from relmark.interaction import Interaction
 from relmark.store import engine_state, outbox
 from relmark.store.db import bulk_transaction
 
+#: Above this many arrivals at once (a bulk import), the whole store is planned instead.
+ARRIVAL_LIMIT = 50_000
 #: The job row that holds the arrival watermark (highest order and customer ids planned for).
 ARRIVALS = "arrivals"
 
@@ -181,11 +184,16 @@ class Runner:
         result = "nothing new"
         try:
             if _newer(marks, seen):
-                # only_customers: the lead wires PlanOptions.only_customers here (the customers
-                # of orders above seen["order_id"] and customers above seen["customer_id"];
-                # when only the counts rose, a late-committing import: the whole store), so an
-                # arrival plans its own customers instead of the whole store.
-                planned = self.interaction.plan(self._as_of(), self._now())
+                with self.engine.connect() as connection:
+                    arrived = engine_state.arrived_customers(connection, seen, marks, ARRIVAL_LIMIT)
+                # An arrival is decided now, at its messages' own due times (a thank-you
+                # three days on); the sender holds one whose order is cancelled meanwhile.
+                planned = self.interaction.plan(
+                    self._as_of(),
+                    self._now(),
+                    only_customers=arrived,
+                    ahead=self._ahead(),
+                )
                 result = plan_summary(planned)
                 self.log(
                     f"{result} for {max(new_orders, 0)} new order(s), "
@@ -203,6 +211,16 @@ class Runner:
                     state=marks if result != "nothing new" else seen,
                     keep_state=False,
                 )
+
+    def _ahead(self) -> timedelta:
+        """How far ahead arrival plans decide: the longest delay of an order-triggered
+        playbook, so a new order's thank-you and satisfaction check are decided at once."""
+        delays = [
+            b.trigger.delay_days
+            for b in self.interaction.enabled_playbooks()
+            if b.trigger.on in (TriggerKind.ORDER, TriggerKind.FIRST_PURCHASE_WITH_HOWTO)
+        ]
+        return timedelta(days=max(delays, default=0))
 
     def run_due_jobs(self) -> None:
         now = self._now()

@@ -307,6 +307,13 @@ class Sender:
                 restriction.hold_claimed(connection, message_id)
                 report.skipped += 1
                 return
+            order = facts.get("order")
+            if order is not None and order["status"] != "completed":
+                # Planned ahead (the engine decides an order's messages when it arrives):
+                # an order cancelled or returned since gets no thank-you for it.
+                outbox.hold_claimed(connection, message_id, "order_not_completed")
+                report.skipped += 1
+                return
             # A webhook hands the message to another system: personal data only with
             # consent to third-party sharing, else ids only (see relmark.store.transfer).
             share = message["channel"] != "webhook" or transfer.may_share(

@@ -226,3 +226,27 @@ def arrival_marks(connection: Connection) -> dict[str, int]:
         "customer_id": int(customers[0] or 0),
         "customers": int(customers[1]),
     }
+
+
+def arrived_customers(
+    connection: Connection, seen: dict[str, int], marks: dict[str, int], limit: int
+) -> list[int] | None:
+    """The customers of the orders and the customers that arrived after `seen` (the
+    marks of the last arrival plan). None when the ids do not account for every new row
+    (an import that committed late, below ids already seen) or more than `limit` arrived:
+    then the whole store is planned."""
+    last_order, last_customer = int(seen.get("order_id", 0)), int(seen.get("customer_id", 0))
+    new_orders = connection.execute(
+        select(Order.customer_id).where(Order.id > last_order).limit(limit + 1)
+    ).scalars()
+    new_customers = connection.execute(
+        select(Customer.id).where(Customer.id > last_customer).limit(limit + 1)
+    ).scalars()
+    orders, customers = list(new_orders), list(new_customers)
+    explained = len(orders) == marks["orders"] - int(seen.get("orders", 0)) and len(
+        customers
+    ) == marks["customers"] - int(seen.get("customers", 0))
+    found = {c for c in orders if c is not None} | set(customers)
+    if not explained or len(found) > limit:
+        return None
+    return sorted(found)

@@ -570,6 +570,14 @@ def record_message_event(
     )
 
 
+def hold_claimed(connection: Connection, message_id: int, reason: str) -> None:
+    """A claimed message the sender found it must not send after all (e.g. its order was
+    cancelled after the message was planned)."""
+    connection.execute(
+        update(Message).where(Message.id == message_id).values(status="held", reason=reason)
+    )
+
+
 def hold_unsent(
     connection: Connection, customer_id: int, purpose: str, channel: str, reason: str
 ) -> int:
