@@ -4,7 +4,8 @@ Goal (issue 13): p95 ≤ 5 s over 1,000 orders with the engine running, on a dem
 (5,000 customers, three years of orders). `relmark serve --engine` runs in its own process
 (uvicorn and the engine in one, the one-process set-up); orders are posted one per request at
 a steady rate by a Python sender while a watcher polls the outbox every 50 ms. The shipped
-playbooks are used, with the thank-you's delay set to 0 days so its decision is due at once.
+playbooks are used as they are: the engine decides a new order's thank-you (due three days
+on) when the order arrives.
 
     python benchmarks/engine_latency.py [--customers 5000] [--orders 1000] [--rate 10]
 """
@@ -58,16 +59,6 @@ def fresh_store(customers: int) -> Path:
     return store
 
 
-def playbooks(folder: Path) -> Path:
-    books = folder / "engine-playbooks"
-    if books.exists():
-        shutil.rmtree(books)
-    subprocess.run([sys.executable, "-m", "relmark", "playbooks", "copy", str(books)], check=True)
-    thanks = books / "thank-you.toml"
-    thanks.write_text(thanks.read_text().replace("delay_days = 3", "delay_days = 0"))
-    return books
-
-
 def batch(i: int, at: datetime) -> dict:
     stamp = at.isoformat().replace("+00:00", "Z")
     user = f"bench-{i}"
@@ -105,7 +96,7 @@ def main() -> None:
     key = accounts.create_key(engine, Role.INGEST, "bench", datetime.now(UTC))[1]
     port = free_port()
     log = DATA / "engine-latency.log"
-    env = {**os.environ, "RELMARK_PLAYBOOKS_DIR": str(playbooks(DATA))}
+    env = {k: v for k, v in os.environ.items() if k != "RELMARK_PLAYBOOKS_DIR"}
     env.pop("RELMARK_SMTP_HOST", None)  # decisions are measured, not delivery
     command = [sys.executable, "-m", "relmark", "serve", "--engine", "--port", str(port)]
     server = subprocess.Popen(
