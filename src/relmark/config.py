@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "relmark <noreply@relmark.invalid>"
+    reply_to: str | None = Field(
+        default=None, description="Reply-To of sent mail, when replies go elsewhere than From."
+    )
+    logo_url: str | None = Field(
+        default=None, description="Image shown at the top of every HTML message."
+    )
     smtp_starttls: bool = False
     smtp_timeout: float = 30.0
     webhook_url: str | None = Field(

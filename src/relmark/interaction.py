@@ -16,7 +16,7 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine, select
 
-from relmark import customer_links, double_opt_in
+from relmark import customer_links, double_opt_in, shop_settings
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
@@ -67,13 +67,21 @@ class Interaction:
     def templates(self) -> TemplateSet:
         return TemplateSet(self.templates_dir) if self.templates_dir else shipped()
 
-    def branding(self) -> Branding:
+    def effective(self) -> Settings:
+        """`settings` with the shop's values from the store (the environment still wins),
+        read per operation: a `relmark settings set` applies to the next plan or send."""
+        return shop_settings.effective_settings(self.engine, self.settings)
+
+    def branding(self, settings: Settings | None = None) -> Branding:
+        settings = settings or self.effective()
         return Branding(
-            shop_name=self.settings.shop_name,
-            public_url=self.settings.public_url,
-            shop_url=self.settings.shop_url or self.settings.public_url,
-            sender=self.settings.smtp_from,
-            default_zone=self.settings.timezone,
+            shop_name=settings.shop_name,
+            public_url=settings.public_url,
+            shop_url=settings.shop_url or settings.public_url,
+            sender=settings.smtp_from,
+            default_zone=settings.timezone,
+            reply_to=settings.reply_to,
+            logo_url=settings.logo_url,
         )
 
     def secret(self, now: datetime) -> str:
@@ -150,13 +158,14 @@ class Interaction:
             books = [b for b in books if b.name == only_playbook]
             if not books:
                 raise InvalidInput.single("playbook", f"no playbook named {only_playbook!r}")
+        settings = self.effective()
         options = PlanOptions(
             as_of=as_of,
             now=now,
             playbooks=books,
             policy=self.policy(),
-            default_zone=self.settings.timezone,
-            mail_domain=self.branding().mail_domain,
+            default_zone=settings.timezone,
+            mail_domain=self.branding(settings).mail_domain,
             only_customer=only_customer,
         )
         with bulk_transaction(self.engine) as connection:
@@ -385,7 +394,7 @@ class Interaction:
 
         with self.engine.connect() as connection:
             messages, orders = outbox.uplift_inputs(connection, playbook)
-        currency = _main_currency(orders, self.settings.currency)
+        currency = _main_currency(orders, self.effective().currency)
         orders = orders.filter(pl.col("currency") == currency)
         outcome = uplift_stats.outcomes(messages, orders, window_days)
         minor_units = 10 ** get_currency_precision(currency)
