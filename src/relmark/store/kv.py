@@ -40,7 +40,7 @@ def settings_with_prefix(connection: Connection, prefix: str) -> dict[str, Any]:
     rows = connection.execute(
         select(StoreSetting.key, StoreSetting.value).where(StoreSetting.key.startswith(prefix))
     )
-    return {str(key): value for key, value in rows.tuples()}
+    return {str(key): value for key, value in rows}
 
 
 def delete_setting(connection: Connection, key: str) -> bool:

@@ -31,6 +31,7 @@ from relmark.interfaces.web import (
     privacy_api,
     problems,
     restrict_api,
+    settings_pages,
     signin,
     tracking,
     uploads,
@@ -115,6 +116,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(import_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
