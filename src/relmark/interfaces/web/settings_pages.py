@@ -76,7 +76,7 @@ def _page(
         policy=policy,
         problems=policy_problems,
         saved=policy_saved,
-        shop=rows,
+        shop_fields=rows,
         shop_problems=shop_problems or {},
         shop_saved=shop_saved,
         shop_editable=who.may(Role.ADMIN),
