@@ -23,7 +23,6 @@ from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.compose import Branding
 from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.delivery import (
-    Sender,
     SendOptions,
     SendReport,
     SmtpTransport,
@@ -36,6 +35,7 @@ from relmark.interact.playbook import Playbook, load_playbooks
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
+from relmark.live_sender import LiveSender
 from relmark.store import audit, consents, outbox
 from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
@@ -214,7 +214,7 @@ class Interaction:
             )
         now = options.as_of()
         secret = self.secret(now)
-        sender = Sender(
+        sender = LiveSender(
             engine=self.engine,
             playbooks={b.name: b for b in self.playbooks()} | {CONFIRMATION.name: CONFIRMATION},
             templates=self.templates(),
@@ -223,6 +223,7 @@ class Interaction:
             secret=secret,
             transports=transports,
         )
+        sender.source = self.branding  # From, Reply-To…: a long --loop follows a change
         return sender.run(options, progress)
 
     # --- consent, unsubscribe, restriction ------------------------------------------------
