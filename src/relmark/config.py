@@ -1,6 +1,8 @@
 """One typed settings object, read from the environment (prefix RELMARK_).
 
 Built by a function, never at import time, so that tests and commands can override it.
+The shop's own values (name, URLs, sender, Reply-To, currency, zone, logo) may also be kept
+in the store; `relmark.shop_settings` gives the effective ones (environment first).
 """
 
 from __future__ import annotations
