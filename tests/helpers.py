@@ -62,3 +62,16 @@ def snapshot(engine: Engine) -> dict[str, int]:
         "imports",
     )
     return {t: count(engine, t) for t in tables}
+
+
+def new_store(path: Path) -> str:
+    """The URL of a new, empty SQLite store at `path`, as `relmark init` makes it: commands
+    other than `init` and `demo` refuse a store file that does not exist."""
+    from relmark.store.db import make_engine
+    from relmark.store.migrate import upgrade
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url

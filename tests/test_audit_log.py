@@ -10,6 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from relmark.store.audit import AUDIT, Actor, entries, record
 
+from .helpers import new_store
+
 
 def test_entries_are_recorded_and_filtered(engine) -> None:  # noqa: ANN001
     # given three acts, two on customer 7, one a day earlier
@@ -73,7 +75,7 @@ def test_an_import_from_the_command_line_is_in_the_trail(tmp_path) -> None:  # n
     # given a customers file
     path = tmp_path / "people.csv"
     path.write_text("customer_id,email\nK1,k1@example.com\n", encoding="utf-8")
-    db = f"sqlite:///{tmp_path / 'store.db'}"
+    db = new_store(tmp_path / "store.db")
 
     # when it is imported by the CLI user
     result = CliRunner().invoke(app, ["import", "customers", str(path), "--db", db])

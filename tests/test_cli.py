@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from relmark.interfaces.cli import app
 from relmark.store.migrate import head_revision
 
-from .helpers import write_csv
+from .helpers import new_store, write_csv
 
 runner = CliRunner()
 
@@ -37,7 +37,7 @@ def test_init_is_idempotent(tmp_path) -> None:
 
 
 def test_import_json_and_status_json(tmp_path) -> None:
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     path = write_csv(tmp_path, "c.csv", ["customer_id", "email"], [["C1", "a@example.com"]])
 
     imported = runner.invoke(app, ["import", "customers", str(path), "--db", db, "--json"])
@@ -51,7 +51,7 @@ def test_import_json_and_status_json(tmp_path) -> None:
 
 
 def test_bad_file_is_one_clear_message_and_exit_1(tmp_path) -> None:
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     path = write_csv(tmp_path, "c.csv", ["customer_id", "birthday"], [["C1", "31/12/1990"]])
 
     result = subprocess.run(
@@ -69,7 +69,7 @@ def test_bad_file_is_one_clear_message_and_exit_1(tmp_path) -> None:
 
 
 def test_skip_invalid_reports_the_rejects_file(tmp_path) -> None:
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     path = write_csv(
         tmp_path, "c.csv", ["customer_id", "birthday"], [["C1", "1990-12-31"], ["C2", "someday"]]
     )

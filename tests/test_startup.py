@@ -114,18 +114,29 @@ def test_status_of_a_current_store_loads_not_even_sqlalchemy(tmp_path: Path) -> 
     assert loaded(modules, (*HEAVY, "sqlalchemy", "pydantic_settings")) == []
 
 
-def test_status_of_a_new_store_takes_the_full_path_and_creates_it(tmp_path: Path) -> None:
+def test_status_of_a_missing_store_refuses_it_until_init(tmp_path: Path) -> None:
     # given no store yet, named through the environment as users do
     path = tmp_path / "new.db"
+    env = {"RELMARK_DATABASE_URL": f"sqlite:///{path}"}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("RELMARK_")}
 
-    # when status runs, then it creates the store as every command does, and counts it
-    result, modules = run_listing(
-        tmp_path, "status", "--json", env={"RELMARK_DATABASE_URL": f"sqlite:///{path}"}
+    # when status runs, then it takes the full path, which refuses a store that is not there
+    # (only init and demo create one: a typo must not answer from a new, empty store)
+    missing = subprocess.run(
+        [sys.executable, "-m", "relmark", "status", "--json"],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        cwd=tmp_path,
+        timeout=300,
     )
+    assert missing.returncode == 1
+    assert f"no store at {path}" in missing.stderr
+    assert not path.exists()
 
-    assert path.is_file()
+    run_listing(tmp_path, "init", env=env)
+    result, _ = run_listing(tmp_path, "status", "--json", env=env)
     assert json.loads(result.stdout)["audit_log"] == 0
-    assert "sqlalchemy" in {m.split(".")[0] for m in modules}
 
 
 def test_a_subcommand_help_loads_nothing_heavy(tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 """One typed settings object, read from the environment (prefix RELMARK_).
 
 Built by a function, never at import time, so that tests and commands can override it.
+The shop's own values (name, URLs, sender, Reply-To, currency, zone, logo) may also be kept
+in the store; `relmark.shop_settings` gives the effective ones (environment first).
 """
 
 from __future__ import annotations
@@ -56,6 +58,12 @@ class Settings(BaseSettings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "relmark <noreply@relmark.invalid>"
+    reply_to: str | None = Field(
+        default=None, description="Reply-To of sent mail, when replies go elsewhere than From."
+    )
+    logo_url: str | None = Field(
+        default=None, description="Image shown at the top of every HTML message."
+    )
     smtp_starttls: bool = False
     smtp_timeout: float = 30.0
     webhook_url: str | None = Field(

@@ -16,14 +16,13 @@ import polars as pl
 from babel.numbers import get_currency_precision
 from sqlalchemy import Engine, select
 
-from relmark import customer_links, double_opt_in
+from relmark import customer_links, double_opt_in, shop_settings
 from relmark.config import Settings
 from relmark.enums import ConsentStatus
 from relmark.errors import InvalidInput, RelmarkError
 from relmark.interact.compose import Branding
 from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.delivery import (
-    Sender,
     SendOptions,
     SendReport,
     SmtpTransport,
@@ -36,6 +35,7 @@ from relmark.interact.playbook import Playbook, load_playbooks, playbook_row, pl
 from relmark.interact.policy import POLICY_KEY, ContactPolicy, policy_from
 from relmark.interact.templating import TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
+from relmark.live_sender import LiveSender
 from relmark.store import audit, consents, outbox
 from relmark.store.audit import Actor
 from relmark.store.db import bulk_transaction
@@ -69,14 +69,22 @@ class Interaction:
     def templates(self) -> TemplateSet:
         return TemplateSet(self.templates_dir) if self.templates_dir else shipped()
 
-    def branding(self) -> Branding:
+    def effective(self) -> Settings:
+        """`settings` with the shop's values from the store (the environment still wins),
+        read per operation: a `relmark settings set` applies to the next plan or send."""
+        return shop_settings.effective_settings(self.engine, self.settings)
+
+    def branding(self, settings: Settings | None = None) -> Branding:
+        settings = settings or self.effective()
         return Branding(
-            shop_name=self.settings.shop_name,
-            public_url=self.settings.public_url,
-            shop_url=self.settings.shop_url or self.settings.public_url,
-            sender=self.settings.smtp_from,
-            default_zone=self.settings.timezone,
-            unsubscribe_mailto=self.settings.unsubscribe_mailto(),
+            shop_name=settings.shop_name,
+            public_url=settings.public_url,
+            shop_url=settings.shop_url or settings.public_url,
+            sender=settings.smtp_from,
+            default_zone=settings.timezone,
+            reply_to=settings.reply_to,
+            logo_url=settings.logo_url,
+            unsubscribe_mailto=settings.unsubscribe_mailto(),
         )
 
     def secret(self, now: datetime) -> str:
@@ -156,13 +164,14 @@ class Interaction:
             if only_playbook not in {b.name for b in self.playbooks()}:
                 raise InvalidInput.single("playbook", f"no playbook named {only_playbook!r}")
             books = [b for b in books if b.name == only_playbook]
+        settings = self.effective()
         options = PlanOptions(
             as_of=as_of,
             now=now,
             playbooks=books,
             policy=self.policy(),
-            default_zone=self.settings.timezone,
-            mail_domain=self.branding().mail_domain,
+            default_zone=settings.timezone,
+            mail_domain=self.branding(settings).mail_domain,
             only_customer=only_customer,
             only_customers=only_customers,
             ahead=ahead,
@@ -214,10 +223,10 @@ class Interaction:
             )
         return self.sender(transports, options.as_of()).run(options, progress)
 
-    def sender(self, transports: dict[str, Transport], now: datetime) -> Sender:
+    def sender(self, transports: dict[str, Transport], now: datetime) -> LiveSender:
         """The sender over this store's playbooks, templates, branding and quiet hours."""
         secret = self.secret(now)
-        return Sender(
+        sender = LiveSender(
             engine=self.engine,
             playbooks={b.name: b for b in self.playbooks()} | {CONFIRMATION.name: CONFIRMATION},
             templates=self.templates(),
@@ -227,6 +236,8 @@ class Interaction:
             transports=transports,
             policy=self.policy(),
         )
+        sender.source = self.branding  # From, Reply-To…: a long --loop follows a change
+        return sender
 
     # --- consent, unsubscribe, restriction ------------------------------------------------
 
@@ -397,7 +408,7 @@ class Interaction:
 
         with self.engine.connect() as connection:
             messages, orders = outbox.uplift_inputs(connection, playbook)
-        currency = _main_currency(orders, self.settings.currency)
+        currency = _main_currency(orders, self.effective().currency)
         orders = orders.filter(pl.col("currency") == currency)
         outcome = uplift_stats.outcomes(messages, orders, window_days)
         minor_units = 10 ** get_currency_precision(currency)

@@ -19,7 +19,7 @@ from relmark.differentiate.score import ScoreSettings
 from relmark.errors import InvalidInput
 from relmark.interfaces.cli import app
 
-from ..helpers import rows
+from ..helpers import new_store, rows
 
 AS_OF = datetime(2026, 10, 1, 23, 59, 59, tzinfo=UTC)
 
@@ -118,7 +118,7 @@ def test_a_store_in_two_currencies_scores_as_if_in_one(engine: Engine, tmp_path)
 
 def test_currency_commands(tmp_path) -> None:
     runner = CliRunner()
-    db = f"sqlite:///{tmp_path / 'store.db'}"
+    db = new_store(tmp_path / "store.db")
 
     shown = runner.invoke(app, ["currency", "show", "--db", db])
     assert json.loads(shown.stdout) is None

@@ -18,7 +18,7 @@ from relmark.errors import InvalidInput
 from relmark.interfaces.cli import app
 from relmark.store.scores import list_scores
 
-from ..helpers import rows, run_import, write_csv
+from ..helpers import new_store, rows, run_import, write_csv
 
 AS_OF = datetime(2026, 10, 1, 23, 59, 59, tzinfo=UTC)
 
@@ -151,7 +151,7 @@ def test_score_and_customers_commands(tmp_path) -> None:
 
 
 def test_customers_before_any_scoring_says_what_to_do(tmp_path) -> None:
-    result = CliRunner().invoke(app, ["customers", "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    result = CliRunner().invoke(app, ["customers", "--db", new_store(tmp_path / "s.db")])
 
     assert result.exit_code == 1
     assert "no scoring run yet: run `relmark score` first" in result.output

@@ -22,7 +22,7 @@ from relmark.interfaces.cli import app
 from relmark.store.db import make_engine
 from relmark.store.migrate import ensure_current
 
-from ..helpers import rows, run_import, write_csv
+from ..helpers import new_store, rows, run_import, write_csv
 from .small_stores import END, SHAPES, write_orders
 
 AS_OF = END.date().isoformat()
@@ -79,7 +79,7 @@ def test_small_shopify_like_stores_get_segments_and_values_or_reasons(
     shape: str, tmp_path: Path
 ) -> None:
     # given a small shop's 18 months of orders, imported through the CLI
-    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    db = new_store(tmp_path / "shop.db")
     orders = write_orders(tmp_path / "orders.csv", SHAPES[shape]())
     imported = CliRunner().invoke(
         app, ["import", "orders", str(orders), "--create-missing", "--db", db]
@@ -100,7 +100,7 @@ def test_small_shopify_like_stores_get_segments_and_values_or_reasons(
 
 
 def test_a_forced_model_that_cannot_be_fitted_says_so_and_what_to_try(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    db = new_store(tmp_path / "shop.db")
     orders = write_orders(tmp_path / "orders.csv", [[10.0], [20.0], [30.0, 40.0]] * 4)
     CliRunner().invoke(app, ["import", "orders", str(orders), "--create-missing", "--db", db])
 
@@ -195,7 +195,7 @@ def test_hostile_small_stores_finish_with_values_or_a_reason(
 ) -> None:
     kind, histories, free = store
     with tempfile.TemporaryDirectory() as folder:
-        db = f"sqlite:///{Path(folder) / 'store.db'}"
+        db = new_store(Path(folder) / "store.db")
         engine = make_engine(db)
         ensure_current(engine)
         run_import(engine, "orders", _orders(Path(folder), histories, free), create_missing=True)
@@ -213,7 +213,7 @@ def test_scoring_small_stores_stays_within_500_mb(tmp_path: Path) -> None:
     """Peak memory of whole `relmark score` processes (imports included) on small shops."""
     peaks = []
     for shape, make in SHAPES.items():
-        db = f"sqlite:///{tmp_path / (shape.replace(' ', '_') + '.db')}"
+        db = new_store(tmp_path / (shape.replace(" ", "_") + ".db"))
         orders = write_orders(tmp_path / f"{shape}.csv", make())
         CliRunner().invoke(app, ["import", "orders", str(orders), "--create-missing", "--db", db])
         command = [sys.executable, "-m", "relmark", "score", "--db", db, "--as-of", AS_OF]
@@ -245,7 +245,7 @@ def test_a_fit_over_its_time_budget_is_a_stated_failure(
 ) -> None:
     from relmark.differentiate import selection
 
-    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    db = new_store(tmp_path / "shop.db")
     orders = write_orders(tmp_path / "orders.csv", SHAPES["heterogeneous churn"]())
     CliRunner().invoke(app, ["import", "orders", str(orders), "--create-missing", "--db", db])
     monkeypatch.setattr(selection, "FIT_SECONDS_BASE", -1.0)  # every deadline already past

@@ -17,7 +17,7 @@ from relmark.store.db import bulk_transaction
 from relmark.store.identity import effective_consents, merges_of, unmerge
 
 from ..conftest import NOW
-from ..helpers import rows, run_import, write_csv
+from ..helpers import new_store, rows, run_import, write_csv
 
 HEADER = ["customer_id", "email", "phone", "country", "first_name", "email_consent"]
 
@@ -174,7 +174,7 @@ def test_keys_option_limits_what_counts(two_sources: Engine) -> None:
 
 def test_identity_commands(tmp_path) -> None:
     runner = CliRunner()
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     path = write_csv(
         tmp_path,
         "c.csv",
@@ -264,7 +264,7 @@ def test_review_commands_decide_a_queued_pair(tmp_path) -> None:
     import json
 
     runner = CliRunner()
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     path = write_csv(
         tmp_path,
         "c.csv",

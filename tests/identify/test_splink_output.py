@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..helpers import write_csv
+from ..helpers import new_store, write_csv
 
 FEBRL1 = Path(__file__).resolve().parents[1] / "data" / "febrl" / "febrl1_customers.csv"
 SPLINK_WORDS = ("level", "warning", "splink", "m values", "u values", "comparison", "em ")
@@ -32,7 +32,7 @@ def _splink_lines(text: str) -> list[str]:
 
 
 def test_import_and_identify_print_no_splink_lines(tmp_path) -> None:
-    db = f"sqlite:///{tmp_path / 'store.db'}"
+    db = new_store(tmp_path / "store.db")
     imported = _relmark("import", "customers", str(FEBRL1), "--db", db)
     identified = _relmark("identify", "--full", "--db", db)
 
@@ -47,7 +47,7 @@ def test_import_and_identify_print_no_splink_lines(tmp_path) -> None:
 def test_a_model_that_cannot_be_trained_is_one_plain_line(tmp_path) -> None:
     # 250 customers with nothing to compare: no name, birthday or address
     path = write_csv(tmp_path, "ids.csv", ["customer_id"], [[f"C{i}"] for i in range(250)])
-    db = f"sqlite:///{tmp_path / 'store.db'}"
+    db = new_store(tmp_path / "store.db")
     imported = _relmark("import", "customers", str(path), "--db", db)
 
     assert imported.returncode == 0, imported.stderr

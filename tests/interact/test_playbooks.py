@@ -12,6 +12,8 @@ from relmark.interact.playbook import TriggerKind, load_playbooks, parse_playboo
 from relmark.interact.templating import shipped
 from relmark.interfaces.cli import app
 
+from ..helpers import new_store
+
 GOOD = """
 name = "thanks"
 title = "Thanks"
@@ -99,7 +101,7 @@ def test_copy_then_check_then_use_an_edited_folder(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "8 playbooks are valid" in result.output
     (folder / "birthday.toml").write_text(GOOD.replace("thank_you", "nope"), encoding="utf-8")
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     listed = runner.invoke(app, ["playbooks", "list", "--db", db, "--playbooks", str(folder)])
     assert listed.exit_code == 1
     assert "names template 'nope', which does not exist" in listed.output

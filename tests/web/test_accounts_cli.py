@@ -10,11 +10,13 @@ from relmark import accounts
 from relmark.interfaces.cli import app
 from relmark.store.db import make_engine
 
+from ..helpers import new_store
+
 runner = CliRunner()
 
 
 def test_users_and_keys_from_the_command_line(tmp_path) -> None:
-    db = f"sqlite:///{tmp_path / 's.db'}"
+    db = new_store(tmp_path / "s.db")
     added = runner.invoke(
         app,
         ["users", "add", "Mia@Example.com", "--role", "analyst", "--db", db],

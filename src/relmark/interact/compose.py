@@ -40,6 +40,8 @@ class Branding:
     default_zone: str = "UTC"
     unsubscribe_mailto: str | None = None
     """The address of the unsubscribe mailbox relmark reads; None: https link only."""
+    reply_to: str | None = None
+    logo_url: str | None = None
 
     @property
     def mail_domain(self) -> str:
@@ -122,6 +124,7 @@ def compose(
     unsubscribe = links.unsubscribe() if message["purpose"] != "transactional" else None
     variables: dict[str, Any] = {
         "shop": branding.shop_name,
+        "logo_url": branding.logo_url,
         "first_name": customer.get("first_name"),
         "offer": dict(book.offer),
         "code": discount_code(
@@ -193,6 +196,8 @@ def email_message(
     """A multipart text + HTML e-mail with a stable Message-ID and one-click unsubscribe."""
     email = EmailMessage(policy=MAIL_POLICY)
     email["From"] = branding.sender
+    if branding.reply_to:
+        email["Reply-To"] = branding.reply_to
     email["To"] = formataddr(("", composed.recipient or ""))
     email["Subject"] = composed.rendered.subject
     email["Date"] = format_datetime(now)

@@ -63,7 +63,7 @@ def defer_quiet_hours(frame: pl.DataFrame, policy: ContactPolicy) -> pl.DataFram
     start = policy.quiet_start.hour * 60 + policy.quiet_start.minute
     end = policy.quiet_end.hour * 60 + policy.quiet_end.minute
     parts = []
-    for (zone,), group in frame.group_by("zone"):
+    for (zone,), group in frame.group_by("zone", maintain_order=True):
         local = pl.col("due_at").dt.convert_time_zone(str(zone))
         minute = local.dt.hour().cast(pl.Int32) * 60 + local.dt.minute().cast(pl.Int32)
         quiet = (
@@ -98,7 +98,10 @@ def decide(
     restricted, consent, below_standard, clv_minor, zone). `history` is the live messages
     (customer_id, playbook, purpose, due_at) around the plan's time.
     """
-    frame = defer_quiet_hours(candidates.with_row_index("_row"), policy)
+    # defer_quiet_hours regroups rows by zone (in no fixed order): put them back in candidate
+    # order, so a row's position is its `_row` again. `_control` relies on that: without it
+    # each candidate got another row's control-group draw, different from run to run.
+    frame = defer_quiet_hours(candidates.with_row_index("_row"), policy).sort("_row")
     frame = frame.with_columns(
         _duplicate(frame, history).alias("_duplicate"),
         _control(frame).alias("_control"),

@@ -22,8 +22,10 @@ from relmark.interfaces.cli_base import (
     friendly,
     open_store,
     out,
+    port_free,
     print_json,
     read_only,
+    store_url,
 )
 
 if TYPE_CHECKING:
@@ -41,11 +43,10 @@ if TYPE_CHECKING:
 @friendly
 def init(db: DbOption = None) -> None:
     """Create the store, or upgrade its schema to this version (safe to repeat)."""
-    from relmark.config import get_settings
     from relmark.store.db import make_engine
     from relmark.store.migrate import upgrade
 
-    engine = make_engine(db or get_settings().database_url)
+    engine = make_engine(store_url(db))
     before, after = upgrade(engine)
     if before == after:
         out.print(f"store is up to date (schema {after})")
@@ -97,10 +98,12 @@ def import_command(
     from relmark import pipeline
     from relmark.config import get_settings
     from relmark.ingest.importer import ImportOptions
+    from relmark.shop_settings import effective_settings
 
     if extra not in ("error", "ignore", "attributes"):
         raise InvalidInput.single("--extra", f"{extra!r} is not error, ignore or attributes")
-    settings = get_settings()
+    engine = open_store(db)
+    settings = effective_settings(engine, get_settings())  # the shop's currency and zone
     options = ImportOptions(
         kind=kind,
         path=file,
@@ -114,7 +117,6 @@ def import_command(
         currency=(currency or settings.currency).upper(),
         timezone=timezone or settings.timezone,
     )
-    engine = open_store(db)
     with _steps(quiet=as_json, total=4) as step:
         report, identified = pipeline.import_and_identify(
             engine, options, now=datetime.now(UTC), progress=step
@@ -203,11 +205,10 @@ def status(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Count what the store holds, table by table."""
     from rich.table import Table
 
-    from relmark.defaults import database_url_from_environment
     from relmark.store.quick_status import quick_counts
     from relmark.store.revisions import head_revision
 
-    counts = quick_counts(db or database_url_from_environment(), head_revision())
+    counts = quick_counts(store_url(db), head_revision())
     if counts is None:  # no store yet, an older schema, another backend: the full path
         from relmark.store.status import table_counts
 
@@ -716,11 +717,13 @@ def demo(
 
     started = time.perf_counter()
     end = _demo_clock(_parse_day(as_of, "--as-of").date() if as_of else None, datetime.now(UTC))
-    url = db or f"sqlite:///{DEMO_DB}"
+    url = store_url(db or DEMO_DB)
+    if serve and not as_json:
+        port_free("127.0.0.1", port, "--port")  # before minutes of building, not after
     if db is None:
         for suffix in ("", "-wal", "-shm"):
             Path(DEMO_DB + suffix).unlink(missing_ok=True)
-    engine = open_store(url)
+    engine = open_store(url, create=True)
     if table_counts(engine)["customers"]:
         raise RelmarkError(
             f"the store {url!r} is not empty: the demo builds into an empty store "
@@ -903,6 +906,7 @@ from relmark.interfaces import (  # noqa: E402
     report_cli,  # noqa: F401
     send_cli,  # noqa: F401
     server_cli,  # noqa: F401
+    settings_cli,  # noqa: F401
 )
 
 

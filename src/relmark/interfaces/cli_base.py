@@ -17,6 +17,8 @@ from rich.console import Console
 from relmark.errors import InvalidInput, RelmarkError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy import Engine
 
 # Every command starts by importing this module: it imports only Typer, Rich and relmark's
@@ -97,18 +99,80 @@ def _store_error(exc: Exception) -> tuple[str, str] | None:
     return None
 
 
-def open_store(db: str | None) -> "Engine":
-    """The store at `db` (default: the configured one), created or checked to be current."""
+def store_url(db: str | None) -> str:
+    """The store URL `--db` names (default: RELMARK_DATABASE_URL, else ./relmark.db).
+
+    A plain path (`--db shop.db`, `--db /srv/relmark/shop.db`) means the SQLite file there,
+    made absolute against the current folder: SQLAlchemy would refuse it as a URL.
+    """
+    if db is None:
+        from relmark.defaults import database_url_from_environment
+
+        db = database_url_from_environment()
+    db = db.strip()
+    if "://" not in db:
+        if not db:
+            raise InvalidInput.single("--db", "is empty: name a store URL or a SQLite file")
+        from pathlib import Path
+
+        return f"sqlite:///{Path(db).expanduser().absolute()}"
+    return db
+
+
+def missing_sqlite_file(url: str) -> "Path | None":
+    """The absolute path of the SQLite file `url` names when no such file exists (else None:
+    it exists, it is in memory, or the store is not SQLite)."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("mode") == "memory":
+        return None
+    path = Path(database).absolute()
+    return None if path.exists() else path
+
+
+def open_store(db: str | None, *, create: bool = False) -> "Engine":
+    """The store at `db` (default: the configured one), checked to be current.
+
+    Only `init` and `demo` create a store (`create=True`): any other command naming a SQLite
+    file that does not exist is refused, so a typo in `--db` does not answer from a new, empty
+    store as if the shop had no customers.
+    """
+    from relmark.errors import StoreError
     from relmark.store.db import make_engine
     from relmark.store.migrate import ensure_current
 
-    if db is None:
-        from relmark.config import get_settings
-
-        db = get_settings().database_url
-    engine = make_engine(db)
+    url = store_url(db)
+    missing = None if create else missing_sqlite_file(url)
+    if missing is not None:
+        raise StoreError(
+            f"no store at {missing}: the file does not exist "
+            f"(`relmark init --db {missing}` creates one; check the path for a typo)"
+        )
+    engine = make_engine(url)
     ensure_current(engine)
     return engine
+
+
+def port_free(host: str, port: int, option: str) -> None:
+    """Refuse a port something already listens on, before any work that would be wasted."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InvalidInput.single(
+                option,
+                f"port {port} on {host} is already in use ({exc.strerror}): stop what "
+                "listens there or choose another port",
+            ) from None
 
 
 def print_rows(

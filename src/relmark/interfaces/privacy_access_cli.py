@@ -30,6 +30,7 @@ def privacy_export(
     """
     from relmark.config import get_settings
     from relmark.interfaces import data_rights
+    from relmark.shop_settings import effective_settings
     from relmark.store.audit import Actor
 
     engine = open_store(db)
@@ -42,7 +43,7 @@ def privacy_export(
         engine,
         customer,
         Actor.cli(),
-        shop=get_settings().shop_name,
+        shop=effective_settings(engine, get_settings()).shop_name,
         now=datetime.now(UTC),
         sink=target.write_bytes,
     )

@@ -18,6 +18,7 @@ from relmark.interfaces.cli_base import (
     out,
     print_json,
     print_rows,
+    store_url,
 )
 
 users_app = typer.Typer(help="Dashboard users and their roles.", no_args_is_help=True)
@@ -188,8 +189,7 @@ def serve(
 
     from relmark.config import get_settings
 
-    settings = get_settings()
-    url = db or settings.database_url
+    url = store_url(db)
     open_store(url)  # fail here, clearly, if the store is missing or old
     os.environ["RELMARK_DATABASE_URL"] = url  # the workers read their settings afresh
     get_settings.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,3 +33,17 @@ def put_setting(connection: Connection, key: str, value: Any, now: datetime) -> 
             index_elements=["key"], set_={"value": value, "updated_at": now}
         )
     )
+
+
+def settings_with_prefix(connection: Connection, prefix: str) -> dict[str, Any]:
+    """Every value whose key starts with `prefix` (one query: a page reads them together)."""
+    rows = connection.execute(
+        select(StoreSetting.key, StoreSetting.value).where(StoreSetting.key.startswith(prefix))
+    )
+    return {str(key): value for key, value in rows}
+
+
+def delete_setting(connection: Connection, key: str) -> bool:
+    """Remove the value at `key`; False when there was none."""
+    result = connection.execute(delete(StoreSetting).where(StoreSetting.key == key))
+    return bool(result.rowcount)

@@ -428,7 +428,8 @@ def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
     second copy of any message)."""
     if frame.is_empty():
         return 0
-    staged = frame.select(MESSAGE_COLUMNS)
+    # a fixed order: new rows get their ids in it, so the same plan gives the same outbox
+    staged = frame.select(MESSAGE_COLUMNS).sort("due_at", "idempotency_key")
     stage(connection, "stg_messages", staged, Message.__table__)
     json_cast = "CAST({} AS JSONB)" if connection.dialect.name == "postgresql" else "{}"
     changes = ", ".join(

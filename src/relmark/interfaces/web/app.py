@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -32,12 +33,14 @@ from relmark.interfaces.web import (
     privacy_api,
     problems,
     restrict_api,
+    settings_pages,
     signin,
     tracking,
     uploads,
 )
 from relmark.interfaces.web.auth import require
 from relmark.interfaces.web.cache import FigureCache
+from relmark.shop_settings import LiveSettings
 
 STATIC = Path(__file__).with_name("static")
 SECURITY_HEADERS = {
@@ -75,6 +78,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    # the shop's values (name, sender, currency…) live in the store and change while the
+    # server runs: every request sees them at most LiveSettings.ttl seconds old
+    app.state.live_settings = LiveSettings(engine, settings)
     app.state.settings = settings
     app.state.pages = Environment(
         loader=PackageLoader("relmark.interfaces.web", "templates"),
@@ -95,6 +101,9 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
+        live = request.app.state.live_settings
+        if live.stale():  # one small query every few seconds, off the event loop
+            request.app.state.settings = await run_in_threadpool(live.refresh)
         refused = _refuse_early(request)
         response: Response = refused or await call_next(request)
         for name, value in SECURITY_HEADERS.items():
@@ -111,6 +120,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(links.router)
     app.include_router(pages.router)
     app.include_router(outbox_pages.router)
+    app.include_router(settings_pages.router)
     app.include_router(import_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -25,7 +25,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from relmark.accounts import Principal, Role
 from relmark.differentiate.profitability import whale_curve
 from relmark.enums import RFM_SEGMENTS
-from relmark.errors import InvalidInput
 from relmark.interact.templating import LANGUAGES, babel_locale
 from relmark.interfaces.web import charts
 from relmark.interfaces.web.auth import _check_csrf, actor_of, principal_of
@@ -351,29 +350,3 @@ async def playbook_toggle(request: Request, name: Name) -> Response:
         interaction(request).enable, name, enabled, datetime.now(UTC), actor_of(request, who)
     )
     return RedirectResponse("/playbooks", status_code=303)
-
-
-@router.get("/settings", response_class=HTMLResponse)
-async def settings_page(request: Request) -> Response:
-    who = await signed_in(request, Role.MARKETER)
-    policy = (await run_in_threadpool(interaction(request).policy)).model_dump(mode="json")
-    return render(request, who, "settings.html", policy=policy, problems=None, saved=False)
-
-
-@router.post("/settings", response_class=HTMLResponse)
-async def settings_save(request: Request) -> Response:
-    who = await signed_in(request, Role.MARKETER)
-    form = await request.form()
-    fields = ("max_per_7_days", "max_per_30_days", "min_hours_between", "quiet_start", "quiet_end")
-    changes = {f: str(form.get(f, "")).strip() for f in fields}
-    relmark = interaction(request)
-    problems, saved = None, False
-    try:
-        await run_in_threadpool(
-            relmark.set_policy, changes, datetime.now(UTC), actor_of(request, who)
-        )
-        saved = True
-    except InvalidInput as exc:
-        problems = [p.message + (f" ({p.column})" if p.column else "") for p in exc.problems]
-    policy = (await run_in_threadpool(relmark.policy)).model_dump(mode="json")
-    return render(request, who, "settings.html", policy=policy, problems=problems, saved=saved)
