@@ -340,7 +340,7 @@ def _counts(decided: pl.DataFrame) -> dict[str, Any]:
 def _reason_counts(frame: pl.DataFrame) -> dict[str, int]:
     if frame.is_empty():
         return {}
-    counts = frame.group_by("reason").len().sort("len", descending=True)
+    counts = frame.group_by("reason").len().sort(["len", "reason"], descending=[True, False])
     return {str(r): int(n) for r, n in counts.iter_rows()}
 
 
