@@ -135,16 +135,7 @@ def identify(
             identity_store.save_keys(connection, keyed)
             records = records.update(keyed, on="id", include_nulls=True)
         plans, conflicts = plan_merges(records, keys, identity_store.excluded_pairs(connection))
-        merges = [
-            {
-                "survivor_id": p.survivor_id,
-                "absorbed_id": p.absorbed_id,
-                "evidence": p.evidence,
-                "record_ids": p.record_ids,
-                "probability": None,
-            }
-            for p in plans
-        ]
+        merges = _exact_merges(plans)
         identity_store.apply_merges(connection, merges, kind="exact", now=now)
         flagged = int(records["key_problems"].is_not_null().sum())
         report = IdentifyReport(fresh.height, len(merges), flagged, merges)
@@ -343,16 +334,7 @@ def identify_new_in(
         connection, emails, phones, fresh["customer_id"].unique().to_list()
     )
     plans, conflicts = plan_merges(records, KEYS, identity_store.excluded_pairs(connection))
-    report.merges = [
-        {
-            "survivor_id": p.survivor_id,
-            "absorbed_id": p.absorbed_id,
-            "evidence": p.evidence,
-            "record_ids": p.record_ids,
-            "probability": None,
-        }
-        for p in plans
-    ]
+    report.merges = _exact_merges(plans)
     identity_store.apply_merges(connection, report.merges, kind="exact", now=now)
     report.queued_for_review = identity_store.queue_reviews(
         connection, [(c.customer_a, c.customer_b, None, c.evidence) for c in conflicts], now
@@ -384,3 +366,17 @@ def import_and_identify(
             at=now,
         )
     return report, identify(engine, now=now)
+
+
+def _exact_merges(plans: list[Any]) -> list[dict[str, Any]]:
+    """Merge plans of the exact-key pass as the store records them (no probability)."""
+    return [
+        {
+            "survivor_id": p.survivor_id,
+            "absorbed_id": p.absorbed_id,
+            "evidence": p.evidence,
+            "record_ids": p.record_ids,
+            "probability": None,
+        }
+        for p in plans
+    ]

@@ -22,7 +22,7 @@ from relmark.errors import RelmarkError
 from relmark.interact.delivery import SendOptions
 from relmark.interact.playbook import TriggerKind
 from relmark.interaction import Interaction
-from relmark.store import engine_state, outbox
+from relmark.store import engine_state, send_queue
 from relmark.store.db import bulk_transaction
 
 #: Above this many arrivals at once (a bulk import), the whole store is planned instead.
@@ -253,7 +253,7 @@ class Runner:
         if self.stop.is_set() or not self._transports():
             return
         with self.engine.connect() as connection:
-            if not outbox.due_message_ids(connection, self._as_of(), 1):
+            if not send_queue.due_messages(connection, self._as_of(), 1, None):
                 return
         fixed = self.options.as_of
         report = self.interaction.send(

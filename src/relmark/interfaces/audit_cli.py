@@ -12,6 +12,7 @@ from relmark.interfaces.cli_base import (
     app,
     friendly,
     open_store,
+    parse_start,
     print_rows,
     read_only,
 )
@@ -40,7 +41,7 @@ def audit(
     from relmark.interfaces import data_rights
     from relmark.store.audit import entries
 
-    moment = _since(since)
+    moment = parse_start(since, "--since")
     engine = open_store(db)
     with engine.connect() as connection:
         customer_id = None if customer is None else data_rights.resolve(connection, customer)
@@ -58,24 +59,6 @@ def audit(
         },
         title=f"{len(rows)} audit entries",
     )
-
-
-def _since(value: str | None):  # noqa: ANN202
-    """A day means from its start (UTC); parse_moment reads a day as its end."""
-    from datetime import UTC, date, datetime
-
-    from relmark.interfaces.cli_base import parse_moment
-
-    if value is None:
-        return None
-    if len(value) == 10:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return parse_moment(value, "--since")
 
 
 def _detail(detail: dict | None) -> str:

@@ -215,6 +215,21 @@ def parse_moment(value: str | None, option: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_start(value: str | None, option: str) -> datetime | None:
+    """The start of a range: a day means from its start (UTC), where `parse_moment` reads
+    a day as its end; None stays None (no lower bound)."""
+    if value is None:
+        return None
+    if len(value) == 10:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return parse_moment(value, option)
+
+
 report_app = typer.Typer(
     help="Reports: uplift, segment migration, whale curve.", no_args_is_help=True
 )

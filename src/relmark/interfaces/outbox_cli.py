@@ -3,7 +3,6 @@ messages themselves — who, which playbook, why held, when due and sent."""
 
 # Annotations stay evaluated (no __future__ import): see cli_base.
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +16,7 @@ from relmark.interfaces.cli_base import (
     open_store,
     out,
     parse_moment,
+    parse_start,
     print_json,
     print_rows,
     read_only,
@@ -79,31 +79,15 @@ def outbox_command(
         reason=reason,
         customer_id=customer,
         email=email,
-        due_from=_start(due_from, "--due-from"),
+        due_from=parse_start(due_from, "--due-from"),
         due_to=None if due_to is None else parse_moment(due_to, "--due-to"),
-        sent_from=_start(sent_from, "--sent-from"),
+        sent_from=parse_start(sent_from, "--sent-from"),
         sent_to=None if sent_to is None else parse_moment(sent_to, "--sent-to"),
     ).checked("outbox")
     if listing or wanted.as_dict() or limit is not None or offset is not None:
         _list(db, wanted, limit or 50, offset or 0, as_json)
     else:
         _counts(db, as_json)
-
-
-def _start(value: str | None, option: str) -> datetime | None:
-    """A day means from its start (UTC); parse_moment reads a day as its end."""
-    from datetime import UTC, date
-
-    if value is None:
-        return None
-    if len(value) == 10:
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return parse_moment(value, option)
 
 
 def _counts(db: str | None, as_json: bool) -> None:

@@ -458,20 +458,6 @@ def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
 # --- delivery -------------------------------------------------------------------------------
 
 
-def due_message_ids(connection: Connection, now: datetime, limit: int) -> list[int]:
-    rows = connection.execute(
-        select(Message.id)
-        .where(
-            Message.status == "planned",
-            Message.due_at <= now,
-            or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
-        )
-        .order_by(Message.due_at, Message.id)
-        .limit(limit)
-    )
-    return [int(r[0]) for r in rows]
-
-
 def reclaim_stale(connection: Connection, older_than: datetime) -> int:
     """Messages a crashed sender left in 'sending' go back to 'planned' (same Message-ID)."""
     result = connection.execute(
