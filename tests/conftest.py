@@ -74,3 +74,14 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:  # noqa: ANN001
     ensure_current(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _settings_read_per_test() -> Iterator[None]:
+    """Each test reads the environment it set up: the CLI caches its settings per process
+    (`get_settings`), and every test runs in the same process."""
+    from relmark.config import get_settings
+
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from relmark.errors import InvalidInput
+from relmark.interact.catch_up import MAX_CATCH_UP_DAYS
 from relmark.interact.playbook import Playbook, TriggerKind
 from relmark.store import audit, outbox, pruning
 from relmark.store.audit import Actor
@@ -19,9 +20,9 @@ from relmark.store.db import bulk_transaction
 if TYPE_CHECKING:
     from relmark.interaction import Interaction
 
-#: Room for a plan run late (after an outage, or `plan --as-of` a few weeks back) to still
-#: produce an occasion a held row already decided.
-LATE_MARGIN = timedelta(days=31)
+#: Room for a plan run late (after an outage, or `plan --as-of` weeks back) to still produce
+#: an occasion a held row already decided: the planner catches up at most this far, + a day.
+LATE_MARGIN = timedelta(days=MAX_CATCH_UP_DAYS + 1)
 #: Rows deleted per transaction: SQLite's write lock is never held for long.
 BATCH = 50_000
 
@@ -30,11 +31,11 @@ def reach_of(book: Playbook) -> timedelta:
     """How long after a held row's due time a plan may still need it.
 
     Order and first-purchase occasions come back while the order is inside the playbook's
-    window (delay, then `expires_days`); dates only on the day; score triggers read every
+    window (delay, then `late_until`); dates only on the day; score triggers read every
     row of the repeat window. A margin covers plans run late."""
     trigger = book.trigger
     if trigger.on in (TriggerKind.ORDER, TriggerKind.FIRST_PURCHASE_WITH_HOWTO):
-        window = timedelta(days=trigger.delay_days + trigger.expires_days)
+        window = timedelta(days=trigger.delay_days + trigger.late_days)
     elif trigger.on is TriggerKind.SCORE:
         window = timedelta(days=book.repeat_after_days + 1)
     else:

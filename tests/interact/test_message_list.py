@@ -115,7 +115,11 @@ def test_a_message_deferred_for_quiet_hours_loses_the_reason_once_sent(
     shop.products([["TEA", "Tea", "tea", ""]])
     shop.orders([["O1", "C1", "2026-05-31T10:00:00Z", "EUR", "completed", "TEA", 1, "5"]])
     relmark = shop.interaction(
-        PROMO, smtp_host="127.0.0.1", smtp_port=port, smtp_from="Brew <hello@brew.example>"
+        PROMO,
+        offers_on=True,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_from="Brew <hello@brew.example>",
     )
     night = datetime(2026, 6, 1, 22, 30, tzinfo=UTC)
     relmark.plan(night, night)

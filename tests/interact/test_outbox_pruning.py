@@ -102,8 +102,8 @@ def test_a_score_playbook_does_not_decide_again_inside_its_repeat_window(shop: S
         assert prune_held(connection, timedelta(days=90), day_100, reach={}) == 1
         connection.rollback()
 
-    # beyond the window and the margin the row goes
-    assert prune_outbox(relmark, AS_OF + timedelta(days=215)).pruned == 1
+    # beyond the window and the margin (repeat 180 + 1 + the 61-day catch-up margin) it goes
+    assert prune_outbox(relmark, AS_OF + timedelta(days=245)).pruned == 1
 
 
 def test_control_group_rows_stay_and_passing_reasons_go_at_the_plain_age(shop: Shop) -> None:

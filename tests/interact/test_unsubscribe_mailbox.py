@@ -68,7 +68,7 @@ def request(sender: str, to: str, subject: str, **headers: str) -> bytes:
 
 def send_one(shop: Shop, settings: dict):  # noqa: ANN201
     customers(shop, 1)
-    relmark = shop.interaction(PROMO, **settings)
+    relmark = shop.interaction(PROMO, offers_on=True, **settings)
     relmark.plan(AS_OF, AS_OF)
     assert relmark.send(SendOptions(as_of=lambda: AS_OF)).sent == 1
     return relmark
