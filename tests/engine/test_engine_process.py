@@ -4,6 +4,7 @@ on SIGTERM, loses nothing to SIGKILL, and a second engine on the same store refu
 from __future__ import annotations
 
 import signal
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def test_sigkill_then_restart_sends_each_message_once(
     wait_for(lambda: len(inbox.messages) >= 3, "sending under way")
 
     stop(first, signal.SIGKILL)
+    time.sleep(3)  # the killed engine's 2 s lease lapses: only then may another take over
     log = tmp_path / "second.log"
     second = start_engine(url, books, port, *options, log=log)
     processes.append(second)
