@@ -142,9 +142,7 @@ class Interaction:
         with self.engine.begin() as connection:
             outbox.set_playbook_enabled(connection, name, enabled, now)
             action = "playbook.enable" if enabled else "playbook.disable"
-            audit.record(
-                connection, actor or Actor.cli(), action, detail={"playbook": name}, at=now
-            )
+            audit.record(connection, actor or Actor.cli(), action, detail={"playbook": name})
 
     # --- plan and send --------------------------------------------------------------------
 
