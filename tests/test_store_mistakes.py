@@ -53,6 +53,17 @@ def test_a_store_file_that_does_not_exist_is_refused_not_created(
     assert list(tmp_path.iterdir()) == []  # nothing created, not even a -wal file
 
 
+def test_without_db_in_a_new_folder_the_hint_is_plain_init(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RELMARK_DATABASE_URL", raising=False)
+    result = runner.invoke(app, ["customers"])
+    assert result.exit_code == 1
+    assert f"no store at {tmp_path / 'relmark.db'}" in result.output
+    assert "(`relmark init` creates one" in result.output
+
+
 def test_a_relative_sqlite_url_is_refused_with_its_absolute_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -391,6 +391,7 @@ def test_a_dry_run_writes_webhook_messages_as_the_json_that_would_be_posted(
     )
 
     assert result.exit_code == 0, result.output
+    assert "dry run: 1 message shown, 0 more due" in result.output
     [path] = folder.glob("*.json")
     payload = json.loads(path.read_text(encoding="utf-8"))
     [message] = shop.messages()

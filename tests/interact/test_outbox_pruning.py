@@ -194,3 +194,8 @@ def test_the_cli_prunes_shows_counts_and_refuses_a_bad_age(shop: Shop, cli: list
     assert [(r["playbook"], r["reason"], r["count"]) for r in json.loads(shown.output)] == [
         ("thanks", "unsubscribed", 1)
     ]
+    counts = runner.invoke(app, ["outbox", "--json", *cli[:2]])  # --db only
+    pruned = [r for r in json.loads(counts.output) if r["status"] == "pruned"]
+    assert [(r["playbook"], r["reason"], r["count"]) for r in pruned] == [
+        ("thanks", "unsubscribed", 1)
+    ]

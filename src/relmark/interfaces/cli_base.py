@@ -150,9 +150,10 @@ def open_store(db: str | None, *, create: bool = False) -> "Engine":
     url = store_url(db)
     missing = None if create else missing_sqlite_file(url)
     if missing is not None:
+        init = "relmark init" if db is None else f"relmark init --db {missing}"
         raise StoreError(
             f"no store at {missing}: the file does not exist "
-            f"(`relmark init --db {missing}` creates one; check the path for a typo)"
+            f"(`{init}` creates one; check the path for a typo)"
         )
     engine = make_engine(url)
     ensure_current(engine)

@@ -91,10 +91,13 @@ def outbox_command(
 
 
 def _counts(db: str | None, as_json: bool) -> None:
-    from relmark.store import outbox
+    """Messages by playbook, status and reason; held rows pruned from the outbox count on,
+    with status `pruned`."""
+    from relmark.store import outbox, pruning
 
     with open_store(db).connect() as connection:
-        rows = outbox.outbox_counts(connection)
+        counted = outbox.outbox_counts(connection) + pruning.pruned_totals(connection)
+    rows = sorted(counted, key=lambda r: (r["playbook"], r["status"], r["reason"] or ""))
     print_rows(
         rows,
         as_json,

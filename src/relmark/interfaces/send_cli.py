@@ -168,7 +168,7 @@ def _dry_run(
         _print_preview(preview)
     written = f"; written to {folder}" if folder is not None else ""
     out.print(
-        f"dry run: {len(shown):,} messages shown, {more:,} more due{written}; "
+        f"dry run: {_count(len(shown), 'message')} shown, {more:,} more due{written}; "
         "nothing was sent or changed",
         markup=False,
         soft_wrap=True,
@@ -253,3 +253,7 @@ def _rate(value: str | None) -> float | None:
     if rate <= 0:
         raise InvalidInput.single("--rate", "must be above zero")
     return rate
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

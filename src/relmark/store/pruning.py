@@ -149,6 +149,18 @@ def pruned_counts(connection: Connection, plan_run_id: int | None = None) -> lis
     return [dict(r) | {"count": int(r["count"])} for r in connection.execute(statement).mappings()]
 
 
+def pruned_totals(connection: Connection) -> list[dict[str, Any]]:
+    """Every pruned held row, by playbook and reason, as rows like `outbox_counts`' (status
+    `pruned`): the outbox's counts stay whole after pruning."""
+    p = PrunedMessages.__table__.c
+    rows = connection.execute(
+        select(p.playbook, p.reason, func.sum(p.count))
+        .group_by(p.playbook, p.reason)
+        .order_by(p.playbook, p.reason)
+    )
+    return [{"playbook": b, "status": "pruned", "reason": r, "count": int(n)} for b, r, n in rows]
+
+
 def held_counts(connection: Connection, plan_run_id: int) -> dict[str, dict[str, int]]:
     """A plan run's held decisions, playbook → reason → count: the rows still in the outbox
     and the pruned ones together."""
