@@ -61,7 +61,9 @@ FIELDS: dict[str, Field] = {
     )
 }
 MAX_LENGTH = 500
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters and every line break `str.splitlines` knows (NEL, LS, PS too): any
+#: of them in a sender or name would break the mail's headers.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ADDRESS = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\".]+(\.[^@\s<>,;\".]+)+")
 
 

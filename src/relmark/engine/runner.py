@@ -127,7 +127,9 @@ class Runner:
         try:
             while not self.stop.is_set():
                 try:
-                    self.tick()
+                    failure = self.tick()
+                    if failure is not None and once:
+                        raise failure
                 except (RelmarkError, OSError) as exc:
                     if once:  # cron hears of it through the exit code
                         raise
@@ -144,10 +146,18 @@ class Runner:
 
     # --- one tick ---------------------------------------------------------------------------
 
-    def tick(self) -> None:
-        self.plan_arrivals()
-        self.run_due_jobs()
-        self.send_due()
+    def tick(self) -> BaseException | None:
+        """Each step on its own: a step that fails (an arrival plan, a job) is logged and the
+        others still run, so one failing plan never stops sending. Returns the first failure
+        (`--once` exits with it, for cron)."""
+        failure: BaseException | None = None
+        for step in (self.plan_arrivals, self.run_due_jobs, self.send_due):
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 — logged; the next tick tries again
+                self.log(f"error in {step.__name__}: {type(exc).__name__}: {_first_line(exc)}")
+                failure = failure or exc
+        return failure
 
     def _now(self) -> datetime:
         return datetime.now(UTC)
@@ -225,7 +235,11 @@ class Runner:
     def run_due_jobs(self) -> None:
         now = self._now()
         with self.engine.connect() as connection:
-            due = [n for n in engine_state.due_jobs(connection, now) if n in self.jobs]
+            due = [
+                n
+                for n in engine_state.due_jobs(connection, now, self.instance_id)
+                if n in self.jobs
+            ]
         for name in due:
             if self.stop.is_set():
                 return

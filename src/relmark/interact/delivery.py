@@ -328,7 +328,9 @@ class Sender:
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)
             return
-        except RelmarkError as exc:  # permanent, or a template that cannot render
+        except (RelmarkError, ValueError) as exc:
+            # Permanent, a template that cannot render, or a header the mail library refuses
+            # (a value no setting should let through): this message fails, the run goes on.
             with self.engine.begin() as connection:
                 outbox.mark_failed(connection, message_id, str(exc))
             report.failed += 1

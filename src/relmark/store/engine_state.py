@@ -127,15 +127,19 @@ def ensure_jobs(connection: Connection, first_runs: dict[str, tuple[datetime | N
             connection.execute(sqlite_insert(EngineJob).values(values).on_conflict_do_nothing())
 
 
-def _free(now: datetime) -> Any:
-    return or_(EngineJob.claimed_by.is_(None), EngineJob.claimed_until < now)
+def _free(now: datetime, instance_id: int | None = None) -> Any:
+    """Unclaimed, or claimed by an engine whose lease ran out, or by this engine itself (a
+    claim it failed to release, e.g. when finishing the job's transaction failed, must not
+    keep the job from it forever: its heartbeat keeps that claim fresh)."""
+    free = or_(EngineJob.claimed_by.is_(None), EngineJob.claimed_until < now)
+    return free if instance_id is None else or_(free, EngineJob.claimed_by == instance_id)
 
 
-def due_jobs(connection: Connection, now: datetime) -> list[str]:
-    """Unclaimed jobs whose time has come, the most overdue first."""
+def due_jobs(connection: Connection, now: datetime, instance_id: int | None = None) -> list[str]:
+    """Jobs whose time has come that this engine may claim, the most overdue first."""
     rows = connection.execute(
         select(EngineJob.name)
-        .where(EngineJob.next_run_at <= now, _free(now))
+        .where(EngineJob.next_run_at <= now, _free(now, instance_id))
         .order_by(EngineJob.next_run_at, EngineJob.name)
     )
     return [str(r[0]) for r in rows]
@@ -153,7 +157,7 @@ def claim(
     """Take a job for this engine; None when another engine holds it (or it is not due).
 
     Commit right after: the claim is what the others see."""
-    conditions = [EngineJob.name == name, _free(now)]
+    conditions = [EngineJob.name == name, _free(now, instance_id)]
     if due_only:
         conditions.append(EngineJob.next_run_at <= now)
     # SKIP LOCKED: an engine that finds the row being claimed moves on instead of waiting
@@ -236,11 +240,16 @@ def arrived_customers(
     (an import that committed late, below ids already seen) or more than `limit` arrived:
     then the whole store is planned."""
     last_order, last_customer = int(seen.get("order_id", 0)), int(seen.get("customer_id", 0))
+    # Bounded by the marks: rows committed since they were read belong to the next tick.
     new_orders = connection.execute(
-        select(Order.customer_id).where(Order.id > last_order).limit(limit + 1)
+        select(Order.customer_id)
+        .where(Order.id > last_order, Order.id <= marks["order_id"])
+        .limit(limit + 1)
     ).scalars()
     new_customers = connection.execute(
-        select(Customer.id).where(Customer.id > last_customer).limit(limit + 1)
+        select(Customer.id)
+        .where(Customer.id > last_customer, Customer.id <= marks["customer_id"])
+        .limit(limit + 1)
     ).scalars()
     orders, customers = list(new_orders), list(new_customers)
     explained = len(orders) == marks["orders"] - int(seen.get("orders", 0)) and len(
