@@ -286,12 +286,25 @@ class Sender:
             return None
         return quiet_until(now, zone_of(row["timezone"], self.branding.default_zone), self.policy)
 
-    def compose(self, message: dict[str, Any], facts: dict[str, Any], share: bool) -> Composed:
+    def compose(
+        self,
+        message: dict[str, Any],
+        facts: dict[str, Any],
+        share: bool,
+        branding: Branding | None = None,
+    ) -> Composed:
+        """`branding` as read once for this message (a live sender's may change meanwhile)."""
         book = self.playbooks.get(message["playbook"])
         if book is None:
             raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
         composed = compose(
-            message, facts, book, self.templates, self.branding, self.signer, self.secret
+            message,
+            facts,
+            book,
+            self.templates,
+            branding or self.branding,
+            self.signer,
+            self.secret,
         )
         return composed if share else replace(composed, share_personal=False)
 
@@ -323,8 +336,9 @@ class Sender:
             transport = self.transports.get(message["channel"])
             if transport is None:
                 raise PermanentFailure(f"no transport configured for {message['channel']!r}")
-            composed = self.compose(message, facts, share)
-            transport.deliver(message, composed, self.branding)
+            branding = self.branding  # one reading: the body and the headers agree
+            composed = self.compose(message, facts, share, branding)
+            transport.deliver(message, composed, branding)
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)
             return

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 
-from relmark.errors import InvalidInput
 from relmark.interfaces.cli_base import (
     DbOption,
     JsonOption,
@@ -67,12 +66,10 @@ def outbox_command(
     """Messages by playbook, status and reason; `--list` (or any filter, --limit or --offset)
     lists them, newest due first, with the customer, the reason in plain words and delivery
     attempts."""
-    from relmark.store.message_list import EXPIRED, MessageFilter
+    from relmark.store.message_list import MessageFilter, expired_shorthand
 
     if expired:
-        if status not in (None, "held") or reason not in (None, EXPIRED):
-            raise InvalidInput.single("--expired", "cannot be combined with --status/--reason")
-        status, reason = "held", EXPIRED
+        status, reason = expired_shorthand(status, reason, "--expired")
     wanted = MessageFilter(
         playbook=playbook,
         status=status,

@@ -26,6 +26,16 @@ EXPIRED = "expired"
 NO_REASON = ""
 
 
+def expired_shorthand(
+    status: str | None, reason: str | None, where: str
+) -> tuple[str | None, str | None]:
+    """`expired` (occasions lost to downtime) as the status and reason it stands for; refused
+    with a clear error next to another status or reason."""
+    if status not in (None, "held") or reason not in (None, EXPIRED):
+        raise InvalidInput.single(where, "cannot be combined with another status or reason")
+    return "held", EXPIRED
+
+
 @dataclass(frozen=True)
 class MessageFilter:
     """What to list; None means any, a `reason` of "" means none. Time bounds include both

@@ -96,9 +96,7 @@ async def messages(
     """Outbox messages, newest due first: the customer (id, name, e-mail), playbook, status,
     reason (code and plain words), due and sent times, attempts and the last error."""
     if expired:
-        if status not in (None, "held") or reason not in (None, message_list.EXPIRED):
-            raise InvalidInput.single("expired", "cannot be combined with another status/reason")
-        status, reason = "held", message_list.EXPIRED
+        status, reason = message_list.expired_shorthand(status, reason, "expired")
     wanted = MessageFilter(
         playbook=playbook,
         status=status,
