@@ -607,3 +607,7 @@ class EngineJob(Base):
     state: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     claimed_by: Mapped[int | None] = mapped_column(Integer)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Tables kept in their own modules, registered on the same metadata (migrations compare it).
+from relmark.store import offer_models  # noqa: E402, F401
