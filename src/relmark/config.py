@@ -72,6 +72,19 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key for the webhook signature header."
     )
+    offers_webhook_url: str | None = Field(
+        default=None,
+        description="The shop's endpoint for offer events (offer.issued, offer.redeemed, "
+        "offer.expired, offer.voided), so its checkout knows the codes; unset, none are sent.",
+    )
+    offers_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC-SHA256 key signing offer events; default RELMARK_WEBHOOK_SECRET.",
+    )
+    gifts_dir: Path | None = Field(
+        default=None,
+        description="Folder holding the store's own gifts.toml; default: the shipped catalogue.",
+    )
 
     imap_host: str | None = Field(
         default=None,

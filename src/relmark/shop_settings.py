@@ -58,6 +58,7 @@ FIELDS: dict[str, Field] = {
         Field("currency", "currency", "Default currency"),
         Field("timezone", "zone", "Default time zone"),
         Field("logo_url", "url", "Logo URL"),
+        Field("offers_webhook_url", "url", "Offers webhook URL"),
     )
 }
 MAX_LENGTH = 500

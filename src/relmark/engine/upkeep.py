@@ -5,7 +5,9 @@
 - `unsubscribe-mailbox`: replies to the `mailto:` unsubscribe address are honoured, when a
   mailbox is configured (without one, messages carry only the https link);
 - `prune-outbox`: held candidates older than the configured age leave the outbox, their
-  counts kept per plan run.
+  counts kept per plan run;
+- `offers-webhook`: offer events (issued, redeemed, expired, voided) to the shop's webhook,
+  when one is configured.
 """
 
 from __future__ import annotations
@@ -46,9 +48,16 @@ def prune_outbox(context: JobContext) -> str:
     return f"pruned {report.pruned} held candidate(s) older than {report.older_than_days} days"
 
 
+def offers_webhook(context: JobContext) -> str:
+    from relmark.interact.offer_webhook import deliver_from_settings
+
+    return deliver_from_settings(context.interaction.engine, context.interaction.settings).summary()
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
         Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
+        Job("offers-webhook", every(timedelta(minutes=1)), offers_webhook),
     ]

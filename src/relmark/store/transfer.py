@@ -34,7 +34,7 @@ PERSONAL_COLUMNS = (
 )
 #: An external id that is itself an e-mail address or an international phone number is
 #: personal data; plain digit ids (Shopify's, a shop's own) are not phone numbers.
-_PERSONAL_ID = re.compile(r"@|^\+\d[\d\s().\-/]{6,}$")
+PERSONAL_ID = re.compile(r"@|^\+\d[\d\s().\-/]{6,}$")
 
 
 def sharing_consented(connection: Connection, customer_id: int | None = None) -> set[int]:
@@ -78,7 +78,7 @@ def identities(connection: Connection) -> pl.DataFrame:
     )
     shared = pl.Series(sorted(sharing_consented(connection)), dtype=pl.Int64)
     personal = frame["external_id"].map_elements(
-        lambda value: bool(_PERSONAL_ID.search(value)), return_dtype=pl.Boolean
+        lambda value: bool(PERSONAL_ID.search(value)), return_dtype=pl.Boolean
     )
     return frame.with_columns(
         pl.when(personal & ~pl.col("customer_id").is_in(shared.implode()))
