@@ -64,9 +64,7 @@ def enqueue(connection: Connection, now: datetime) -> int:
         .order_by(Offer.id)
     )
     columns = ["offer_id", "event", "status", "attempts", "created_at", "next_attempt_at"]
-    added = connection.execute(
-        _insert(connection).from_select(columns, issued).on_conflict_do_nothing()
-    ).rowcount
+    added = _add(connection, columns, issued)
     for status, event in CLOSING.items():
         closed = (
             select(
@@ -84,10 +82,14 @@ def enqueue(connection: Connection, now: datetime) -> int:
             )
             .order_by(Offer.id)
         )
-        added += connection.execute(
-            _insert(connection).from_select(columns, closed).on_conflict_do_nothing()
-        ).rowcount
-    return max(added, 0)
+        added += _add(connection, columns, closed)
+    return added
+
+
+def _add(connection: Connection, columns: list[str], rows: Any) -> int:
+    """INSERT … SELECT that skips rows another process queued meanwhile; how many it added."""
+    statement = _insert(connection).from_select(columns, rows).on_conflict_do_nothing()
+    return len(connection.execute(statement.returning(HOOKS.c.id)).all())
 
 
 def due(connection: Connection, now: datetime, reclaim_after: timedelta, limit: int) -> list[int]:
