@@ -895,6 +895,7 @@ from relmark.interfaces import (  # noqa: E402
     currency_cli,  # noqa: F401
     engine_cli,  # noqa: F401
     export_cli,  # noqa: F401
+    gifts_cli,  # noqa: F401
     identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     mailbox_cli,  # noqa: F401

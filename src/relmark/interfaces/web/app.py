@@ -25,6 +25,8 @@ from relmark.interaction import Interaction
 from relmark.interfaces.web import (
     access_api,
     api,
+    gift_pages,
+    gifts_api,
     import_pages,
     links,
     messages_api,
@@ -114,6 +116,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
     app.include_router(messages_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(gifts_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(privacy_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
@@ -121,6 +124,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(outbox_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(gift_pages.router)
     app.include_router(import_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
