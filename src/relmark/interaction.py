@@ -405,18 +405,22 @@ class Interaction:
 
     def uplift(self, playbook: str | None = None, window_days: int = 7) -> dict[str, Any]:
         from relmark.interact import uplift as uplift_stats  # SciPy: only this report needs it
+        from relmark.store.offer_costs import message_costs
 
         with self.engine.connect() as connection:
             messages, orders = outbox.uplift_inputs(connection, playbook)
-        currency = _main_currency(orders, self.effective().currency)
+            costs = message_costs(connection, playbook)
+        settings = self.effective()
+        currency = _main_currency(orders, settings.currency)
         orders = orders.filter(pl.col("currency") == currency)
         outcome = uplift_stats.outcomes(messages, orders, window_days)
         minor_units = 10 ** get_currency_precision(currency)
-        return {
-            "window_days": window_days,
-            "currency": currency,
-            "playbooks": uplift_stats.summarise(outcome, minor_units),
-        }
+        rows = uplift_stats.summarise(outcome, minor_units)
+        priced = uplift_stats.gifts_priced(costs, settings.gifts_dir)
+        returns = uplift_stats.cost_and_return(outcome, priced, currency, minor_units)
+        for row in rows:
+            row |= returns.get(row["playbook"], {})
+        return {"window_days": window_days, "currency": currency, "playbooks": rows}
 
 
 def _main_currency(orders: pl.DataFrame, default: str) -> str:

@@ -428,8 +428,11 @@ def report_uplift(
         "conv. control",
         "uplift (95% CI)",
         f"revenue/customer uplift ({data['currency']})",
+        f"offers' cost ({data['currency']})",
+        "return on cost (95% CI)",
         title=f"Uplift: orders within {window_days} days of the message",
     )
+    money = lambda v: f"{v:,.2f}"  # noqa: E731
     for r in data["playbooks"]:
         table.add_row(
             r["playbook"],
@@ -438,9 +441,20 @@ def report_uplift(
             _pct(r["conversion_treated"]),
             _pct(r["conversion_control"]),
             _interval(r["conversion_uplift"], r["conversion_uplift_ci95"], _pct),
-            _interval(r["revenue_uplift"], r["revenue_uplift_ci95"], lambda v: f"{v:,.2f}"),
+            _interval(r["revenue_uplift"], r["revenue_uplift_ci95"], money),
+            "—" if r.get("offers_cost") is None else money(r["offers_cost"]),
+            _interval(r.get("return_on_cost"), r.get("return_on_cost_ci95"), money),
         )
     out.print(table)
+    for r in data["playbooks"]:
+        if r.get("offers") and r.get("return_note"):
+            out.print(f"{r['playbook']}: no return on cost: {r['return_note']}", markup=False)
+        if r.get("offers_cost_in_other_currencies"):
+            out.print(
+                f"{r['playbook']}: {r['offers_cost_in_other_currencies']} offer cost(s) in "
+                f"other currencies than {data['currency']} left out",
+                markup=False,
+            )
 
 
 def _pct(value: float | None) -> str:
