@@ -4,7 +4,7 @@ offers, a file of codes to import and signed events as they are issued and close
 # Annotations stay evaluated (no __future__ import): see cli_base.
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -37,7 +37,6 @@ def export_offers(
     import os
     from datetime import UTC, datetime
 
-    from relmark.csvsafe import write_rows
     from relmark.errors import InvalidInput
     from relmark.interfaces.export_cli import audited
     from relmark.store import erasure_files, offer_export
@@ -47,27 +46,16 @@ def export_offers(
     offer_export.checked_status(status)
     partial = out_file.with_name(out_file.name + ".partial")
     with audited(db, "export.offers") as (connection, detail):
-        counted = _Counter(offer_export.offer_rows(connection, status, layout))  # type: ignore[arg-type]
-        with partial.open("w", newline="", encoding="utf-8") as handle:
-            write_rows(handle, offer_export.header(layout), counted)
-        os.replace(partial, out_file)  # a failed export leaves no half file under the name
-        detail |= {"rows": counted.count}
+        try:
+            with partial.open("wb") as handle:
+                written = offer_export.write_export(connection, handle, status, layout)  # type: ignore[arg-type]
+            os.replace(partial, out_file)  # a failed export leaves no half file under the name
+        finally:
+            partial.unlink(missing_ok=True)
+        detail |= {"rows": written}
         if layout == "csv":
             erasure_files.remember(connection, out_file, datetime.now(UTC))
-    out.print(f"{counted.count:,} offers written to {out_file} ({layout})")
-
-
-class _Counter:
-    """Counts the rows a stream yields, without holding them."""
-
-    def __init__(self, rows: Any) -> None:
-        self.rows = rows
-        self.count = 0
-
-    def __iter__(self) -> Any:
-        for row in self.rows:
-            self.count += 1
-            yield row
+    out.print(f"{written:,} offers written to {out_file} ({layout})")
 
 
 @webhooks_app.command("send")

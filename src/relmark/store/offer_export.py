@@ -23,20 +23,19 @@ Two layouts:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
+import polars as pl
 from sqlalchemy import Connection, text
 
 from relmark.errors import InvalidInput
 from relmark.store import transfer
-from relmark.store.types import UTCDateTime
 
 Layout = Literal["csv", "shopify"]
 STATUSES = ("reserved", "issued", "redeemed", "expired", "void")
-PAGE = 5_000
+PAGE = 20_000
 
 CSV_HEADER = (
     "code",
@@ -87,10 +86,6 @@ def major(minor: int | None, currency: str | None) -> str | None:
     return str(Decimal(minor).scaleb(-digits).quantize(Decimal(1).scaleb(-digits)))
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def percent_text(value: Any) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
 
@@ -106,59 +101,162 @@ def _query(status: str | None, layout: Layout) -> tuple[Any, dict[str, Any]]:
     if layout == "shopify":
         where.append("(o.percent_off IS NOT NULL OR o.amount_minor IS NOT NULL)")
     statement = text(
-        "SELECT o.code, o.kind, o.status, o.percent_off, o.amount_minor, o.currency, o.gift, "
-        "l.id, l.email, l.restricted_at, o.issued_at, o.expires_at, o.min_order_minor, "
-        "o.max_uses, o.uses FROM offers o JOIN customers c ON c.id = o.customer_id "
+        "SELECT o.code, o.kind, o.status, CAST(o.percent_off AS DOUBLE PRECISION), "
+        "o.amount_minor, o.currency, o.gift, l.id, l.email, "
+        "CASE WHEN l.restricted_at IS NULL THEN 0 ELSE 1 END, o.issued_at, o.expires_at, "
+        "o.min_order_minor, o.max_uses, o.uses FROM offers o "
+        "JOIN customers c ON c.id = o.customer_id "
         "JOIN customers l ON l.id = COALESCE(c.merged_into_id, c.id) "
         f"WHERE {' AND '.join(where)} ORDER BY o.id"
-    ).columns(restricted_at=UTCDateTime(), issued_at=UTCDateTime(), expires_at=UTCDateTime())
+    )
     return statement, {"status": status}
 
 
-def offer_rows(
+RAW = {
+    "code": pl.String,
+    "kind": pl.String,
+    "status": pl.String,
+    "percent_off": pl.Float64,
+    "amount_minor": pl.Int64,
+    "currency": pl.String,
+    "gift": pl.String,
+    "customer_id": pl.Int64,
+    "email": pl.String,
+    "restricted": pl.Int64,
+    "issued_at": pl.Datetime("us", "UTC"),
+    "expires_at": pl.Datetime("us", "UTC"),
+    "min_order_minor": pl.Int64,
+    "max_uses": pl.Int64,
+    "uses": pl.Int64,
+}
+
+
+def offer_pages(
     connection: Connection, status: str | None = None, layout: Layout = "csv"
-) -> Iterator[tuple[Any, ...]]:
-    """The export's rows (without the header), one page of the cursor at a time. `status`
-    None means every offer that went out (all but reserved ones)."""
+) -> Iterator[pl.DataFrame]:
+    """The export, a page of rows at a time as frames in the file's columns (all text
+    formatting vectorised); `status` None means every offer that went out (all but
+    reserved ones). Memory holds one page, whatever the number of offers."""
     statement, params = _query(checked_status(status), layout)
-    shared = transfer.sharing_consented(connection) if layout == "csv" else set()
-    streamed = statement.execution_options(stream_results=True, yield_per=PAGE)
-    for row in connection.execute(streamed, params):
-        (code, kind, state, percent, amount, currency, gift, customer, email, restricted) = row[:10]
-        issued, expires, min_order, max_uses, uses = row[10:]
-        if layout == "shopify":
-            yield (
-                code,
-                "MERGE",
-                code,
-                "Percentage" if percent is not None else "Fixed Amount",
-                percent_text(percent) if percent is not None else major(amount, currency),
-                "Subtotal" if min_order else "None",
-                major(min_order, currency) if min_order else None,
-                max_uses,
-                "TRUE",
-                _iso(issued),
-                _iso(expires),
-            )
-            continue
-        hidden = restricted is not None
-        yield (
-            code,
-            kind,
-            state,
-            percent_text(percent),
-            major(amount, currency),
-            currency,
-            gift,
-            None if hidden else customer,
-            email if not hidden and customer in shared else None,
-            _iso(issued),
-            _iso(expires),
-            major(min_order, currency),
-            max_uses,
-            uses,
-        )
+    shared = pl.Series(sorted(transfer.sharing_consented(connection)), dtype=pl.Int64)
+    result = connection.execute(statement.execution_options(stream_results=True), params)
+    sqlite = connection.dialect.name == "sqlite"
+    for rows in result.partitions(PAGE):
+        frame = _frame(rows, sqlite)
+        yield _shopify(frame) if layout == "shopify" else _csv(frame, shared)
+
+
+def _frame(rows: Any, sqlite: bool) -> pl.DataFrame:
+    """A page of rows as a typed frame, built column by column (faster than row by row)."""
+    columns = dict(zip(RAW, zip(*rows, strict=True), strict=True))
+    if not sqlite:
+        return pl.DataFrame(columns, schema=RAW)
+    raw = {k: pl.String if isinstance(v, pl.Datetime) else v for k, v in RAW.items()}
+    frame = pl.DataFrame(columns, schema=raw)
+    return frame.with_columns(
+        pl.col(name).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC")
+        for name in ("issued_at", "expires_at")
+    )
+
+
+def _iso_text(name: str) -> pl.Expr:
+    return pl.col(name).dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias(name)
+
+
+def _percent_text() -> pl.Expr:
+    """15.0 → "15", 12.5 → "12.5": the percentage as a shop types it."""
+    value = pl.col("percent_off").round(2)
+    whole = value == value.floor()
+    return (
+        pl.when(whole)
+        .then(value.cast(pl.Int64).cast(pl.String))
+        .otherwise(value.cast(pl.String))
+        .alias("percent_off")
+    )
+
+
+def _major(name: str, frame: pl.DataFrame) -> pl.Expr:
+    """Minor units → "12.50" in each row's currency's decimals, exactly (integer maths)."""
+    digits = {c: _precision(c) for c in frame["currency"].drop_nulls().unique().to_list()}
+    places = pl.col("currency").replace_strict(digits, default=2, return_dtype=pl.Int64)
+    scale = pl.lit(10, dtype=pl.Int64).pow(places)
+    minor = pl.col(name)
+    fraction = (minor % scale).cast(pl.String).str.zfill(places)
+    whole = (minor // scale).cast(pl.String)
+    return (
+        pl.when(minor.is_null())
+        .then(None)
+        .when(places == 0)
+        .then(whole)
+        .otherwise(whole + "." + fraction)
+        .alias(name)
+    )
+
+
+def _csv(frame: pl.DataFrame, shared: pl.Series) -> pl.DataFrame:
+    hidden = pl.col("restricted") == 1
+    return frame.select(
+        "code",
+        "kind",
+        "status",
+        _percent_text(),
+        _major("amount_minor", frame).alias("amount"),
+        "currency",
+        "gift",
+        pl.when(hidden).then(None).otherwise(pl.col("customer_id")).alias("customer_id"),
+        pl.when(~hidden & pl.col("customer_id").is_in(shared.implode()))
+        .then(pl.col("email"))
+        .otherwise(None)
+        .alias("email"),
+        _iso_text("issued_at"),
+        _iso_text("expires_at"),
+        _major("min_order_minor", frame).alias("min_order"),
+        "max_uses",
+        "uses",
+    )
+
+
+def _shopify(frame: pl.DataFrame) -> pl.DataFrame:
+    percent = pl.col("percent_off").is_not_null()
+    has_minimum = pl.col("min_order_minor").fill_null(0) > 0
+    return frame.with_columns(_percent_text(), _major("amount_minor", frame)).select(
+        pl.col("code").alias("Title"),
+        pl.lit("MERGE").alias("Command"),
+        pl.col("code").alias("Code"),
+        pl.when(percent).then(pl.lit("Percentage")).otherwise(pl.lit("Fixed Amount")).alias("Type"),
+        pl.when(percent)
+        .then(pl.col("percent_off"))
+        .otherwise(pl.col("amount_minor"))
+        .alias("Value"),
+        pl.when(has_minimum)
+        .then(pl.lit("Subtotal"))
+        .otherwise(pl.lit("None"))
+        .alias("Minimum Requirement"),
+        pl.when(has_minimum)
+        .then(_major("min_order_minor", frame))
+        .otherwise(None)
+        .alias("Minimum Requirement Subtotal"),
+        pl.col("max_uses").alias("Usage Limit"),
+        pl.lit("TRUE").alias("Applies Once Per Customer"),
+        _iso_text("issued_at").alias("Starts At"),
+        _iso_text("expires_at").alias("Ends At"),
+    )
 
 
 def header(layout: Layout) -> tuple[str, ...]:
     return SHOPIFY_HEADER if layout == "shopify" else CSV_HEADER
+
+
+def write_export(
+    connection: Connection, handle: IO[bytes], status: str | None, layout: Layout
+) -> int:
+    """Write the export to `handle` (header, then page after page); the rows written."""
+    from relmark.csvsafe import safe_frame
+
+    written = 0
+    for page in offer_pages(connection, status, layout):
+        safe_frame(page).write_csv(handle, include_header=written == 0)
+        written += page.height
+    if written == 0:
+        handle.write((",".join(header(layout)) + "\n").encode())
+    return written
