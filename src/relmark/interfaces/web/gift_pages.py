@@ -74,6 +74,9 @@ async def fulfil_from_dashboard(request: Request, code: str) -> Response:
             )
         except InvalidInput as exc:
             return _page(request, who, problem=f"{code[:40]}: {exc.problems[0].message}")
-        return RedirectResponse("/gifts?" + urlencode({"fulfilled": code[:40]}), status_code=303)
+        back = {"due": 1} if form.get("due") == "1" else {}
+        return RedirectResponse(
+            "/gifts?" + urlencode({**back, "fulfilled": code[:40]}), status_code=303
+        )
 
     return await run_in_threadpool(act)
