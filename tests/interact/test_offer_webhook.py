@@ -257,3 +257,26 @@ def test_the_webhook_address_is_a_checked_shop_setting(engine: Engine) -> None:
     shop_settings.change(engine, {"offers_webhook_url": "https://shop.example/hook"}, make.T0)
     effective = shop_settings.effective_settings(engine, Settings())
     assert effective.offers_webhook_url == "https://shop.example/hook"
+
+
+def test_the_status_command_counts_events_by_outcome(engine: Engine) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from relmark.interfaces.cli import app
+
+    ana = make.customer(engine, "A1")
+    make.offer(engine, ana, "GOOD-AAAA2222")
+    with shop_hook() as hook:
+        send(engine, hook.url)
+    make.offer(engine, ana, "GONE-BBBB3333")
+    with shop_hook(status=404) as hook:
+        send(engine, hook.url)
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(app, ["offers", "webhooks", "status", "--json", "--db", url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == [
+        {"event": "offer.issued", "status": "delivered", "count": 1},
+        {"event": "offer.issued", "status": "failed", "count": 1},
+    ]
