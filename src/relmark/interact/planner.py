@@ -142,7 +142,14 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
     if extra:
         decided = pl.concat([decided, *extra], how="diagonal_relaxed")
-    return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
+    return _result(
+        connection,
+        options,
+        decided.drop("missing_value"),
+        write,
+        known.to_list(),
+        existing["idempotency_key"],
+    )
 
 
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
@@ -315,7 +322,10 @@ def _result(
     decided: pl.DataFrame,
     write: bool,
     known: list[str] | None = None,
+    held_before: pl.Series | None = None,
 ) -> PlanResult:
+    """Count and (unless a dry run) write the decisions. `held_before`: the outbox's rows
+    among them, held for a passing reason, which the decisions update; the rest are new."""
     if "status" not in decided.columns:
         decided = decided.with_columns(
             pl.lit(None, dtype=pl.String).alias("status"),
@@ -327,7 +337,8 @@ def _result(
         counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
-            outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
+            rows = _outbox_rows(decided, run_id, options)
+            outbox.insert_messages(connection, rows, held_before)
         outbox.finish_plan_run(connection, run_id, counts)
     return PlanResult(
         run_id,
