@@ -9,7 +9,6 @@ dropping them unseen.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import reduce
 
@@ -22,7 +21,9 @@ from relmark.interact.playbook import Audience, Playbook
 class AudienceFacts:
     """What audience conditions look at beyond the candidate's own row."""
 
-    scores: pl.DataFrame
+    thresholds: dict[tuple[str, float], float] = field(default_factory=dict)
+    """(column, share) → the lowest value inside that top share of the live scored
+    customers (the database computes them: store.score_reads.top_threshold)."""
     categories: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
     )
@@ -33,10 +34,10 @@ class AudienceFacts:
 
     def top_threshold(self, column: str, share: float) -> float:
         """The lowest value still inside the top `share` of scored customers."""
-        values = self.scores[column].drop_nulls().sort(descending=True)
-        if values.is_empty():
-            return math.inf
-        return float(values[max(0, math.ceil(share * values.len()) - 1)])
+        try:
+            return self.thresholds[(column, share)]
+        except KeyError:
+            raise LookupError(f"no threshold computed for the top {share} of {column}") from None
 
 
 #: Held-message reasons for customers an audience cannot judge without a model value.

@@ -15,12 +15,12 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
-from relmark.interact import catch_up, occasions
+from relmark.interact import audience_sql, catch_up, occasions
 from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
-from relmark.store import consents, outbox
+from relmark.store import consents, outbox, score_reads
 from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
@@ -92,8 +92,10 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     states = outbox.playbook_states(connection)
     books = [b for b in options.playbooks if playbook_state(b, states.get(b.name))[0]]
     by_name = {b.name: b for b in books}
-    scores = outbox.latest_scores(connection)
-    candidates = _candidates(connection, books, scores, options, catch_up.span(connection, options))
+    run_id = score_reads.latest_run(connection)
+    audience_facts = _audience_facts(connection, books, run_id)
+    span = catch_up.span(connection, options)
+    candidates = _candidates(connection, books, run_id, audience_facts, options, span)
     if options.only_customer is not None:
         candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
     if options.only_customers is not None:
@@ -105,8 +107,9 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     outbox.stage_customers(connection, candidates["customer_id"])
     candidates = _not_recently_considered(connection, candidates, books, options.as_of)
     facts = outbox.customer_facts(connection).filter(pl.col("merged_into_id").is_null())
+    scores = score_reads.scores_of_staged(connection, run_id, outbox.STAGED_IDS)
     rows = candidates.join(facts, on="customer_id").join(scores, on="customer_id", how="left")
-    rows = _in_audience(connection, rows, books, scores)
+    rows = _in_audience(connection, rows, books, audience_facts)
     rows = rows.with_columns(
         pl.format("{}:{}:{}", "playbook", "customer_id", "occasion").alias("idempotency_key")
     )
@@ -139,7 +142,14 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
     if extra:
         decided = pl.concat([decided, *extra], how="diagonal_relaxed")
-    return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
+    return _result(
+        connection,
+        options,
+        decided.drop("missing_value"),
+        write,
+        known.to_list(),
+        existing["idempotency_key"],
+    )
 
 
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
@@ -166,10 +176,26 @@ def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> 
     )
 
 
+def _audience_facts(
+    connection: Connection, books: list[Playbook], run_id: int | None
+) -> AudienceFacts:
+    """The facts about the whole store that audiences compare a customer with."""
+    facts = AudienceFacts()
+    if run_id is not None:
+        facts.thresholds = {
+            (name, share): score_reads.top_threshold(connection, run_id, name, share)
+            for name, share in audience_sql.shares_needed(books)
+        }
+    if any(a.promoter is not None for b in books for a in b.audience):
+        facts.promoters = outbox.promoters(connection)
+    return facts
+
+
 def _candidates(
     connection: Connection,
     books: list[Playbook],
-    scores: pl.DataFrame,
+    run_id: int | None,
+    audience_facts: AudienceFacts,
     options: PlanOptions,
     span: occasions.Span,
 ) -> pl.DataFrame:
@@ -189,11 +215,19 @@ def _candidates(
     if date_books:
         people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
         parts += [occasions.from_dates(b, people, span, options.default_zone) for b in date_books]
-    if not scores.is_empty():
+    score_books = [b for b in books if b.trigger.on is TriggerKind.SCORE]
+    if score_books and run_id is not None:
+        promoters = None
+        if any(a.promoter is not None for b in score_books for a in b.audience):
+            promoters = score_reads.stage_promoters(connection, audience_facts.promoters)
+        conditions = {
+            b.name: audience_sql.could_match(b, audience_facts.top_threshold, promoters)
+            for b in score_books
+        }
+        found = score_reads.customers_matching(connection, run_id, conditions)
         parts += [
-            occasions.from_scores(b, scores["customer_id"], as_of)
-            for b in books
-            if b.trigger.on is TriggerKind.SCORE
+            occasions.from_scores(b, found.filter(pl.col(b.name))["customer_id"], as_of)
+            for b in score_books
         ]
     return pl.concat(parts)
 
@@ -222,16 +256,13 @@ def _not_recently_considered(
 
 
 def _in_audience(
-    connection: Connection, rows: pl.DataFrame, books: list[Playbook], scores: pl.DataFrame
+    connection: Connection, rows: pl.DataFrame, books: list[Playbook], facts: AudienceFacts
 ) -> pl.DataFrame:
     audiences = [a for b in books for a in b.audience]
-    facts = AudienceFacts(scores)
     if any(a.categories for a in audiences):
         facts.categories = outbox.categories_bought(connection)
     if any(a.partners for a in audiences):
         facts.partners = outbox.partners_used(connection)
-    if any(a.promoter is not None for a in audiences):
-        facts.promoters = outbox.promoters(connection)
     kept = []
     for b in books:
         if not rows["playbook"].is_in([b.name]).any():
@@ -291,7 +322,10 @@ def _result(
     decided: pl.DataFrame,
     write: bool,
     known: list[str] | None = None,
+    held_before: pl.Series | None = None,
 ) -> PlanResult:
+    """Count and (unless a dry run) write the decisions. `held_before`: the outbox's rows
+    among them, held for a passing reason, which the decisions update; the rest are new."""
     if "status" not in decided.columns:
         decided = decided.with_columns(
             pl.lit(None, dtype=pl.String).alias("status"),
@@ -303,7 +337,8 @@ def _result(
         counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
-            outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))
+            rows = _outbox_rows(decided, run_id, options)
+            outbox.insert_messages(connection, rows, held_before)
         outbox.finish_plan_run(connection, run_id, counts)
     return PlanResult(
         run_id,

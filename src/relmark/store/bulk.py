@@ -336,6 +336,12 @@ __all__ = [
 ]
 
 
+def insert_rows(connection: Connection, table: Table, frame: pl.DataFrame) -> None:
+    """Insert every row of `frame` straight into `table` (columns by name, no staging copy):
+    for rows the caller knows to be new."""
+    _fill(connection, table.name, _storable(frame, connection.dialect.name))
+
+
 def append(connection: Connection, table: Table, frame: pl.DataFrame) -> int:
     """Insert every row of `frame` into `table` (columns by name) through a staging table."""
     staged = f"stg_{table.name}"

@@ -87,6 +87,15 @@ PROFILE_COLUMNS = [
 
 class Customer(ProfileFields, Base):
     __tablename__ = "customers"
+    __table_args__ = (
+        # Planning leaves restricted customers out: a few, found without a scan.
+        Index(
+            "ix_customers_restricted",
+            "restricted_at",
+            sqlite_where=text("restricted_at IS NOT NULL"),
+            postgresql_where=text("restricted_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     first_record_id: Mapped[int | None] = mapped_column(Integer, unique=True)
@@ -176,6 +185,8 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         Index("ix_orders_customer_time", "customer_id", "ordered_at"),
+        # Planning reads the orders of the last days (thank-you, satisfaction, how-to).
+        Index("ix_orders_ordered_at", "ordered_at"),
         # Most orders come without a partner: index only those that have one.
         Index(
             "ix_orders_partner",
@@ -339,6 +350,8 @@ class CustomerScore(Base):
         Index("ix_customer_scores_run_segment_clv", "run_id", "segment", "clv_minor"),
         Index("ix_customer_scores_run_segment_p_alive", "run_id", "segment", "p_alive"),
         Index("ix_customer_scores_run_p_alive", "run_id", "p_alive"),
+        # Audiences take "the top 30% by revenue": the threshold is read off this index.
+        Index("ix_customer_scores_run_revenue", "run_id", "revenue_minor"),
     )
 
     run_id: Mapped[int] = mapped_column(

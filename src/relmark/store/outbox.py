@@ -25,7 +25,7 @@ from sqlalchemy import (
     update,
 )
 
-from relmark.store.bulk import fetch_frame, stage
+from relmark.store.bulk import fetch_frame, insert_rows, stage
 from relmark.store.kv import get_setting, put_setting
 from relmark.store.models import (
     Customer,
@@ -420,20 +420,45 @@ MESSAGE_COLUMNS = (
 JSON_COLUMNS = ("detail", "context")
 
 
-def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
+def insert_messages(
+    connection: Connection, frame: pl.DataFrame, held_before: pl.Series | None = None
+) -> int:
     """Write planned and held messages; `detail` and `context` arrive as JSON text.
 
     A candidate that an earlier plan held for a passing reason keeps its row: the row is
     updated with the new decision. Every other key is new (the unique index refuses a
-    second copy of any message)."""
+    second copy of any message). `held_before`: the keys the caller found in the outbox
+    under the budget lock; then the new rows go straight into the outbox (no staging copy,
+    no second look-up per row: a third of a 400k-row plan's write).
+    """
     if frame.is_empty():
         return 0
     # a fixed order: new rows get their ids in it, so the same plan gives the same outbox
-    staged = frame.select(MESSAGE_COLUMNS).sort("due_at", "idempotency_key")
-    stage(connection, "stg_messages", staged, Message.__table__)
-    json_cast = "CAST({} AS JSONB)" if connection.dialect.name == "postgresql" else "{}"
+    rows = frame.select(MESSAGE_COLUMNS).sort("due_at", "idempotency_key")
+    if held_before is None:
+        _update_held(connection, rows)
+        return _insert_absent(connection, rows)
+    again = pl.col("idempotency_key").is_in(held_before.implode())
+    if held_before.len():
+        _update_held(connection, rows.filter(again))
+    fresh = rows.filter(~again)
+    if fresh.height:
+        insert_rows(connection, Message.__table__, fresh)
+    return fresh.height
+
+
+def _json(connection: Connection, column: str, value: str) -> str:
+    if column in JSON_COLUMNS and connection.dialect.name == "postgresql":
+        return f"CAST({value} AS JSONB)"
+    return value
+
+
+def _update_held(connection: Connection, rows: pl.DataFrame) -> None:
+    if rows.is_empty():
+        return
+    stage(connection, "stg_messages", rows, Message.__table__)
     changes = ", ".join(
-        f"{c} = " + (json_cast.format(f"s.{c}") if c in JSON_COLUMNS else f"s.{c}")
+        f"{c} = " + _json(connection, c, f"s.{c}")
         for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority")
     )
     connection.execute(
@@ -442,9 +467,11 @@ def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
             "WHERE messages.idempotency_key = s.idempotency_key"
         )
     )
-    values = ", ".join(
-        json_cast.format(f"s.{c}") if c in JSON_COLUMNS else f"s.{c}" for c in MESSAGE_COLUMNS
-    )
+
+
+def _insert_absent(connection: Connection, rows: pl.DataFrame) -> int:
+    """Insert the staged rows whose key the outbox does not hold yet."""
+    values = ", ".join(_json(connection, c, f"s.{c}") for c in MESSAGE_COLUMNS)
     result = connection.execute(
         text(
             f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) SELECT {values} "
