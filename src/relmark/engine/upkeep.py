@@ -5,7 +5,9 @@
 - `unsubscribe-mailbox`: replies to the `mailto:` unsubscribe address are honoured, when a
   mailbox is configured (without one, messages carry only the https link);
 - `prune-outbox`: held candidates older than the configured age leave the outbox, their
-  counts kept per plan run.
+  counts kept per plan run;
+- `expire-offers`: offers past their date stop working (and reservations of messages that
+  will never go are voided), so a checkout asking the store gets the truth.
 """
 
 from __future__ import annotations
@@ -46,9 +48,18 @@ def prune_outbox(context: JobContext) -> str:
     return f"pruned {report.pruned} held candidate(s) older than {report.older_than_days} days"
 
 
+def expire_offers(context: JobContext) -> str:
+    from relmark.store import offers
+
+    with context.interaction.engine.begin() as connection:
+        done = offers.expire(connection, context.as_of)  # the clock sends issue them by
+    return f"offers: {done.expired} expired, {done.voided} unsent reservation(s) voided"
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
         Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
+        Job("expire-offers", every(timedelta(hours=1)), expire_offers),
     ]

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from relmark.contact_keys import normalize_email
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
-from relmark.store import audit, rectification, suppression
+from relmark.store import audit, offers, rectification, suppression
 from relmark.store.live import live_profile
 from relmark.store.models import (
     Consent,
@@ -192,6 +192,8 @@ def erase(
         .where(Message.customer_id.in_(ids), Message.status == "planned")
         .values(status="held", reason=ERASED)
     )
+    # an erased person is promised nothing any more: their open codes stop working
+    counts["offers"] = offers.void_open_of(connection, ids, ERASED, now)
     counts["message_events"] = _scrub_json(
         connection,
         MessageEvent,
