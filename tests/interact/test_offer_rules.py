@@ -97,7 +97,8 @@ def test_a_code_redeems_once_for_its_customers_order_and_records_it(shop: Shop) 
         trail = audit.entries(connection, customer_id=shop.id_of("C0"))
     assert [u["order_id"] for u in used] == [order(shop, "A1")]
     assert [e[0] for e in events] == ["offer_redeemed"]
-    assert trail[0]["action"] == "offer.redeem" and trail[0]["actor"] == "anna@shop.example"
+    assert trail[0]["action"] == "offer.redeem"
+    assert trail[0]["actor"] == "anna@shop.example"
     # and a second use is refused: single use
     assert refusal(shop, code, "A2").reason is Refusal.USED_UP
 
@@ -220,7 +221,8 @@ def test_void_is_audited_needs_a_reason_and_refuses_a_closed_offer(shop: Shop) -
     assert (voided["status"], voided["close_reason"]) == ("void", "customer complained")
     with shop.engine.connect() as connection:
         [entry] = [e for e in audit.entries(connection) if e["action"] == "offer.void"]
-    assert entry["detail"]["code"] == code and entry["customer_id"] == shop.id_of("C0")
+    assert entry["detail"]["code"] == code
+    assert entry["customer_id"] == shop.id_of("C0")
 
 
 def test_erasing_a_customer_voids_their_open_offers(shop: Shop) -> None:

@@ -42,6 +42,10 @@ class OfferTerms:
     def __post_init__(self) -> None:
         if self.kind not in {k.value for k in OfferKind}:
             raise ValueError(f"unknown offer kind {self.kind!r}")
+        if self.percent_off is not None and self.amount_minor is not None:
+            raise ValueError("an offer is worth a percentage or an amount, not both")
+        if self.amount_minor is not None and self.currency is None:
+            raise ValueError("an amount off needs its currency")
 
 
 class OfferNotFound(RelmarkError):
