@@ -229,6 +229,9 @@ def test_erasing_a_customer_voids_their_open_offers(shop: Shop) -> None:
     people(shop)
     mine = grant(shop, "C0")
     theirs = grant(shop, "C1")
+    voided = grant(shop, "C0")
+    with shop.engine.begin() as connection:
+        offers.void(connection, voided, "Ana Novak phoned to complain", NOW, actor=PERSON)
 
     with shop.engine.begin() as connection:
         done = erasure.erase(connection, shop.id_of("C0"), actor=PERSON, reason="request", now=NOW)
@@ -236,6 +239,7 @@ def test_erasing_a_customer_voids_their_open_offers(shop: Shop) -> None:
     assert done.counts["offers"] == 1
     assert offer_row(shop, mine)["status"] == "void"
     assert offer_row(shop, theirs)["status"] == "issued"
+    assert offer_row(shop, voided)["close_reason"] == "erased"  # staff's words may name her
 
 
 def test_orders_are_named_by_number_source_or_id_with_clear_errors(shop: Shop) -> None:

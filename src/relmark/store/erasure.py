@@ -44,6 +44,7 @@ from relmark.store.models import (
     SupportContact,
     TrackedMessage,
 )
+from relmark.store.offer_models import Offer
 from relmark.store.personal_data import ERASED, EVIDENCE_WORDS, PERSONAL, SAFE_KEYS
 
 
@@ -194,6 +195,11 @@ def erase(
     )
     # an erased person is promised nothing any more: their open codes stop working
     counts["offers"] = offers.void_open_of(connection, ids, ERASED, now)
+    connection.execute(
+        update(Offer)
+        .where(Offer.customer_id.in_(ids), Offer.close_reason.is_not(None))
+        .values(close_reason=ERASED)  # why someone voided one may name the person
+    )
     counts["message_events"] = _scrub_json(
         connection,
         MessageEvent,
