@@ -109,6 +109,8 @@ class EventKind(StrEnum):
     CUSTOMER_RECTIFIED = "customer_rectified"  # fields corrected on request (names only)
     CUSTOMER_ERASED = "customer_erased"  # personal data erased (store/erasure.py)
     CUSTOMER_SUPPRESSED = "customer_suppressed"  # came back with an erased e-mail or phone
+    OFFER_REDEEMED = "offer_redeemed"  # an order used one of the customer's offers
+    OFFER_REFUSED = "offer_refused"  # an order carried a code that could not be honoured
 
 
 class ImportKind(StrEnum):

@@ -12,7 +12,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from relmark.errors import InvalidInput, RelmarkError
-from relmark.interact import samples
+from relmark.interact import offer_issue, samples
 from relmark.interact.compose import compose
 from relmark.interact.delivery import SendOptions, SendReport, Transport
 from relmark.interact.preview import Preview, preview
@@ -80,8 +80,10 @@ def send_samples(
                     )
             facts = facts or samples.made_up_facts(book, now, relmark.settings.currency)
             row = samples.sample_row(book, real, now, branding.mail_domain)
+            # a sample code that can never be redeemed: a test send promises nothing
+            offer = offer_issue.sample(book, facts, branding.default_zone, now)
             composed = compose(
-                row, facts, book, sender.templates, branding, sender.signer, sender.secret
+                row, facts, book, sender.templates, branding, sender.signer, sender.secret, offer
             )
             rendered = composed.rendered
             composed = replace(

@@ -25,8 +25,9 @@ def variables(**overrides: object) -> dict[str, object]:
     data: dict[str, object] = {
         "shop": "Brew & Co",
         "first_name": "Aigerim",
-        "offer": {"discount_percent": 15, "code_prefix": "BACK"},
+        "offer": {"kind": "discount", "percent_off": 15, "code_prefix": "BACK"},
         "code": "BACK-1A2B3C4D",
+        "offer_until": date(2026, 7, 1),
         "ratings": [{"score": n, "url": f"https://r.example/{n}"} for n in range(11)],
         "links": {
             "cta": "https://t.example/c",

@@ -8,6 +8,8 @@
   counts kept per plan run;
 - `offers-webhook`: offer events (issued, redeemed, expired, voided) to the shop's webhook,
   when one is configured.
+- `expire-offers`: offers past their date stop working (and reservations of messages that
+  will never go are voided), so a checkout asking the store gets the truth.
 """
 
 from __future__ import annotations
@@ -54,10 +56,19 @@ def offers_webhook(context: JobContext) -> str:
     return deliver_from_settings(context.interaction.engine, context.interaction.settings).summary()
 
 
+def expire_offers(context: JobContext) -> str:
+    from relmark.store import offers
+
+    with context.interaction.engine.begin() as connection:
+        done = offers.expire(connection, context.as_of)  # the clock sends issue them by
+    return f"offers: {done.expired} expired, {done.voided} unsent reservation(s) voided"
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
         Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
         Job("offers-webhook", every(timedelta(minutes=1)), offers_webhook),
+        Job("expire-offers", every(timedelta(hours=1)), expire_offers),
     ]

@@ -22,7 +22,7 @@ from relmark.ingest.tracking import (
     TRAIT_FIELDS,
     Tracked,
 )
-from relmark.store import identity, suppression
+from relmark.store import identity, offer_redemption, suppression
 from relmark.store.audit import Actor
 from relmark.store.live import live_profile
 from relmark.store.models import (
@@ -42,7 +42,14 @@ TRACKING = Actor("tracking", "tracking endpoint")
 def store(connection: Connection, messages: list[Tracked], now: datetime) -> dict[str, int]:
     """Apply messages in order inside the caller's transaction; counts by outcome."""
     seen = _known_ids(connection, [m.message_id for m in messages])
-    counts = {"stored": 0, "duplicates": 0, "orders": 0, "refunds": 0}
+    counts = {
+        "stored": 0,
+        "duplicates": 0,
+        "orders": 0,
+        "refunds": 0,
+        "coupons_redeemed": 0,
+        "coupons_refused": 0,
+    }
     touched: set[int] = set()
     for message in messages:
         if message.message_id in seen:
@@ -109,7 +116,10 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         )
     )
     if message.order is not None and message.event == ORDER_COMPLETED:
-        counts["orders"] += _order(connection, message, customer_id, now)
+        order_id = _order(connection, message, customer_id, now)
+        if order_id is not None:
+            counts["orders"] += 1
+            _coupon(connection, message, customer_id, order_id, now, counts)
     elif message.order is not None and message.event == ORDER_REFUNDED:
         result = connection.execute(
             update(Order)
@@ -266,14 +276,38 @@ def _traits(connection: Connection, message: Tracked, now: datetime) -> dict[str
     return values
 
 
-def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int:
+def _coupon(
+    connection: Connection,
+    message: Tracked,
+    customer_id: int,
+    order_id: int,
+    now: datetime,
+    counts: dict[str, int],
+) -> None:
+    """Segment's `coupon` on an order redeems that offer for it; a code that cannot be
+    honoured is kept on the customer's timeline with its reason (the order stays: the shop
+    took it)."""
+    coupon = message.properties.get("coupon") if message.properties else None
+    if not isinstance(coupon, str) or not coupon.strip():
+        return
+    try:
+        offer_redemption.redeem(connection, coupon[:60], order_id, now)
+    except offer_redemption.OfferRefused as refused:
+        offer_redemption.record_refusal(connection, customer_id, order_id, refused, now)
+        counts["coupons_refused"] += 1
+        return
+    counts["coupons_redeemed"] += 1
+
+
+def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int | None:
+    """The new order's id; None when the shop sent it before."""
     order = message.order
     assert order is not None
     exists = connection.execute(
         select(Order.id).where(Order.source == USER, Order.external_id == order.order_id)
     ).first()
     if exists:
-        return 0
+        return None
     record = (
         _record(connection, USER, message.user_id)
         if message.user_id
@@ -314,4 +348,4 @@ def _order(connection: Connection, message: Tracked, customer_id: int, now: date
                 unit_price_minor=line.unit_price_minor,
             )
         )
-    return 1
+    return int(order_id)

@@ -16,12 +16,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from relmark.errors import RelmarkError
 from relmark.interact.confirmation import CONFIRMATION
-from relmark.interact.occasions import known_zone
+from relmark.interact.offer_issue import OfferView, carries_offer, customer_zone
 from relmark.interact.playbook import Playbook
 from relmark.interact.templating import Rendered, TemplateSet, shipped
 from relmark.interact.tokens import LinkClaim, LinkKind, Signer
@@ -96,12 +96,6 @@ class Links:
         return f"{self.base}/c/{self._claim(LinkKind.CONFIRM)}"
 
 
-def discount_code(prefix: str, key: str, secret: str) -> str:
-    """A code unique to the message and not guessable from another customer's."""
-    digest = hmac.new(secret.encode(), key.encode(), hashlib.sha256).hexdigest()
-    return f"{prefix}-{digest[:8].upper()}"
-
-
 def referral_code(customer_id: int, secret: str) -> str:
     digest = hmac.new(secret.encode(), f"referral:{customer_id}".encode(), hashlib.sha256)
     return digest.hexdigest()[:10]
@@ -115,21 +109,23 @@ def compose(
     branding: Branding,
     signer: Signer,
     secret: str,
+    offer: OfferView | None = None,
 ) -> Composed:
-    """Everything needed to deliver `message`, in the customer's language."""
+    """Everything needed to deliver `message`, in the customer's language. `offer`: the
+    stored offer it carries (or a preview's sample), for a playbook that issues one."""
     customer = facts["customer"]
     links = Links(signer, branding.public_url, message)
-    zone = customer.get("timezone")
-    tz = ZoneInfo(zone if known_zone(zone) else branding.default_zone)
+    tz = customer_zone(customer, branding.default_zone)
+    if offer is None and carries_offer(book):
+        raise RelmarkError(f"playbook {book.name!r} promises an offer, but none was reserved")
     unsubscribe = links.unsubscribe() if message["purpose"] != "transactional" else None
     variables: dict[str, Any] = {
         "shop": branding.shop_name,
         "logo_url": branding.logo_url,
         "first_name": customer.get("first_name"),
-        "offer": dict(book.offer),
-        "code": discount_code(
-            str(book.offer.get("code_prefix", "RM")), message["idempotency_key"], secret
-        ),
+        "offer": book.offer.for_template() if book.offer else {},
+        "code": offer.code if offer else None,
+        "offer_until": offer.last_day(tz) if offer else None,
         "ratings": [],
         "links": {
             "cta": None,

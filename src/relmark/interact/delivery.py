@@ -6,6 +6,10 @@ the next sender reclaims it and sends it again with the same Message-ID, so at m
 message in flight at the kill can arrive twice, and receivers can tell it is the same.
 Temporary failures retry with exponential backoff; permanent ones are recorded.
 
+A message whose playbook makes an offer reserves it with the claim (store/offers.py): the
+mail shows the stored code, every retry reuses it, marking the message sent issues it in the
+same transaction, and a message that finally fails or is held voids it.
+
 Quiet hours hold at the moment of sending too (`relmark.interact.quiet`): a due message whose
 customer is in quiet hours by the sender's clock (`--as-of` included) stays planned. A dry run
 (`relmark.interact.preview`) walks the same queue and renders without claiming anything.
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Engine
 
 from relmark.errors import RelmarkError
+from relmark.interact import offer_issue
 from relmark.interact.compose import (
     Branding,
     Composed,
@@ -35,6 +40,7 @@ from relmark.interact.compose import (
     webhook_payload,
 )
 from relmark.interact.confirmation import CONFIRMATION
+from relmark.interact.offer_issue import OfferView
 from relmark.interact.playbook import Playbook
 from relmark.interact.policy import ContactPolicy
 from relmark.interact.quiet import quiet_until, zone_of
@@ -43,7 +49,7 @@ from relmark.interact.tokens import Signer
 
 if TYPE_CHECKING:
     import httpx
-from relmark.store import outbox, restriction, send_queue, transfer
+from relmark.store import offers, outbox, restriction, send_queue, transfer
 
 
 class TemporaryFailure(RelmarkError):
@@ -292,8 +298,10 @@ class Sender:
         facts: dict[str, Any],
         share: bool,
         branding: Branding | None = None,
+        offer: OfferView | None = None,
     ) -> Composed:
-        """`branding` as read once for this message (a live sender's may change meanwhile)."""
+        """`branding` as read once for this message (a live sender's may change meanwhile);
+        `offer` as reserved for it (or a preview's sample)."""
         book = self.playbooks.get(message["playbook"])
         if book is None:
             raise PermanentFailure(f"playbook {message['playbook']!r} no longer exists")
@@ -305,10 +313,12 @@ class Sender:
             branding or self.branding,
             self.signer,
             self.secret,
+            offer,
         )
         return composed if share else replace(composed, share_personal=False)
 
     def _one(self, message_id: int, options: SendOptions, report: SendReport) -> None:
+        branding = self.branding  # one reading: the body, the headers and the offer agree
         with self.engine.begin() as connection:
             if not outbox.claim(connection, message_id, datetime.now(UTC)):
                 report.skipped += 1
@@ -318,6 +328,7 @@ class Sender:
             facts = outbox.render_facts(connection, message)
             if facts["customer"].get("restricted_at") is not None:
                 restriction.hold_claimed(connection, message_id)
+                offers.void_for_message(connection, message_id, "message held", options.as_of())
                 report.skipped += 1
                 return
             order = facts.get("order")
@@ -325,6 +336,7 @@ class Sender:
                 # Planned ahead (the engine decides an order's messages when it arrives):
                 # an order cancelled or returned since gets no thank-you for it.
                 outbox.hold_claimed(connection, message_id, "order_not_completed")
+                offers.void_for_message(connection, message_id, "message held", options.as_of())
                 report.skipped += 1
                 return
             # A webhook hands the message to another system: personal data only with
@@ -332,12 +344,18 @@ class Sender:
             share = message["channel"] != "webhook" or transfer.may_share(
                 connection, int(message["customer_id"])
             )
+            # The code the mail shows is the stored one (the same on every attempt).
+            book = self.playbooks.get(message["playbook"])
+            offer = None
+            if book is not None:
+                offer = offer_issue.reserve(
+                    connection, message, facts, book, branding.default_zone, options.as_of()
+                )
         try:
             transport = self.transports.get(message["channel"])
             if transport is None:
                 raise PermanentFailure(f"no transport configured for {message['channel']!r}")
-            branding = self.branding  # one reading: the body and the headers agree
-            composed = self.compose(message, facts, share, branding)
+            composed = self.compose(message, facts, share, branding, offer)
             transport.deliver(message, composed, branding)
         except TemporaryFailure as exc:
             self._retry_or_fail(message, str(exc), options, report)
@@ -347,11 +365,14 @@ class Sender:
             # (a value no setting should let through): this message fails, the run goes on.
             with self.engine.begin() as connection:
                 outbox.mark_failed(connection, message_id, str(exc))
+                offers.void_for_message(connection, message_id, "message failed", options.as_of())
             report.failed += 1
             report.errors.append(f"message {message_id}: {exc}")
             return
         with self.engine.begin() as connection:
-            outbox.mark_sent(connection, message_id, options.as_of())
+            sent_at = options.as_of()
+            outbox.mark_sent(connection, message_id, sent_at)
+            offers.issue(connection, message_id, sent_at)  # the promise exists once it went
         report.sent += 1
 
     def _retry_or_fail(
@@ -361,6 +382,9 @@ class Sender:
         with self.engine.begin() as connection:
             if attempts >= options.max_attempts:
                 outbox.mark_failed(connection, message["id"], f"gave up after {attempts}: {error}")
+                offers.void_for_message(
+                    connection, message["id"], "message failed", options.as_of()
+                )
                 report.failed += 1
                 report.errors.append(f"message {message['id']}: {error}")
                 return

@@ -137,6 +137,76 @@ class Audience(Strict):
         )
 
 
+class OfferKind(StrEnum):
+    """What a playbook's message promises (the store's offer kinds a playbook can make)."""
+
+    DISCOUNT = "discount"
+    GIFT = "gift"
+    REFERRAL_REWARD = "referral_reward"
+
+
+class OfferSpec(Strict):
+    """The offer a playbook's messages carry: each sent message issues one, with a code of
+    its own, so what a mail promises is a record the shop can check and honour."""
+
+    kind: OfferKind
+    percent_off: Annotated[float, Field(gt=0, le=100)] | None = None
+    amount_minor: Annotated[int, Field(gt=0, le=10**12)] | None = None
+    """A fixed amount off, in the currency's minor units (cents)."""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    gift: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """What the gift is: a catalogue key or, for now, words the warehouse understands."""
+    valid_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    """Counted from the day the message is sent, to the end of that day in the customer's
+    timezone (the date the mail names)."""
+    min_order_minor: Annotated[int, Field(ge=0, le=10**12)] | None = None
+    max_uses: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    code_prefix: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{0,11}$")] = "RM"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_discount_percent(cls, data: Any) -> Any:
+        """`discount_percent` (the free-form offer of old files) is a discount's percent_off."""
+        if isinstance(data, dict) and "discount_percent" in data:
+            if "percent_off" in data:
+                raise ValueError("discount_percent was renamed percent_off: keep only percent_off")
+            data = {**data, "percent_off": data["discount_percent"]}
+            del data["discount_percent"]
+            data.setdefault("kind", OfferKind.DISCOUNT.value)
+        return data
+
+    @model_validator(mode="after")
+    def _one_value(self) -> OfferSpec:
+        money = self.amount_minor is not None
+        if self.kind is OfferKind.GIFT:
+            if self.gift is None:
+                raise ValueError('a gift offer names its gift (gift = "…")')
+            if self.percent_off is not None or money:
+                raise ValueError("a gift offer has no percent_off or amount_minor")
+        elif (self.percent_off is None) == (not money):
+            raise ValueError(
+                f"a {self.kind.value} offer needs either percent_off or amount_minor with "
+                "currency (not both)"
+            )
+        if money != (self.currency is not None) and self.kind is not OfferKind.GIFT:
+            raise ValueError("amount_minor and currency go together")
+        if self.min_order_minor is not None and self.currency is None:
+            raise ValueError("min_order_minor needs the currency it is counted in")
+        return self
+
+    @property
+    def issued_at_send(self) -> bool:
+        """A referral reward is earned later (when the friend orders), not by this mail."""
+        return self.kind is not OfferKind.REFERRAL_REWARD
+
+    def for_template(self) -> dict[str, Any]:
+        """What templates see as `offer` (with the old name of percent_off kept for
+        templates written before it was renamed)."""
+        values = self.model_dump(mode="json")
+        values["discount_percent"] = self.percent_off
+        return values
+
+
 class Playbook(Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
     title: str
@@ -151,8 +221,8 @@ class Playbook(Strict):
     control_share: Annotated[float, Field(ge=0, le=0.9)] = 0.1
     repeat_after_days: Annotated[int, Field(ge=0, le=3650)] = 0
     """At most one message of this playbook per customer within this many days."""
-    offer: dict[str, str | int | float] = Field(default_factory=dict)
-    """Values the template may use: discount percent, gift name, code prefix…"""
+    offer: OfferSpec | None = None
+    """What its messages promise; each sent message issues one offer with its own code."""
     enabled: bool = True
     trigger: Trigger
     audience: list[Audience] = Field(default_factory=lambda: [Audience()])
@@ -182,7 +252,7 @@ class Playbook(Strict):
     def promises_value(self) -> bool:
         """It promises money or goods (a gift, a discount, a reward): the shop must set the
         offer up before the first one goes out, so it never starts on by itself."""
-        return self.cost == "high" or bool(self.offer)
+        return self.cost == "high" or self.offer is not None
 
 
 #: Why a playbook that promises money or goods is off in a store nobody switched it on in.
@@ -237,7 +307,7 @@ def playbook_row(book: Playbook, stored: bool | None) -> dict[str, Any]:
         "priority": book.priority,
         "cost": book.cost,
         "control_share": book.control_share,
-        "offer": dict(book.offer),
+        "offer": book.offer.model_dump(mode="json", exclude_none=True) if book.offer else {},
         "enabled": enabled,
         "reason": reason,
     }

@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from relmark.errors import RelmarkError
+from relmark.interact import offer_issue
 from relmark.interact.compose import email_message, webhook_payload
 from relmark.interact.delivery import Sender, SendOptions, SendReport
 from relmark.store import outbox, transfer
@@ -47,13 +48,13 @@ def preview(
         if len(shown) >= limit:
             more += 1
             continue
-        rendered = _render(sender, message_id)
+        rendered = _render(sender, message_id, options.as_of())
         if rendered is not None:
             shown.append(rendered)
     return shown, more, report
 
 
-def _render(sender: Sender, message_id: int) -> Preview | None:
+def _render(sender: Sender, message_id: int, now: datetime) -> Preview | None:
     with sender.engine.connect() as connection:
         message = outbox.message_row(connection, message_id)
         if message is None or message["status"] != "planned":
@@ -61,6 +62,15 @@ def _render(sender: Sender, message_id: int) -> Preview | None:
         facts = outbox.render_facts(connection, message)
         share = message["channel"] != "webhook" or transfer.may_share(
             connection, int(message["customer_id"])
+        )
+        book = sender.playbooks.get(message["playbook"])
+        # A dry run issues nothing: the code reserved by an earlier attempt, or a sample.
+        offer = (
+            offer_issue.sample(
+                book, facts, sender.branding.default_zone, now, connection, message_id
+            )
+            if book is not None
+            else None
         )
     preview = Preview(
         message_id,
@@ -72,7 +82,7 @@ def _render(sender: Sender, message_id: int) -> Preview | None:
         preview.error = "the customer restricted processing: it would be held"
         return preview
     try:
-        composed = sender.compose(message, facts, share)
+        composed = sender.compose(message, facts, share, offer=offer)
     except RelmarkError as exc:
         preview.error = str(exc)
         return preview
@@ -84,6 +94,6 @@ def _render(sender: Sender, message_id: int) -> Preview | None:
         preview.error = "the customer has no e-mail address"
     else:
         preview.to = composed.recipient
-        now = datetime.now().astimezone()
-        preview.email = email_message(composed, message, sender.branding, now)
+        written = datetime.now().astimezone()
+        preview.email = email_message(composed, message, sender.branding, written)
     return preview

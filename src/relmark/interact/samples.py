@@ -3,8 +3,8 @@
 A sample is rendered from a real planned message when there is one (the real words a
 customer would read), else from a made-up customer with a made-up order. Either way its
 links are signed for message 0 and customer 0: the operator clicking "unsubscribe" or a
-rating in a test message changes no customer's consent or history, and its discount code
-is not the customer's.
+rating in a test message changes no customer's consent or history, and its offer code is a
+sample that can never be redeemed (`relmark.interact.offer_issue.sample`).
 """
 
 from __future__ import annotations

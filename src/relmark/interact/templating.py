@@ -83,6 +83,15 @@ def money(amount_minor: int, currency: str, locale: Locale) -> str:
     return format_currency(units, currency, locale=locale)
 
 
+def offer_value(offer: dict[str, Any], locale: Locale) -> str:
+    """What an offer is worth, as the customer reads it: "15 %", "5,00 €" or the gift."""
+    if offer.get("percent_off") is not None:
+        return format_percent(Decimal(str(offer["percent_off"])) / 100, locale=locale)
+    if offer.get("amount_minor") is not None and offer.get("currency"):
+        return money(int(offer["amount_minor"]), str(offer["currency"]), locale)
+    return str(offer.get("gift") or "")
+
+
 def long_date(value: date | datetime, locale: Locale) -> str:
     return format_date(value, format="long", locale=locale)
 
@@ -130,6 +139,7 @@ class TemplateSet:
             "money": lambda minor, currency: money(minor, currency, locale),
             "long_date": lambda value: long_date(value, locale),
             "percent": lambda value: format_percent(Decimal(str(value)) / 100, locale=locale),
+            "offer_value": lambda offer: offer_value(offer, locale),
         }
         place = f"template {template!r} [{chosen}]"
         subject = _render(self.env, entry["subject"], scope, place, "subject").strip()

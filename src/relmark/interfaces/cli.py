@@ -899,6 +899,7 @@ from relmark.interfaces import (  # noqa: E402
     identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
     mailbox_cli,  # noqa: F401
+    offers_cli,  # noqa: F401
     offers_export_cli,  # noqa: F401
     outbox_cli,  # noqa: F401
     privacy_access_cli,  # noqa: F401

@@ -8,6 +8,8 @@ import typer
 from relmark.interfaces.cli_base import app
 
 offers_app = typer.Typer(
-    help="Offers: the codes and gifts messages promise, for the shop.", no_args_is_help=True
+    help="Offers (discount codes, gifts) the sent messages promised: redeem, show, list, "
+    "void, expire, export for the shop, webhooks.",
+    no_args_is_help=True,
 )
 app.add_typer(offers_app, name="offers")

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from relmark.contact_keys import normalize_email
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
-from relmark.store import audit, rectification, suppression
+from relmark.store import audit, offers, rectification, suppression
 from relmark.store.live import live_profile
 from relmark.store.models import (
     Consent,
@@ -44,6 +44,7 @@ from relmark.store.models import (
     SupportContact,
     TrackedMessage,
 )
+from relmark.store.offer_models import Offer
 from relmark.store.personal_data import ERASED, EVIDENCE_WORDS, PERSONAL, SAFE_KEYS
 
 
@@ -191,6 +192,13 @@ def erase(
         update(Message)
         .where(Message.customer_id.in_(ids), Message.status == "planned")
         .values(status="held", reason=ERASED)
+    )
+    # an erased person is promised nothing any more: their open codes stop working
+    counts["offers"] = offers.void_open_of(connection, ids, ERASED, now)
+    connection.execute(
+        update(Offer)
+        .where(Offer.customer_id.in_(ids), Offer.close_reason.is_not(None))
+        .values(close_reason=ERASED)  # why someone voided one may name the person
     )
     counts["message_events"] = _scrub_json(
         connection,

@@ -26,3 +26,13 @@ def normalise(code: str) -> str:
     if "-" not in cleaned and len(cleaned) > LENGTH:
         cleaned = cleaned[:-LENGTH] + "-" + cleaned[-LENGTH:]
     return cleaned
+
+
+#: What previews and test sends show instead of a code: it has an L and a 0, which no real
+#: code has, so it can never be one (and redeeming it is refused as unknown).
+SAMPLE_SUFFIX = "SAMPLE00"
+
+
+def sample_code(prefix: str = "RM") -> str:
+    """The code a preview or a test send shows, e.g. BACK-SAMPLE00: never valid."""
+    return prefix.upper() + "-" + SAMPLE_SUFFIX

@@ -32,6 +32,7 @@ PERSONAL: dict[str, dict[str, str]] = {
     "support_contacts": {"reason": "replace"},
     "demo_truth": {"key": "delete", "truth": "delete"},  # 'web:C123' ties records to people
     "rectifications": {"value": "delete"},  # corrected values, pinned over the sources
+    "offers": {"close_reason": "replace"},  # typed by staff voiding one: may name the person
 }
 
 #: Text/JSON columns that hold no personal data, and why.
@@ -87,6 +88,8 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "audit_log": ("actor_kind", "actor", "origin", "action", "detail"),  # ids and counts only
     "suppressions": ("key_hash", "kind"),  # salted hashes
     "rectifications": ("field", "actor_kind", "actor"),  # field names; staff, not customers
+    # random codes, the shop's terms and the gift's name: no one's data
+    "offers": ("code", "kind", "status", "playbook", "currency", "gift"),
 }
 
 #: JSON keys that may stay in scrubbed event parameters and message-event data (scalars only).

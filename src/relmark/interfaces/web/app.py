@@ -30,6 +30,7 @@ from relmark.interfaces.web import (
     import_pages,
     links,
     messages_api,
+    offers_api,
     outbox_pages,
     pages,
     privacy_api,
@@ -115,6 +116,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     # what any route may answer: a bad URL, no key, the wrong role (api.py adds the rest)
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
     app.include_router(messages_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(offers_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(gifts_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
