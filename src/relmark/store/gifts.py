@@ -109,8 +109,16 @@ def fulfil(
         )
     done = connection.execute(
         update(Offer)
-        .where(Offer.id == offer["id"], Offer.fulfilled_at.is_(None))
-        .values(fulfilled_at=now, fulfilled_order_id=order_row["id"])
+        .where(Offer.id == offer["id"], Offer.fulfilled_at.is_(None), Offer.status == "issued")
+        # Kept: the gift went with the order, so the promise is closed (no expiry job or
+        # second order can reopen it).
+        .values(
+            fulfilled_at=now,
+            fulfilled_order_id=order_row["id"],
+            status="redeemed",
+            uses=Offer.uses + 1,
+            closed_at=now,
+        )
     )
     if done.rowcount != 1:  # fulfilled by someone else meanwhile
         raise InvalidInput.single("code", f"{wanted} was fulfilled meanwhile")

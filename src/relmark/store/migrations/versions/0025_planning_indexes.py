@@ -2,7 +2,7 @@
 revenue (an audience's top share), restricted customers (left out of every plan)
 
 Revision ID: 0025
-Revises: 0019
+Revises: 0021
 Create Date: 2026-11-30
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0019"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
