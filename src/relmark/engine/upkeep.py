@@ -5,7 +5,8 @@
 - `unsubscribe-mailbox`: replies to the `mailto:` unsubscribe address are honoured, when a
   mailbox is configured (without one, messages carry only the https link);
 - `prune-outbox`: held candidates older than the configured age leave the outbox, their
-  counts kept per plan run.
+  counts kept per plan run;
+- `referral-rewards`: referrals past the return window are rewarded, broken ones rejected.
 """
 
 from __future__ import annotations
@@ -46,9 +47,25 @@ def prune_outbox(context: JobContext) -> str:
     return f"pruned {report.pruned} held candidate(s) older than {report.older_than_days} days"
 
 
+def referral_rewards(context: JobContext) -> str:
+    from relmark.interact.referrals import reward_referrals
+    from relmark.store.audit import Actor
+
+    interaction = context.interaction
+    report = reward_referrals(
+        interaction.engine,
+        interaction.playbooks(),
+        interaction.effective(),
+        context.as_of,
+        Actor("engine", socket.gethostname()),
+    )
+    return report.summary()
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
         Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
+        Job("referral-rewards", every(timedelta(hours=6)), referral_rewards),
     ]

@@ -22,7 +22,7 @@ from relmark.ingest.tracking import (
     TRAIT_FIELDS,
     Tracked,
 )
-from relmark.store import identity, suppression
+from relmark.store import identity, referrals, suppression
 from relmark.store.audit import Actor
 from relmark.store.live import live_profile
 from relmark.store.models import (
@@ -42,7 +42,7 @@ TRACKING = Actor("tracking", "tracking endpoint")
 def store(connection: Connection, messages: list[Tracked], now: datetime) -> dict[str, int]:
     """Apply messages in order inside the caller's transaction; counts by outcome."""
     seen = _known_ids(connection, [m.message_id for m in messages])
-    counts = {"stored": 0, "duplicates": 0, "orders": 0, "refunds": 0}
+    counts = {"stored": 0, "duplicates": 0, "orders": 0, "refunds": 0, "referrals": 0}
     touched: set[int] = set()
     for message in messages:
         if message.message_id in seen:
@@ -84,6 +84,9 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         assert message.user_id
         return _alias(connection, message.previous_id, message.user_id, message.timestamp, now)
     customer_id = _resolve(connection, message, now)
+    if message.referral_code:
+        record = _own_record(connection, message)
+        referrals.remember_touch(connection, record[0], message.referral_code, message.timestamp)
     if message.type == "identify":
         traits = _traits(connection, message, now)
         live = _live(connection, customer_id)
@@ -109,7 +112,12 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         )
     )
     if message.order is not None and message.event == ORDER_COMPLETED:
-        counts["orders"] += _order(connection, message, customer_id, now)
+        order_id = _order(connection, message, customer_id, now)
+        if order_id is not None:
+            counts["orders"] += 1
+            coupon = message.order.coupon
+            if referrals.attribute_order(connection, order_id, coupon, now) is not None:
+                counts["referrals"] += 1
     elif message.order is not None and message.event == ORDER_REFUNDED:
         result = connection.execute(
             update(Order)
@@ -266,20 +274,27 @@ def _traits(connection: Connection, message: Tracked, now: datetime) -> dict[str
     return values
 
 
-def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int:
+def _own_record(connection: Connection, message: Tracked) -> tuple[int, int]:
+    """(record id, customer id) of the message's user, else its anonymous visitor."""
+    record = (
+        _record(connection, USER, message.user_id)
+        if message.user_id
+        else _record(connection, ANONYMOUS, message.anonymous_id or "")
+    )
+    assert record is not None  # _resolve made it
+    return record
+
+
+def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int | None:
+    """The new order's id; None when it was stored before."""
     order = message.order
     assert order is not None
     exists = connection.execute(
         select(Order.id).where(Order.source == USER, Order.external_id == order.order_id)
     ).first()
     if exists:
-        return 0
-    record = (
-        _record(connection, USER, message.user_id)
-        if message.user_id
-        else _record(connection, ANONYMOUS, message.anonymous_id or "")
-    )
-    assert record is not None
+        return None
+    record = _own_record(connection, message)
     order_id = connection.execute(
         insert(Order)
         .values(
@@ -314,4 +329,4 @@ def _order(connection: Connection, message: Tracked, customer_id: int, now: date
                 unit_price_minor=line.unit_price_minor,
             )
         )
-    return 1
+    return int(order_id)

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from relmark.errors import RelmarkError
 from relmark.interact.confirmation import CONFIRMATION
 from relmark.interact.occasions import known_zone
 from relmark.interact.playbook import Playbook
@@ -102,11 +103,6 @@ def discount_code(prefix: str, key: str, secret: str) -> str:
     return f"{prefix}-{digest[:8].upper()}"
 
 
-def referral_code(customer_id: int, secret: str) -> str:
-    digest = hmac.new(secret.encode(), f"referral:{customer_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:10]
-
-
 def compose(
     message: dict[str, Any],
     facts: dict[str, Any],
@@ -168,7 +164,9 @@ def compose(
         if book.template not in templates.templates:  # a store's own set without it
             templates = shipped()
     if book.template == "referral":
-        code = referral_code(int(message["customer_id"]), secret)
+        code = facts.get("referral_code")  # stored (store/referrals.py), so it is attributed
+        if not code:
+            raise RelmarkError("the referral message needs the customer's referral code")
         personal = f"{branding.shop_url.rstrip('/')}/?ref={code}"
         variables["links"]["referral"] = personal
         variables["links"]["cta"] = links.click(personal)
