@@ -26,7 +26,8 @@ def test_a_customer_code_is_made_once_typable_and_kept(shop: Referrals) -> None:
     assert shop.value("SELECT COUNT(*) FROM referral_codes") == 1
     with shop.engine.connect() as connection:
         found = find_code(connection, first.lower().replace("-", " "))
-    assert found is not None and found[1] == shop.id_of("ANA")
+    assert found is not None
+    assert found[1] == shop.id_of("ANA")
 
 
 def test_codes_survive_a_merge_and_the_absorbed_code_resolves_to_the_survivor(
@@ -48,7 +49,8 @@ def test_codes_survive_a_merge_and_the_absorbed_code_resolves_to_the_survivor(
 
     # then the survivor keeps her own code, and Ciril's old code still names her
     assert kept == ana
-    assert resolved is not None and resolved[1] == ana_id
+    assert resolved is not None
+    assert resolved[1] == ana_id
 
 
 def test_a_new_customers_first_order_with_the_code_is_pending(shop: Referrals) -> None:

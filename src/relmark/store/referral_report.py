@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Numeric, text
 
 from relmark.enums import OrderStatus
 from relmark.store.referral_models import ReferralStatus
+from relmark.store.types import UTCDateTime
 
 #: referral's customer id → the live profile holding that person now.
 LIVE = """
@@ -83,6 +84,11 @@ def list_referrals(
         text(
             f"{LIVE} SELECT {LIST_COLUMNS} {LIST_FROM} WHERE {condition} "
             "ORDER BY r.id DESC LIMIT :limit OFFSET :offset"
+        ).columns(  # typed: SQLite hands back text for these otherwise
+            ordered_at=UTCDateTime(),
+            created_at=UTCDateTime(),
+            decided_at=UTCDateTime(),
+            referee_percent=Numeric(5, 2),
         ),
         params,
     ).mappings()
