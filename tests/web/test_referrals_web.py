@@ -144,7 +144,7 @@ def test_ambassadors_are_ranked_by_the_value_of_the_customers_they_brought(web: 
         bor_code = code_for(connection, bor, NOW)
     send(web, order("friend-a", "A-1", coupon=ana_code, total=80))
     send(web, order("friend-b", "B-1", coupon=bor_code, total=20))
-    friend_b = rows(web, "SELECT referee_id FROM referrals WHERE referrer_id = %d" % bor)[0][0]
+    friend_b = rows(web, f"SELECT referee_id FROM referrals WHERE referrer_id = {bor}")[0][0]
     scores(web.shop.engine, {friend_b: {"clv_minor": 50_000}}, NOW - timedelta(hours=1))
 
     # when the ambassadors are asked for
