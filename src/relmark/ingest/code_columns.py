@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from relmark.store.offer_codes import ALPHABET, LENGTH
-from relmark.store.referrals import PREFIX
+from relmark.store.offer_codes import LENGTH
+from relmark.store.referral_codes import PREFIX, SHAPE
 
 if TYPE_CHECKING:
     from relmark.ingest.contracts import Column
     from relmark.ingest.validate import Context
-
-REFERRAL_SHAPE = f"^{PREFIX}-[{ALPHABET}]{{{LENGTH}}}$"
 
 
 def referral_code(
@@ -29,7 +27,7 @@ def referral_code(
         .then(cleaned.str.slice(0, length - LENGTH) + "-" + cleaned.str.slice(-LENGTH))
         .otherwise(cleaned)
     )
-    message = pl.when(raw.is_not_null() & ~dashed.str.contains(REFERRAL_SHAPE)).then(
+    message = pl.when(raw.is_not_null() & ~dashed.str.contains(SHAPE)).then(
         pl.lit(f"is not a referral code (they look like {PREFIX}-7KQ2M9TX)")
     )
     return dashed, message

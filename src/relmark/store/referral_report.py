@@ -104,12 +104,25 @@ def _item(row: Any) -> dict[str, Any]:
 
 def ambassadors(connection: Connection, currency: str, *, limit: int = 50) -> dict[str, Any]:
     """Referrers ranked by the value of the customers they brought (referrals not rejected):
-    each referee's lifetime value in the latest scoring run, else their revenue so far in
-    `currency` (or the run's). `basis` says which: clv, revenue, or clv+revenue."""
+    each referee's lifetime value in the latest scoring run, else their revenue so far, in the
+    run's currency (before any run: the referred orders' usual currency, else `currency`).
+    `basis` says which: clv, revenue, or clv+revenue."""
     run = connection.execute(
         text("SELECT id, currency FROM score_runs ORDER BY id DESC LIMIT 1")
     ).first()
-    run_id, currency = (int(run[0]), str(run[1])) if run else (None, currency)
+    run_id = int(run[0]) if run else None
+    if run:
+        currency = str(run[1])
+    else:  # no scoring yet: the currency most referred orders were paid in
+        currency = (
+            connection.execute(
+                text(
+                    "SELECT o.currency FROM referrals r JOIN orders o ON o.id = r.order_id "
+                    "GROUP BY o.currency ORDER BY COUNT(*) DESC, o.currency LIMIT 1"
+                )
+            ).scalar()
+            or currency
+        )
     rows = connection.execute(
         text(
             f"""{LIVE},

@@ -21,7 +21,8 @@ from relmark.contact_keys import address_key, normalize_email, normalize_phone
 from relmark.enums import OrderStatus
 from relmark.store.live import absorbed_into, live_profile
 from relmark.store.models import Customer, Order, SourceRecord
-from relmark.store.offer_codes import ALPHABET, LENGTH, new_code, normalise
+from relmark.store.offer_codes import new_code, normalise
+from relmark.store.referral_codes import PREFIX, is_code_shaped
 from relmark.store.referral_models import (
     Referral,
     ReferralCode,
@@ -31,7 +32,6 @@ from relmark.store.referral_models import (
     ReferralVia,
 )
 
-PREFIX = "REF"
 #: Order statuses that end a referral, and the reason each is recorded with.
 ORDER_ENDINGS = {
     OrderStatus.REFUNDED.value: ReferralReason.ORDER_REFUNDED,
@@ -39,14 +39,6 @@ ORDER_ENDINGS = {
     OrderStatus.RETURNED.value: ReferralReason.ORDER_RETURNED,
     OrderStatus.CANCELLED.value: ReferralReason.ORDER_CANCELLED,
 }
-
-
-def is_code_shaped(raw: str) -> bool:
-    """Whether `raw` (as typed) has the shape of a referral code: REF-, then eight characters
-    of the code alphabet. Import files and tracking calls are checked with it."""
-    code = normalise(raw)
-    prefix, dash, body = code.partition("-")
-    return prefix == PREFIX and bool(dash) and len(body) == LENGTH and set(body) <= set(ALPHABET)
 
 
 def code_for(connection: Connection, customer_id: int, now: datetime) -> str:
