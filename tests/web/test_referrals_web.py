@@ -121,7 +121,7 @@ def test_the_referrals_api_lists_with_filters_and_refuses_the_anonymous(web: Web
 
     viewer = web.as_role("viewer")
     listed = web.client.get("/api/v1/referrals", headers=viewer)
-    pending = web.client.get("/api/v1/referrals?status=pending&customer_id=1", headers=viewer)
+    pending = web.client.get(f"/api/v1/referrals?status=pending&customer_id={ana}", headers=viewer)
 
     assert listed.status_code == 200, listed.text
     body = listed.json()
@@ -129,6 +129,9 @@ def test_the_referrals_api_lists_with_filters_and_refuses_the_anonymous(web: Web
     assert [i["order_number"] for i in body["items"]] == ["W-6", "W-5"]
     assert {i["referrer_id"] for i in body["items"]} == {ana}
     assert pending.json()["total"] == 2
+    friend = body["items"][1]["referee_id"]
+    theirs = web.client.get(f"/api/v1/referrals?customer_id={friend}", headers=viewer).json()
+    assert [i["order_number"] for i in theirs["items"]] == ["W-5"]
     assert web.client.get("/api/v1/referrals").status_code == 401
     bad = web.client.get("/api/v1/referrals?status=maybe", headers=viewer)
     assert bad.status_code == 422
