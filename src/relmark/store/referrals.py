@@ -14,13 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, insert, or_, select, union_all, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from relmark.contact_keys import address_key, normalize_email, normalize_phone
-from relmark.enums import OrderStatus
+from relmark.store import referral_rules as rules
 from relmark.store.live import absorbed_into, live_profile
-from relmark.store.models import Customer, Order, SourceRecord
+from relmark.store.models import Order, SourceRecord
 from relmark.store.offer_codes import new_code, normalise
 from relmark.store.referral_codes import PREFIX, is_code_shaped
 from relmark.store.referral_models import (
@@ -31,14 +30,6 @@ from relmark.store.referral_models import (
     ReferralTouch,
     ReferralVia,
 )
-
-#: Order statuses that end a referral, and the reason each is recorded with.
-ORDER_ENDINGS = {
-    OrderStatus.REFUNDED.value: ReferralReason.ORDER_REFUNDED,
-    OrderStatus.PARTIALLY_REFUNDED.value: ReferralReason.ORDER_REFUNDED,
-    OrderStatus.RETURNED.value: ReferralReason.ORDER_RETURNED,
-    OrderStatus.CANCELLED.value: ReferralReason.ORDER_CANCELLED,
-}
 
 
 def code_for(connection: Connection, customer_id: int, now: datetime) -> str:
@@ -111,137 +102,106 @@ def touched_code(connection: Connection, customer_id: int) -> int | None:
 def attribute(
     connection: Connection, *, order_id: int, code_id: int, via: ReferralVia, now: datetime
 ) -> tuple[int, str, str | None] | None:
-    """Attribute `order_id` to a code: (referral id, status, reason); None when the order
-    already has a referral (attribution is idempotent) or is gone. A link seen earlier
-    attributes only a person's first order; a code typed on an order (coupon, import
-    column) is always recorded, rejected when the rules say so."""
-    order = connection.execute(
-        select(Order.customer_id, Order.discount_minor, Order.currency).where(Order.id == order_id)
-    ).first()
-    if order is None or _has_referral(connection, order_id):
-        return None
-    referee = live_profile(connection, int(order.customer_id)) or int(order.customer_id)
-    if via == ReferralVia.LINK and _earlier_orders(connection, referee, order_id):
-        return None
-    referrer = connection.execute(
-        select(ReferralCode.customer_id).where(ReferralCode.id == code_id)
-    ).scalar_one()
+    """Attribute one order to a code: (referral id, status, reason), or None (see
+    `attribute_many`)."""
+    made = attribute_many(connection, [(order_id, code_id)], via, now)
+    return made[0][1:] if made else None
+
+
+def attribute_many(
+    connection: Connection, items: list[tuple[int, int]], via: ReferralVia, now: datetime
+) -> list[tuple[int, int, str, str | None]]:
+    """Attribute orders to codes, (order id, code id) each: (order id, referral id, status,
+    reason) for each referral made. An order that already has a referral is skipped
+    (attribution is idempotent); a link seen earlier attributes only a person's first
+    order; a code typed on an order (coupon, import column) is always recorded, rejected
+    when a rule says so. Set-based: a few queries per 500 orders."""
+    wanted = dict(items)
+    orders: dict[int, Any] = {}
+    for chunk in rules.chunks(wanted):
+        found = select(
+            Order.id, Order.customer_id, Order.discount_minor, Order.currency, Order.ordered_at
+        ).where(Order.id.in_(chunk))
+        orders |= {int(row.id): row for row in connection.execute(found)}
+        taken = connection.execute(select(Referral.order_id).where(Referral.order_id.in_(chunk)))
+        for (order_id,) in taken:
+            orders.pop(int(order_id), None)
+    live = rules.live_ids(connection, [int(o.customer_id) for o in orders.values()])
+    referee = {i: live.get(int(o.customer_id), int(o.customer_id)) for i, o in orders.items()}
+    if via == ReferralVia.LINK:
+        known = rules.people(connection, set(referee.values()))
+        for order_id in list(orders):
+            at = orders[order_id].ordered_at
+            if rules.ordered_before(known, referee[order_id], order_id, at):
+                del orders[order_id]
+    owners: dict[int, int] = {}
+    for chunk in rules.chunks(wanted[i] for i in orders):
+        owners |= {
+            int(code_id): int(owner)
+            for code_id, owner in connection.execute(
+                select(ReferralCode.id, ReferralCode.customer_id).where(ReferralCode.id.in_(chunk))
+            )
+        }
+    rows = [
+        {
+            "code_id": wanted[order_id],
+            "referrer_id": owners[wanted[order_id]],
+            "referee_id": referee[order_id],
+            "order_id": order_id,
+            "via": via.value,
+            "status": ReferralStatus.PENDING.value,
+            "reason": None,
+            "referee_percent": None,
+            "referee_discount_minor": int(order.discount_minor or 0),
+            "currency": order.currency,
+            "reward_offer_id": None,
+            "created_at": now,
+            "decided_at": None,
+        }
+        for order_id, order in orders.items()
+    ]
+    made = _insert(connection, rows)
+    decided = rules.verdicts(connection, list(made.values()))
+    for reason in {r for r in decided.values() if r is not None}:
+        ids = [i for i, r in decided.items() if r == reason]
+        for chunk in rules.chunks(ids):
+            connection.execute(
+                update(Referral)
+                .where(Referral.id.in_(chunk), Referral.status == ReferralStatus.PENDING.value)
+                .values(status=ReferralStatus.REJECTED.value, reason=reason.value, decided_at=now)
+            )
+    results = []
+    for order_id, referral_id in made.items():
+        reason = decided.get(referral_id)
+        status = ReferralStatus.REJECTED if reason else ReferralStatus.PENDING
+        results.append((order_id, referral_id, status.value, reason.value if reason else None))
+    return results
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]]) -> dict[int, int]:
+    """Insert referral rows: order id → referral id. All at once; should a concurrent
+    writer have attributed one of the orders meanwhile, one by one, skipping theirs."""
+    if not rows:
+        return {}
+    statement = insert(Referral).returning(Referral.order_id, Referral.id)
     try:
         with connection.begin_nested():
-            referral_id = connection.execute(
-                insert(Referral)
-                .values(
-                    code_id=code_id,
-                    referrer_id=referrer,
-                    referee_id=referee,
-                    order_id=order_id,
-                    via=via.value,
-                    status=ReferralStatus.PENDING.value,
-                    referee_discount_minor=int(order.discount_minor or 0),
-                    currency=order.currency,
-                    created_at=now,
-                )
-                .returning(Referral.id)
-            ).scalar_one()
+            return {int(o): int(i) for o, i in connection.execute(statement, rows)}
     except IntegrityError:
-        return None  # a concurrent call attributed this order first
-    reason = verdict(connection, int(referral_id))
-    if reason is not None:
-        reject(connection, int(referral_id), reason, now)
-        return int(referral_id), ReferralStatus.REJECTED.value, reason.value
-    return int(referral_id), ReferralStatus.PENDING.value, None
-
-
-def _has_referral(connection: Connection, order_id: int) -> bool:
-    return (
-        connection.execute(select(Referral.id).where(Referral.order_id == order_id)).first()
-        is not None
-    )
-
-
-def _earlier_orders(connection: Connection, customer_id: int, order_id: int) -> bool:
-    """Whether the person (every profile merged into theirs) ordered before `order_id`;
-    cancelled orders do not count (nothing was bought)."""
-    this = select(Order.ordered_at, Order.id).where(Order.id == order_id).subquery()
-    people = absorbed_into(connection, customer_id)
-    earlier = (
-        select(Order.id)
-        .where(
-            Order.customer_id.in_(people),
-            Order.id != order_id,
-            Order.status != OrderStatus.CANCELLED.value,
-            or_(
-                Order.ordered_at < this.c.ordered_at,
-                and_(Order.ordered_at == this.c.ordered_at, Order.id < this.c.id),
-            ),
-        )
-        .limit(1)
-    )
-    return connection.execute(select(exists(earlier))).scalar_one()
+        made = {}
+        for row in rows:
+            try:
+                with connection.begin_nested():
+                    for order_id, referral_id in connection.execute(statement, [row]):
+                        made[int(order_id)] = int(referral_id)
+            except IntegrityError:
+                continue  # this order was attributed by the other writer
+        return made
 
 
 def verdict(connection: Connection, referral_id: int) -> ReferralReason | None:
     """The first rule the referral breaks, as things stand now; None when it stands."""
-    row = connection.execute(
-        select(
-            Referral.referrer_id,
-            Referral.referee_id,
-            Referral.order_id,
-            Order.status,
-        )
-        .join(Order, Order.id == Referral.order_id)
-        .where(Referral.id == referral_id)
-    ).one()
-    referrer = live_profile(connection, int(row.referrer_id))
-    referee = live_profile(connection, int(row.referee_id))
-    if referrer is None or referrer == referee:
-        return ReferralReason.SELF_REFERRAL
-    if row.status in ORDER_ENDINGS:
-        return ORDER_ENDINGS[row.status]
-    if _earlier_orders(connection, referee or int(row.referee_id), int(row.order_id)):
-        return ReferralReason.REFEREE_NOT_NEW
-    mine = contact_keys(connection, referrer)
-    theirs = contact_keys(connection, referee or int(row.referee_id))
-    for kind, reason in (
-        ("email", ReferralReason.SAME_EMAIL),
-        ("phone", ReferralReason.SAME_PHONE),
-        ("address", ReferralReason.SAME_ADDRESS),
-    ):
-        if mine[kind] & theirs[kind]:
-            return reason
-    return None
-
-
-def contact_keys(connection: Connection, customer_id: int) -> dict[str, set[str]]:
-    """Normalised e-mails, phones and addresses of a person: their profile and every record
-    of every profile merged into it."""
-    people = absorbed_into(connection, customer_id)
-    fields = ("email", "phone", "country", "address", "postcode")
-    profile = select(*(Customer.__table__.c[f] for f in fields)).where(Customer.id.in_(people))
-    records = select(*(SourceRecord.__table__.c[f] for f in fields)).where(
-        SourceRecord.customer_id.in_(people)
-    )
-    keys: dict[str, set[str]] = {"email": set(), "phone": set(), "address": set()}
-    for email, phone, country, address, postcode in connection.execute(union_all(profile, records)):
-        found = {
-            "email": normalize_email(email).value,
-            "phone": normalize_phone(phone, country).value,
-            "address": address_key(address, postcode, country),
-        }
-        for kind, value in found.items():
-            if value:
-                keys[kind].add(value)
-    return keys
-
-
-def reject(connection: Connection, referral_id: int, reason: ReferralReason, now: datetime) -> bool:
-    """Pending → rejected with its reason; False when another writer decided it first."""
-    result = connection.execute(
-        update(Referral)
-        .where(Referral.id == referral_id, Referral.status == ReferralStatus.PENDING.value)
-        .values(status=ReferralStatus.REJECTED.value, reason=reason.value, decided_at=now)
-    )
-    return bool(result.rowcount)
+    return rules.verdicts(connection, [referral_id]).get(referral_id)
 
 
 def attribute_order(
@@ -269,11 +229,14 @@ def attribute_imported(
     connection: Connection, source: str, codes: list[tuple[str, str]], now: datetime
 ) -> dict[str, int]:
     """(external order id, referral code) of an import's orders that carry one (shape already
-    checked): counts by outcome. Only those orders are visited, one small lookup each."""
+    checked): counts by outcome, set-based."""
     counts = {"referrals_pending": 0, "referrals_rejected": 0, "referral_codes_unknown": 0}
     ids: dict[str, int] = {}
-    for start in range(0, len(codes), 500):
-        chunk = [external for external, _code in codes[start : start + 500]]
+    known: dict[str, int] = {}
+    externals = sorted({external for external, _raw in codes})
+    typed = sorted({normalise(raw) for _external, raw in codes})
+    for start in range(0, len(externals), rules.CHUNK):
+        chunk = externals[start : start + rules.CHUNK]
         ids |= dict(
             connection.execute(
                 select(Order.external_id, Order.id).where(
@@ -281,14 +244,22 @@ def attribute_imported(
                 )
             ).all()
         )
-    for external, raw in codes:
-        found = find_code(connection, raw)
-        if found is None or external not in ids:
-            counts["referral_codes_unknown"] += 1
-            continue
-        made = attribute(
-            connection, order_id=ids[external], code_id=found[0], via=ReferralVia.IMPORT, now=now
+    for start in range(0, len(typed), rules.CHUNK):
+        chunk = typed[start : start + rules.CHUNK]
+        known |= dict(
+            connection.execute(
+                select(ReferralCode.code, ReferralCode.id).where(ReferralCode.code.in_(chunk))
+            ).all()
         )
-        if made is not None:
-            counts[f"referrals_{made[1]}"] += 1
+    items = []
+    for external, raw in codes:
+        code_id = known.get(normalise(raw))
+        if code_id is None or external not in ids:
+            counts["referral_codes_unknown"] += 1
+        else:
+            items.append((ids[external], code_id))
+    for _order, _referral, status, _reason in attribute_many(
+        connection, items, ReferralVia.IMPORT, now
+    ):
+        counts[f"referrals_{status}"] += 1
     return counts
