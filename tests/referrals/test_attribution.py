@@ -11,7 +11,7 @@ from relmark.errors import InvalidInput
 from relmark.store.live import live_profile
 from relmark.store.referrals import code_for, find_code
 
-from ..helpers import snapshot
+from ..helpers import run_import, snapshot, write_csv
 from .conftest import NOW, Referrals
 
 
@@ -125,3 +125,30 @@ def test_a_malformed_code_refuses_the_file_saying_where_and_changes_nothing(
     assert "'FRIEND10': is not a referral code (they look like REF-7KQ2M9TX)" in message
     assert ":2:" not in message  # typed in lower case without care: still a code's shape
     assert snapshot(shop.engine) == before
+
+
+def test_a_line_level_file_carries_the_code_once_per_order(shop: Referrals) -> None:
+    # given an export with one row per line that prints the order's code on its first line
+    code = shop.code_of("ANA")
+    header = ["order_id", "customer_id", "ordered_at", "currency", "sku", "quantity", "unit_price"]
+    path = write_csv(
+        shop.folder,
+        "lines.csv",
+        [*header, "referral_code"],
+        [
+            ["B-1", "BOR", "2026-05-01", "EUR", "TEA", "2", "4.50", code],
+            ["B-1", "", "", "", "CUP", "1", "9.00", ""],
+            ["F-1", "FIL", "2026-05-01", "EUR", "TEA", "1", "4.50", "REF-22222222"],
+            ["F-1", "", "", "", "CUP", "1", "9.00", "REF-33333333"],
+        ],
+    )
+
+    # when it is imported, then the order whose lines disagree on the code is refused
+    with pytest.raises(InvalidInput) as refused:
+        run_import(shop.engine, "orders", path, create_missing=True)
+    assert "'REF-33333333' differs from 'REF-22222222' given for order 'F-1'" in str(refused.value)
+
+    # and without it, B-1 is one order attributed once
+    report = run_import(shop.engine, "orders", path, create_missing=True, skip_invalid=True)
+    assert report.counts["referrals_pending"] == 1
+    assert shop.referrals() == [("BOR", "B-1", "import", "pending", None)]
