@@ -115,6 +115,19 @@ class Settings(BaseSettings):
         description="Held outbox candidates older than this are pruned (their counts are "
         "kept per plan run); `relmark outbox-prune` and the engine use it.",
     )
+    referral_return_window_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="A referral is rewarded once the referee's order is this many days old "
+        "(it can no longer be returned); `relmark referrals reward` and the engine use it.",
+    )
+    referral_reward_valid_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="How long the referrer's reward code stays valid after it is issued.",
+    )
 
     trusted_proxies: str = Field(
         default="",

@@ -74,3 +74,16 @@ def normalize_phone(raw: str | None, country: str | None = None) -> Key:
     if not phonenumbers.is_valid_number(number):
         return Key(None, "not a valid phone number")
     return Key(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def address_key(address: str | None, postcode: str | None, country: str | None) -> str | None:
+    """A street address compared loosely ("12 Main St." = "12  main st"): NFKC, case-folded,
+    punctuation and spacing dropped, with the postcode and country; None without a street or
+    a postcode (a city alone is not an address two people cannot share by chance)."""
+    if not address or not address.strip() or not postcode or not postcode.strip():
+        return None
+    street = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", address).casefold())
+    code = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", postcode).casefold())
+    if not street or not code:
+        return None
+    return f"{(country or '').strip().upper()}|{code}|{street}"

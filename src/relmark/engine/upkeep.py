@@ -10,6 +10,7 @@
   when one is configured.
 - `expire-offers`: offers past their date stop working (and reservations of messages that
   will never go are voided), so a checkout asking the store gets the truth.
+- `referral-rewards`: referrals past the return window are rewarded, broken ones rejected.
 """
 
 from __future__ import annotations
@@ -64,6 +65,21 @@ def expire_offers(context: JobContext) -> str:
     return f"offers: {done.expired} expired, {done.voided} unsent reservation(s) voided"
 
 
+def referral_rewards(context: JobContext) -> str:
+    from relmark.interact.referrals import reward_referrals
+    from relmark.store.audit import Actor
+
+    interaction = context.interaction
+    report = reward_referrals(
+        interaction.engine,
+        interaction.playbooks(),
+        interaction.effective(),
+        context.as_of,
+        Actor("engine", socket.gethostname()),
+    )
+    return report.summary()
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
@@ -71,4 +87,5 @@ def upkeep_jobs() -> list[Job]:
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
         Job("offers-webhook", every(timedelta(minutes=1)), offers_webhook),
         Job("expire-offers", every(timedelta(hours=1)), expire_offers),
+        Job("referral-rewards", every(timedelta(hours=6)), referral_rewards),
     ]

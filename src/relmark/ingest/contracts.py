@@ -30,6 +30,7 @@ FieldType = Literal[
     "partner_kind",
     "consent",
     "rate",
+    "referral_code",
 ]
 
 
@@ -142,6 +143,12 @@ ORDERS = Contract(
         Column("sku", "id", ("product_sku", "item_sku", "lineitem_sku")),
         Column("quantity", "int", ("qty", "units", "items", "lineitem_quantity")),
         Column("unit_price", "money", ("price", "item_price", "lineitem_price")),
+        Column(
+            "referral_code",
+            "referral_code",
+            ("referral", "ref", "ref_code", "referrer_code", "referred_by"),
+            max_length=40,
+        ),
     ),
     required=("order_id", "customer_id", "ordered_at"),
     key="order_id",
@@ -190,4 +197,5 @@ ORDER_HEADER_COLUMNS = (
     "status",
     "channel",
     "partner_id",
+    "referral_code",
 )

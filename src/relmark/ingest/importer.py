@@ -27,7 +27,7 @@ from relmark.ingest.orders import assemble_orders, check_line_consistency
 from relmark.ingest.readers import LINE, RawTable, guess_format, read_file
 from relmark.ingest.references import resolve_order_references
 from relmark.ingest.validate import Checked, Context, check
-from relmark.store import loading
+from relmark.store import loading, referrals
 from relmark.store.db import bulk_transaction
 
 Progress = Callable[[str], None]
@@ -279,7 +279,14 @@ def _load(
         create_missing=options.create_missing or file_format == FileFormat.CDNOW,
         skip_invalid=options.skip_invalid,
     )
+    codes: list[tuple[str, str]] = []
+    if "referral_code" in orders.columns:
+        carrying = orders.filter(pl.col("referral_code").is_not_null())
+        codes = list(carrying.select("external_id", "referral_code").iter_rows())
+        orders = orders.drop("referral_code")
     counts = loading.load_orders(connection, orders, lines, source=source)
+    if codes:
+        counts |= referrals.attribute_imported(connection, source, codes, now)
     return {**counts, **extra, **created}
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from babel.numbers import get_currency_precision
 
@@ -46,6 +47,8 @@ MAX_QUANTITY = 1_000_000
 INT32_MAX = 2**31 - 1
 #: An amount written with more characters than this is refused before it is read.
 MAX_AMOUNT_CHARACTERS = 40
+#: A referral code or coupon longer than this is no code of ours: ignored, not refused.
+MAX_CODE_CHARACTERS = 40
 
 #: Identify traits → source record columns (Segment's spec names, camel and snake case).
 TRAIT_FIELDS = {
@@ -98,6 +101,7 @@ class TrackedOrder:
     amount_minor: int
     discount_minor: int
     lines: list[OrderLine] = field(default_factory=list)
+    coupon: str | None = None
 
 
 @dataclass
@@ -112,6 +116,9 @@ class Tracked:
     properties: dict[str, Any] = field(default_factory=dict)
     traits: dict[str, Any] = field(default_factory=dict)
     order: TrackedOrder | None = None
+    referral_code: str | None = None
+    """`?ref=` of the page the visitor is on, or properties.referral_code: remembered for
+    this user or anonymous id until their first order."""
 
 
 def read_body(body: bytes, content_encoding: str | None) -> Any:
@@ -180,6 +187,7 @@ def _message(item: Any, path_type: str | None, place: str, currency: str, now: d
         previous_id=previous_id,
         properties=properties,
         traits=traits,
+        referral_code=_referral_code(properties, context),
     )
     if kind == "track":
         event = item.get("event")
@@ -195,6 +203,40 @@ def _message(item: Any, path_type: str | None, place: str, currency: str, now: d
     elif kind == "group":
         tracked.event = _id(item.get("groupId"), place, "groupId")
     return tracked
+
+
+def _code(value: Any) -> str | None:
+    """A short code-like string, or None (a stranger's odd value is ignored, not refused)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > MAX_CODE_CHARACTERS or control_problem(text):
+        return None
+    return text
+
+
+def _ref_of(address: Any) -> str | None:
+    """`ref` of a URL or of a query string (`?ref=REF-7KQ2M9TX&utm_source=mail`)."""
+    if not isinstance(address, str) or len(address) > 4000:
+        return None
+    try:
+        query = urlsplit(address).query if "://" in address else address.lstrip("?")
+        values = parse_qs(query, max_num_fields=100).get("ref")
+    except ValueError:  # more fields than any page has, or an unparsable URL
+        return None
+    return _code(values[0]) if values else None
+
+
+def _referral_code(properties: dict[str, Any], context: dict[str, Any]) -> str | None:
+    page = context.get("page") if isinstance(context.get("page"), dict) else {}
+    candidates = (
+        _code(properties.get("referral_code")),
+        _ref_of(page.get("search")),
+        _ref_of(page.get("url")),
+        _ref_of(properties.get("search")),
+        _ref_of(properties.get("url")),
+    )
+    return next((c for c in candidates if c), None)
 
 
 def _id(value: Any, place: str, name: str) -> str | None:
@@ -308,6 +350,7 @@ def _order(
         _minor(total, digits, place, "total"),
         _minor(properties.get("discount", 0) or 0, digits, place, "discount"),
         lines,
+        _code(properties.get("coupon")),
     )
 
 

@@ -22,7 +22,7 @@ from relmark.ingest.tracking import (
     TRAIT_FIELDS,
     Tracked,
 )
-from relmark.store import identity, offer_redemption, suppression
+from relmark.store import identity, offer_redemption, referrals, suppression
 from relmark.store.audit import Actor
 from relmark.store.live import live_profile
 from relmark.store.models import (
@@ -49,6 +49,7 @@ def store(connection: Connection, messages: list[Tracked], now: datetime) -> dic
         "refunds": 0,
         "coupons_redeemed": 0,
         "coupons_refused": 0,
+        "referrals": 0,
     }
     touched: set[int] = set()
     for message in messages:
@@ -91,6 +92,9 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         assert message.user_id
         return _alias(connection, message.previous_id, message.user_id, message.timestamp, now)
     customer_id = _resolve(connection, message, now)
+    if message.referral_code:
+        record = _own_record(connection, message)
+        referrals.remember_touch(connection, record[0], message.referral_code, message.timestamp)
     if message.type == "identify":
         traits = _traits(connection, message, now)
         live = _live(connection, customer_id)
@@ -119,7 +123,11 @@ def _apply(connection: Connection, message: Tracked, now: datetime, counts: dict
         order_id = _order(connection, message, customer_id, now)
         if order_id is not None:
             counts["orders"] += 1
-            _coupon(connection, message, customer_id, order_id, now, counts)
+            coupon = message.order.coupon
+            if referrals.find_code(connection, coupon) is None:  # a referral code is no offer
+                _coupon(connection, message, customer_id, order_id, now, counts)
+            if referrals.attribute_order(connection, order_id, coupon, now) is not None:
+                counts["referrals"] += 1
     elif message.order is not None and message.event == ORDER_REFUNDED:
         result = connection.execute(
             update(Order)
@@ -299,8 +307,19 @@ def _coupon(
     counts["coupons_redeemed"] += 1
 
 
+def _own_record(connection: Connection, message: Tracked) -> tuple[int, int]:
+    """(record id, customer id) of the message's user, else its anonymous visitor."""
+    record = (
+        _record(connection, USER, message.user_id)
+        if message.user_id
+        else _record(connection, ANONYMOUS, message.anonymous_id or "")
+    )
+    assert record is not None  # _resolve made it
+    return record
+
+
 def _order(connection: Connection, message: Tracked, customer_id: int, now: datetime) -> int | None:
-    """The new order's id; None when the shop sent it before."""
+    """The new order's id; None when it was stored before."""
     order = message.order
     assert order is not None
     exists = connection.execute(
@@ -308,12 +327,7 @@ def _order(connection: Connection, message: Tracked, customer_id: int, now: date
     ).first()
     if exists:
         return None
-    record = (
-        _record(connection, USER, message.user_id)
-        if message.user_id
-        else _record(connection, ANONYMOUS, message.anonymous_id or "")
-    )
-    assert record is not None
+    record = _own_record(connection, message)
     order_id = connection.execute(
         insert(Order)
         .values(

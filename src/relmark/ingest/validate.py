@@ -18,6 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import get_currency_precision, list_currencies
 
 from relmark.enums import CONSENT_SYNONYMS, ORDER_STATUS_SYNONYMS, OrderStatus, PartnerKind
+from relmark.ingest import code_columns
 from relmark.ingest.contracts import Column, Contract
 from relmark.ingest.limits import CONTROL, EARLIEST_DATE, EARLIEST_YEAR, MAX_TEN_THOUSANDTHS
 from relmark.ingest.readers import LINE
@@ -401,4 +402,5 @@ PARSERS: dict[str, Parser] = {
     "country": _country,
     "language": _language,
     "url": _url,
+    "referral_code": code_columns.referral_code,
 }

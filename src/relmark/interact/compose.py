@@ -7,8 +7,6 @@ mail the RFC 8058 one-click unsubscribe (`List-Unsubscribe` + `List-Unsubscribe-
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy as mail_policy
@@ -96,11 +94,6 @@ class Links:
         return f"{self.base}/c/{self._claim(LinkKind.CONFIRM)}"
 
 
-def referral_code(customer_id: int, secret: str) -> str:
-    digest = hmac.new(secret.encode(), f"referral:{customer_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:10]
-
-
 def compose(
     message: dict[str, Any],
     facts: dict[str, Any],
@@ -164,7 +157,9 @@ def compose(
         if book.template not in templates.templates:  # a store's own set without it
             templates = shipped()
     if book.template == "referral":
-        code = referral_code(int(message["customer_id"]), secret)
+        code = facts.get("referral_code")  # stored (store/referrals.py), so it is attributed
+        if not code:
+            raise RelmarkError("the referral message needs the customer's referral code")
         personal = f"{branding.shop_url.rstrip('/')}/?ref={code}"
         variables["links"]["referral"] = personal
         variables["links"]["cta"] = links.click(personal)

@@ -32,7 +32,8 @@ def made_up_facts(book: Playbook, now: datetime, currency: str) -> dict[str, Any
             "customer_since": now - timedelta(days=400),
             "birthday": None,
             "restricted_at": None,
-        }
+        },
+        "referral_code": "REF-SAMPLE22",
     }
     if book.trigger.on in (TriggerKind.ORDER, TriggerKind.FIRST_PURCHASE_WITH_HOWTO):
         facts["order"] = {

@@ -906,6 +906,7 @@ from relmark.interfaces import (  # noqa: E402
     privacy_cli,  # noqa: F401
     privacy_erase_cli,  # noqa: F401
     prune_cli,  # noqa: F401
+    referrals_cli,  # noqa: F401
     report_cli,  # noqa: F401
     send_cli,  # noqa: F401
     server_cli,  # noqa: F401

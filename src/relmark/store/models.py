@@ -623,4 +623,8 @@ class EngineJob(Base):
 
 
 # Tables kept in their own modules, registered on the same metadata (migrations compare it).
-from relmark.store import offer_models, offer_webhook_models  # noqa: E402, F401
+from relmark.store import (  # noqa: E402
+    offer_models,  # noqa: F401
+    offer_webhook_models,  # noqa: F401
+    referral_models,  # noqa: F401
+)

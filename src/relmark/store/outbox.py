@@ -8,7 +8,7 @@ two senders never take the same message and a crash leaves it claimable again.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -40,6 +40,7 @@ from relmark.store.models import (
     ScoreRun,
     StoreSetting,
 )
+from relmark.store.referrals import code_for
 from relmark.store.types import UTCDateTime
 
 UTC_US = pl.Datetime("us", "UTC")
@@ -565,6 +566,9 @@ def render_facts(connection: Connection, message: dict[str, Any]) -> dict[str, A
             .one()
         )
         facts["product"] = dict(product)
+    if customer["restricted_at"] is None and customer["erased_at"] is None:
+        # the personal `?ref=` link: the stored code, made the first time a message needs it
+        facts["referral_code"] = code_for(connection, int(customer["id"]), datetime.now(UTC))
     return facts
 
 

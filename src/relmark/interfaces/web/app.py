@@ -35,6 +35,8 @@ from relmark.interfaces.web import (
     pages,
     privacy_api,
     problems,
+    referral_pages,
+    referrals_api,
     restrict_api,
     settings_pages,
     signin,
@@ -121,6 +123,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(gifts_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(privacy_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(referrals_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(tracking.router, responses=problems.documented(400, 401, 403, 413))
     app.include_router(links.router)
     app.include_router(pages.router)
@@ -128,6 +131,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(settings_pages.router)
     app.include_router(gift_pages.router)
     app.include_router(import_pages.router)
+    app.include_router(referral_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(pages.SignIn, _to_login)  # type: ignore[arg-type]
