@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from relmark.config import Settings
 from relmark.interaction import Interaction
+from relmark.store import candidate_reads
 from relmark.store import customers as customer_store
-from relmark.store import outbox
 from relmark.store.models import ScoreRun
 from relmark.store.scores import latest_run_id, list_scores
 
@@ -107,7 +107,7 @@ def test_scores_from_before_a_restriction_are_not_shown(engine: Engine, tmp_path
         profile = customer_store.profile(connection, restricted)
         _total, listed = customer_store.search(connection, limit=50)
         cli_rows = list_scores(connection, latest_run_id(connection), limit=50)
-        planner = outbox.latest_scores(connection)
+        planner = candidate_reads.latest_scores(connection)
 
     # then the profile says restricted and shows no score; lists carry no values for them
     assert profile is not None

@@ -20,7 +20,7 @@ from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
-from relmark.store import consents, outbox
+from relmark.store import candidate_reads, consents, outbox
 from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
@@ -92,13 +92,14 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     states = outbox.playbook_states(connection)
     books = [b for b in options.playbooks if playbook_state(b, states.get(b.name))[0]]
     by_name = {b.name: b for b in books}
-    scores = outbox.latest_scores(connection)
-    candidates = _candidates(connection, books, scores, options, catch_up.span(connection, options))
-    if options.only_customer is not None:
-        candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
-    if options.only_customers is not None:
-        wanted = pl.Series(list(options.only_customers), dtype=pl.Int64)
-        candidates = candidates.filter(pl.col("customer_id").is_in(wanted.implode()))
+    only = _only_customers(options)
+    if only is not None:
+        # Read only these customers' facts: an arrival plan costs what they cost.
+        outbox.stage_customers(connection, only)
+    scores = candidate_reads.latest_scores(connection, staged=only is not None)
+    candidates = _candidates(
+        connection, books, scores, options, catch_up.span(connection, options), only is not None
+    )
     if candidates.is_empty():
         return _result(connection, options, candidates, write)
 
@@ -142,6 +143,15 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     return _result(connection, options, decided.drop("missing_value"), write, known.to_list())
 
 
+def _only_customers(options: PlanOptions) -> pl.Series | None:
+    """The customers a partial plan is limited to (None: the whole store)."""
+    wanted = None if options.only_customers is None else set(options.only_customers)
+    if options.only_customer is not None:
+        one = {options.only_customer}
+        wanted = one if wanted is None else wanted & one
+    return None if wanted is None else pl.Series("customer_id", sorted(wanted), dtype=pl.Int64)
+
+
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
     """Candidates an audience could not judge because the scoring run has no P(alive) or CLV
     for them: held with that reason, and the run's own words for why in the detail."""
@@ -172,22 +182,26 @@ def _candidates(
     scores: pl.DataFrame,
     options: PlanOptions,
     span: occasions.Span,
+    staged: bool,
 ) -> pl.DataFrame:
+    """Every occasion in the span; with `staged`, only the staged customers' (read so)."""
     as_of = options.as_of
     parts = [occasions.empty()]
     for kind, read in (
-        (TriggerKind.ORDER, outbox.completed_orders),
-        (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, outbox.first_howto_purchases),
+        (TriggerKind.ORDER, candidate_reads.purchases),
+        (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, candidate_reads.first_howto_purchases),
     ):
         event_books = [b for b in books if b.trigger.on is kind]
         if not event_books:
             continue
         windows = [occasions.event_window(b, span) for b in event_books]
-        facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
+        start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+        facts = read(connection, start, end, staged=staged)
         parts += [occasions.from_orders(b, facts, span) for b in event_books]
     date_books = [b for b in books if b.trigger.is_date]
     if date_books:
-        people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
+        month_days = occasions.month_days_around(span)
+        people = candidate_reads.customers_with_dates(connection, month_days, staged=staged)
         parts += [occasions.from_dates(b, people, span, options.default_zone) for b in date_books]
     if not scores.is_empty():
         parts += [

@@ -15,21 +15,18 @@ import polars as pl
 from sqlalchemy import (
     Connection,
     bindparam,
-    column,
     func,
     insert,
-    or_,
     select,
-    table,
     text,
     update,
 )
 
+from relmark.enums import PURCHASE_STATUSES
 from relmark.store.bulk import fetch_frame, stage
 from relmark.store.kv import get_setting, put_setting
 from relmark.store.models import (
     Customer,
-    CustomerScore,
     Message,
     MessageEvent,
     Order,
@@ -37,7 +34,6 @@ from relmark.store.models import (
     PlanRun,
     PlaybookState,
     Product,
-    ScoreRun,
     StoreSetting,
 )
 from relmark.store.types import UTCDateTime
@@ -58,6 +54,7 @@ TRANSIENT_REASONS = (
     "clv_not_computed",
 )
 TRANSIENT_SQL = "(" + ", ".join(f"'{r}'" for r in TRANSIENT_REASONS) + ")"
+PURCHASE_SQL = "(" + ", ".join(f"'{s}'" for s in PURCHASE_STATUSES) + ")"
 
 
 def _frame(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
@@ -95,129 +92,6 @@ def playbook_states(connection: Connection) -> dict[str, bool]:
 def set_playbook_enabled(connection: Connection, name: str, enabled: bool, now: datetime) -> None:
     connection.execute(PlaybookState.__table__.delete().where(PlaybookState.name == name))
     connection.execute(insert(PlaybookState).values(name=name, enabled=enabled, updated_at=now))
-
-
-# --- occasions ------------------------------------------------------------------------------
-
-
-def completed_orders(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
-    """Completed orders placed in (start, end]: each may occasion a thank-you or a check."""
-    statement = select(Order.id, Order.customer_id, Order.ordered_at).where(
-        Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
-    )
-    return _frame(
-        connection,
-        statement,
-        {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": UTC_US},
-    )
-
-
-def first_howto_purchases(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
-    """Lines of completed orders in (start, end] for a product with a how-to video that the
-    customer had never bought before that order.
-
-    Two small queries instead of one correlated one: the window's lines, then every purchase
-    of those products by those customers (through the customer index), first one wins."""
-    schema = {
-        "order_id": pl.Int64,
-        "customer_id": pl.Int64,
-        "ordered_at": UTC_US,
-        "product_id": pl.Int64,
-    }
-    with_video = (
-        select(Order.id, Order.customer_id, Order.ordered_at, OrderLine.product_id)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(Product.howto_url.is_not(None))
-    )
-    window = _frame(
-        connection,
-        with_video.where(
-            Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
-        ).distinct(),
-        schema,
-    )
-    if window.is_empty():
-        return window
-    stage(connection, "stg_howto_customers", window.select("customer_id").unique())
-    staged = table("stg_howto_customers", column("customer_id"))
-    earlier = _frame(
-        connection,
-        with_video.join(staged, staged.c.customer_id == Order.customer_id).where(
-            Order.status == "completed", Order.ordered_at <= end
-        ),
-        schema,
-    )
-    first = earlier.sort("ordered_at", "order_id").unique(
-        ["customer_id", "product_id"], keep="first"
-    )
-    return window.join(first.select("order_id", "product_id"), on=["order_id", "product_id"])
-
-
-def _month_day(connection: Connection, column: Any) -> Any:
-    if connection.dialect.name == "postgresql":
-        return func.to_char(column, "MM-DD")
-    return func.strftime("%m-%d", column)
-
-
-def customers_with_dates(connection: Connection, month_days: list[str]) -> pl.DataFrame:
-    """Live customers whose birthday or first-purchase anniversary falls on one of the
-    month-days (MM-DD); the caller narrows to the exact local day."""
-    statement = select(
-        Customer.id, Customer.birthday, Customer.customer_since, Customer.timezone
-    ).where(
-        Customer.merged_into_id.is_(None),
-        or_(
-            _month_day(connection, Customer.birthday).in_(month_days),
-            _month_day(connection, Customer.customer_since).in_(month_days),
-        ),
-    )
-    return _frame(
-        connection,
-        statement,
-        {
-            "customer_id": pl.Int64,
-            "birthday": pl.Date,
-            "customer_since": UTC_US,
-            "timezone": pl.String,
-        },
-    )
-
-
-SCORE_SCHEMA = {
-    "customer_id": pl.Int64,
-    "segment": pl.String,
-    "p_alive": pl.Float64,
-    "clv_minor": pl.Int64,
-    "revenue_minor": pl.Int64,
-    "orders": pl.Int64,
-    "below_standard": pl.Boolean,
-}
-
-
-def latest_scores(connection: Connection) -> pl.DataFrame:
-    """The newest score run's values for customers still live (empty if never scored)."""
-    run_id = connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
-    if run_id is None:
-        return pl.DataFrame(schema=SCORE_SCHEMA)
-    statement = (
-        select(
-            CustomerScore.customer_id,
-            CustomerScore.segment,
-            CustomerScore.p_alive,
-            CustomerScore.clv_minor,
-            CustomerScore.revenue_minor,
-            CustomerScore.orders,
-            CustomerScore.below_standard,
-        )
-        .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(
-            CustomerScore.run_id == run_id,
-            Customer.merged_into_id.is_(None),
-            Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
-        )
-    )
-    return _frame(connection, statement, SCORE_SCHEMA)
 
 
 # --- facts about the candidates -------------------------------------------------------------
@@ -327,7 +201,7 @@ def categories_bought(connection: Connection) -> pl.DataFrame:
         "SELECT DISTINCT o.customer_id, p.category FROM orders o "
         f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
         "JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id "
-        "WHERE o.status = 'completed' AND p.category IS NOT NULL"
+        f"WHERE o.status IN {PURCHASE_SQL} AND p.category IS NOT NULL"
     )
     return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
 
@@ -336,7 +210,7 @@ def partners_used(connection: Connection) -> pl.DataFrame:
     statement = text(
         "SELECT DISTINCT o.customer_id, p.external_id FROM orders o "
         f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
-        "JOIN partners p ON p.id = o.partner_id WHERE o.status = 'completed'"
+        f"JOIN partners p ON p.id = o.partner_id WHERE o.status IN {PURCHASE_SQL}"
     )
     return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
 
