@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
+from relmark.enums import PURCHASE_STATUSES
 from relmark.errors import RelmarkError
 from relmark.interact.compose import (
     Branding,
@@ -321,9 +322,10 @@ class Sender:
                 report.skipped += 1
                 return
             order = facts.get("order")
-            if order is not None and order["status"] != "completed":
+            if order is not None and order["status"] not in PURCHASE_STATUSES:
                 # Planned ahead (the engine decides an order's messages when it arrives):
-                # an order cancelled or returned since gets no thank-you for it.
+                # an order cancelled, returned or refunded since gets no thank-you for it
+                # (a partial refund leaves a purchase: that one is thanked).
                 outbox.hold_claimed(connection, message_id, "order_not_completed")
                 report.skipped += 1
                 return
