@@ -281,12 +281,13 @@ class Runner:
             ),
             transports=self._transports(),
         )
-        if report.sent or report.retried or report.failed or report.reclaimed:
+        if report.sent or report.retried or report.failed or report.reclaimed or report.expired:
             line = f"sent {report.sent}"
             for label, value in (
                 ("retrying", report.retried),
                 ("failed", report.failed),
                 ("reclaimed", report.reclaimed),
+                ("held expired", report.expired),
             ):
                 if value:
                     line += f", {label} {value}"

@@ -192,6 +192,9 @@ class SendReport:
     failed: int = 0
     skipped: int = 0
     reclaimed: int = 0
+    expired: int = 0
+    """Past their deadline when their turn came (e.g. a birthday after the customer's day
+    ended during an outage): held `expired`, not sent."""
     quiet: int = 0
     """Due, but their customer is in quiet hours now: left planned for later."""
     quiet_until: datetime | None = None
@@ -205,6 +208,7 @@ class SendReport:
             "failed": self.failed,
             "skipped": self.skipped,
             "reclaimed": self.reclaimed,
+            "expired": self.expired,
             "quiet": self.quiet,
             "quiet_until": self.quiet_until.isoformat() if self.quiet_until else None,
             "errors": self.errors[:20],
@@ -316,6 +320,13 @@ class Sender:
                 return
             message = outbox.message_row(connection, message_id)
             assert message is not None
+            expires_at = message.get("expires_at")
+            if expires_at is not None and options.as_of() >= expires_at:
+                # The plan's deadline, checked again now: an outage between plan and send
+                # must not let a birthday go out the day after (in the customer's zone).
+                outbox.hold_claimed(connection, message_id, "expired")
+                report.expired += 1
+                return
             facts = outbox.render_facts(connection, message)
             if facts["customer"].get("restricted_at") is not None:
                 restriction.hold_claimed(connection, message_id)

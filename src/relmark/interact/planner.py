@@ -135,6 +135,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     rows = rows.filter(pl.col("missing_value").is_null())
     decided = decide(rows, history, options.policy) if rows.height else rows
     decided = catch_up.noted_if_late(decided, options.as_of)
+    decided = catch_up.past_deadline(decided, options.as_of, by_name)
     extra = [_held_for_missing_values(connection, unvalued)] if unvalued.height else []
     if expired.height:
         extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
@@ -314,7 +315,9 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
-        counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
+        counts["expired_unsent"] = outbox.expire_unsent(
+            connection, options.as_of, catch_up.legacy_deadlines(options)
+        )
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             outbox.insert_messages(connection, _outbox_rows(decided, run_id, options))

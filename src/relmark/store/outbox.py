@@ -251,22 +251,30 @@ def last_whole_plan(connection: Connection, before: datetime) -> datetime | None
     ).scalar_one_or_none()
 
 
-def expire_unsent(connection: Connection, deadlines: dict[str, datetime]) -> int:
-    """Hold as `expired` the planned messages of each playbook due before its deadline:
-    planned before an outage, never sent, now later than the playbook allows."""
-    held = 0
-    for playbook, deadline in deadlines.items():
+def expire_unsent(
+    connection: Connection, as_of: datetime, legacy_deadlines: dict[str, datetime]
+) -> int:
+    """Hold as `expired` the planned messages past their deadline (`expires_at`): planned
+    before an outage, never sent, now later than the playbook allows. Rows planned before
+    messages had a deadline use each playbook's due-time deadline in `legacy_deadlines`."""
+    held = connection.execute(
+        update(Message)
+        .where(Message.status == "planned", Message.expires_at <= as_of)
+        .values(status="held", reason="expired")
+    ).rowcount
+    for playbook, deadline in legacy_deadlines.items():
         result = connection.execute(
             update(Message)
             .where(
                 Message.status == "planned",
+                Message.expires_at.is_(None),
                 Message.playbook == playbook,
                 Message.due_at < deadline,
             )
             .values(status="held", reason="expired")
         )
         held += int(result.rowcount or 0)
-    return held
+    return int(held or 0)
 
 
 def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:
@@ -290,6 +298,7 @@ MESSAGE_COLUMNS = (
     "due_at",
     "attempts",
     "rfc_message_id",
+    "expires_at",
 )
 JSON_COLUMNS = ("detail", "context")
 
@@ -308,7 +317,7 @@ def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
     json_cast = "CAST({} AS JSONB)" if connection.dialect.name == "postgresql" else "{}"
     changes = ", ".join(
         f"{c} = " + (json_cast.format(f"s.{c}") if c in JSON_COLUMNS else f"s.{c}")
-        for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority")
+        for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority", "expires_at")
     )
     connection.execute(
         text(
