@@ -101,7 +101,8 @@ def test_line_breaks_cannot_smuggle_mail_headers(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://user:pass@shop.example", "https://admin@shop.example/x", "http://:pw@h.example"]
+    "url",
+    ["https://user:pass@shop.example", "https://admin@shop.example/x", "http://:pw@h.example"],
 )
 def test_a_url_with_a_user_name_or_password_is_refused(engine: Engine, url: str) -> None:
     for key in ("public_url", "shop_url", "logo_url"):
