@@ -107,7 +107,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     candidates = _not_recently_considered(connection, candidates, books, options.as_of)
     facts = outbox.customer_facts(connection).filter(pl.col("merged_into_id").is_null())
     rows = candidates.join(facts, on="customer_id").join(scores, on="customer_id", how="left")
-    rows = _in_audience(connection, rows, books, scores)
+    rows = _in_audience(connection, rows, books, scores, whole_store=only is None)
     rows = rows.with_columns(
         pl.format("{}:{}:{}", "playbook", "customer_id", "occasion").alias("idempotency_key")
     )
@@ -237,10 +237,23 @@ def _not_recently_considered(
 
 
 def _in_audience(
-    connection: Connection, rows: pl.DataFrame, books: list[Playbook], scores: pl.DataFrame
+    connection: Connection,
+    rows: pl.DataFrame,
+    books: list[Playbook],
+    scores: pl.DataFrame,
+    *,
+    whole_store: bool,
 ) -> pl.DataFrame:
     audiences = [a for b in books for a in b.audience]
     facts = AudienceFacts(scores)
+    if not whole_store:  # `scores` holds only some customers: top shares from the store
+        for column, share in {
+            *(("clv_minor", a.clv_top_share) for a in audiences if a.clv_top_share),
+            *(("revenue_minor", a.revenue_top_share) for a in audiences if a.revenue_top_share),
+        }:
+            facts.thresholds[(column, share)] = candidate_reads.top_threshold(
+                connection, column, share
+            )
     if any(a.categories for a in audiences):
         facts.categories = outbox.categories_bought(connection)
     if any(a.partners for a in audiences):

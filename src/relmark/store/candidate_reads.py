@@ -7,6 +7,7 @@ cost, not what the whole store does.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -115,27 +116,47 @@ def customers_with_dates(
     )
 
 
+def _usable_scores(statement: Select[Any], run_id: int) -> Select[Any]:
+    return statement.join(Customer, Customer.id == CustomerScore.customer_id).where(
+        CustomerScore.run_id == run_id,
+        Customer.merged_into_id.is_(None),
+        Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
+    )
+
+
+def _latest_run(connection: Connection) -> int | None:
+    return connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
+
+
 def latest_scores(connection: Connection, *, staged: bool = False) -> pl.DataFrame:
     """The newest score run's values for customers still live (empty if never scored)."""
-    run_id = connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
+    run_id = _latest_run(connection)
     if run_id is None:
         return pl.DataFrame(schema=SCORE_SCHEMA)
-    statement = (
-        select(
-            CustomerScore.customer_id,
-            CustomerScore.segment,
-            CustomerScore.p_alive,
-            CustomerScore.clv_minor,
-            CustomerScore.revenue_minor,
-            CustomerScore.orders,
-            CustomerScore.below_standard,
-        )
-        .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(
-            CustomerScore.run_id == run_id,
-            Customer.merged_into_id.is_(None),
-            Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
-        )
+    statement = select(
+        CustomerScore.customer_id,
+        CustomerScore.segment,
+        CustomerScore.p_alive,
+        CustomerScore.clv_minor,
+        CustomerScore.revenue_minor,
+        CustomerScore.orders,
+        CustomerScore.below_standard,
     )
-    statement = _only_staged(statement, CustomerScore.customer_id, staged)
+    statement = _only_staged(_usable_scores(statement, run_id), CustomerScore.customer_id, staged)
     return fetch_frame(connection, statement, SCORE_SCHEMA)
+
+
+def top_threshold(connection: Connection, column: str, share: float) -> float:
+    """The lowest `column` value inside the top `share` of the latest run's usable scores,
+    over the whole store (what `AudienceFacts.top_threshold` computes from every score)."""
+    run_id = _latest_run(connection)
+    value = getattr(CustomerScore, column)
+    if run_id is None:
+        return math.inf
+    scored = connection.execute(_usable_scores(select(func.count(value)), run_id)).scalar_one()
+    if not scored:
+        return math.inf
+    statement = _usable_scores(select(value), run_id).where(value.is_not(None))
+    place = max(0, math.ceil(share * scored) - 1)
+    found = connection.execute(statement.order_by(value.desc()).limit(1).offset(place)).scalar()
+    return math.inf if found is None else float(found)

@@ -15,9 +15,11 @@ import polars as pl
 from sqlalchemy import (
     Connection,
     bindparam,
+    column,
     func,
     insert,
     select,
+    table,
     text,
     update,
 )
@@ -216,9 +218,11 @@ def partners_used(connection: Connection) -> pl.DataFrame:
 
 
 def promoters(connection: Connection) -> pl.Series:
-    """Customers whose latest satisfaction rating is 9 or 10."""
+    """Staged customers whose latest satisfaction rating is 9 or 10."""
+    staged = table(STAGED_IDS, column("customer_id"))
     rows = connection.execute(
         select(MessageEvent.customer_id, MessageEvent.data)
+        .join(staged, staged.c.customer_id == MessageEvent.customer_id)
         .where(MessageEvent.kind == "rating")
         .order_by(MessageEvent.customer_id, MessageEvent.at, MessageEvent.id)
     ).fetchall()
