@@ -22,12 +22,12 @@ from relmark.errors import RelmarkError
 from relmark.interact.delivery import SendOptions
 from relmark.interact.playbook import TriggerKind
 from relmark.interaction import Interaction
-from relmark.store import engine_state, send_queue
+from relmark.store import arrivals, engine_state, send_queue
 from relmark.store.db import bulk_transaction
 
 #: Above this many arrivals at once (a bulk import), the whole store is planned instead.
 ARRIVAL_LIMIT = 50_000
-#: The job row that holds the arrival watermark (highest order and customer ids planned for).
+#: The job row that holds the arrival marks (highest ids planned for, holes still open).
 ARRIVALS = "arrivals"
 
 
@@ -98,7 +98,7 @@ class Runner:
                 for name, job in self.jobs.items()
             }
             # The first full plan (due at once) covers everything already in the store.
-            first[ARRIVALS] = (None, engine_state.arrival_marks(connection))
+            first[ARRIVALS] = (None, arrivals.marks(connection))
             engine_state.ensure_jobs(connection, first)
         self.instance_id = registration.instance_id
         for line in registration.took_over:
@@ -179,36 +179,36 @@ class Runner:
 
     def plan_arrivals(self) -> None:
         """Plan when an order or customer arrived since the last arrival plan (imported,
-        tracked through /v1/batch or posted through the API: all end up as rows)."""
+        tracked through /v1/batch or posted through the API: all end up as rows). The look
+        is a few index probes (`relmark.store.arrivals`), cheap at every tick."""
         with self.engine.connect() as connection:
-            marks = engine_state.arrival_marks(connection)
             seen = engine_state.job_state(connection, ARRIVALS) or {}
-        if not _newer(marks, seen) or self.stop.is_set():
-            return
+            if self.stop.is_set() or not arrivals.pending(connection, seen):
+                return
         claimed = self._claim(ARRIVALS, due_only=False)
         if claimed is None:
             return  # another engine plans them now
         seen = claimed["state"] or {}
-        new_orders = marks["orders"] - int(seen.get("orders", 0))
-        new_customers = marks["customers"] - int(seen.get("customers", 0))
-        result = "nothing new"
+        result, state = "nothing new", seen  # a failed plan leaves the marks where they were
         try:
-            if _newer(marks, seen):
-                with self.engine.connect() as connection:
-                    arrived = engine_state.arrived_customers(connection, seen, marks, ARRIVAL_LIMIT)
+            with self.engine.connect() as connection:
+                found = arrivals.read(connection, seen, ARRIVAL_LIMIT)
+            if found.orders or found.new_customers or found.customers is None:
                 # An arrival is decided now, at its messages' own due times (a thank-you
                 # three days on); the sender holds one whose order is cancelled meanwhile.
                 planned = self.interaction.plan(
                     self._as_of(),
                     self._now(),
-                    only_customers=arrived,
+                    only_customers=found.customers,
                     ahead=self._ahead(),
                 )
                 result = plan_summary(planned)
+                whole = " (the whole store)" if found.customers is None else ""
                 self.log(
-                    f"{result} for {max(new_orders, 0)} new order(s), "
-                    f"{max(new_customers, 0)} new customer(s)"
+                    f"{result} for {found.orders} new order(s), "
+                    f"{found.new_customers} new customer(s){whole}"
                 )
+            state = found.state
         finally:
             with self.engine.begin() as connection:
                 engine_state.finish(
@@ -218,7 +218,7 @@ class Runner:
                     now=self._now(),
                     next_run_at=None,
                     result=result,
-                    state=marks if result != "nothing new" else seen,
+                    state=state,
                     keep_state=False,
                 )
 
@@ -333,10 +333,6 @@ class Runner:
 
         for warning in send_warnings(self.interaction.branding()):
             self.log(f"warning: {warning}")
-
-
-def _newer(marks: dict[str, int], seen: dict[str, int]) -> bool:
-    return any(marks[k] > int(seen.get(k, 0)) for k in marks)
 
 
 def _first_line(exc: BaseException) -> str:
