@@ -74,6 +74,8 @@ class Runner:
         self.jobs = {job.name: job for job in jobs}
         self.transports: dict | None = None
         self._heart: threading.Thread | None = None
+        self.taken_over: str | None = None
+        """Why this engine stopped because another took its place (SQLite): `run` fails."""
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -118,9 +120,13 @@ class Runner:
             self.instance_id = None
 
     def run(self, *, once: bool = False) -> None:
-        """Start, tick until stopped (or once), stop."""
+        """Start, tick until stopped (or once), stop. Raises EngineTakenOver when another
+        engine took this one's place on a SQLite store, so the exit status is not 0 and a
+        supervisor (systemd `Restart=on-failure`) starts it again."""
         self.start()
         self.loop(once=once)
+        if self.taken_over is not None:
+            raise engine_state.EngineTakenOver(self.taken_over)
 
     def loop(self, *, once: bool = False) -> None:
         """Tick until stopped (or once), then stop; after `start`."""
@@ -316,8 +322,38 @@ class Runner:
                 self.log(f"heartbeat failed: {type(exc).__name__}")
                 continue
             if not alive:
-                self.log("another engine took over this store (this one was silent): stopping")
-                self.stop.set()
+                self._taken_over()
+
+    def _taken_over(self) -> None:
+        """Another engine declared this one dead (it was silent past the lease: paused,
+        SIGSTOPped, starved) and freed its claims. On PostgreSQL engines share the store: this
+        one registers again and goes on. On SQLite only one engine may run: this one stops
+        with a failure, so its supervisor restarts it (refused while the other is alive)."""
+        old = self.instance_id
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                registration = engine_state.register(
+                    connection,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    now=self._now(),
+                    stale_after=self.options.stale_after,
+                    exclusive=False,
+                )
+            self.instance_id = registration.instance_id
+            self.log(
+                f"engine {old} was declared dead by another engine (silent longer than "
+                f"{self.options.stale_after.total_seconds():.0f} s: paused or starved?); "
+                f"registered again as engine {self.instance_id} and going on"
+            )
+            return
+        self.taken_over = (
+            f"engine {old} was declared dead by another engine on this SQLite store (silent "
+            f"longer than {self.options.stale_after.total_seconds():.0f} s: paused or "
+            "starved?) and the store has one engine at a time: stopping with a failure"
+        )
+        self.log(self.taken_over)
+        self.stop.set()
 
     def _where(self) -> str:
         url = self.engine.url

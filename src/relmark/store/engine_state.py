@@ -23,6 +23,10 @@ class EngineBusy(RelmarkError):
     """Another engine holds this (SQLite) store."""
 
 
+class EngineTakenOver(RelmarkError):
+    """Another engine took this one's place on a SQLite store while it was silent."""
+
+
 @dataclass(frozen=True)
 class Registration:
     instance_id: int
