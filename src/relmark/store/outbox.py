@@ -315,6 +315,8 @@ def insert_messages(connection: Connection, frame: pl.DataFrame) -> int:
     second copy of any message)."""
     if frame.is_empty():
         return 0
+    if "expires_at" not in frame.columns:  # no deadline (e.g. a consent confirmation)
+        frame = frame.with_columns(pl.lit(None, dtype=UTC_US).alias("expires_at"))
     # a fixed order: new rows get their ids in it, so the same plan gives the same outbox
     staged = frame.select(MESSAGE_COLUMNS).sort("due_at", "idempotency_key")
     stage(connection, "stg_messages", staged, Message.__table__)
