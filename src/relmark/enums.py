@@ -14,6 +14,9 @@ class OrderStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
+#: Orders that are purchases: a partial refund leaves a purchase (thanked, counted).
+PURCHASE_STATUSES = (OrderStatus.COMPLETED.value, OrderStatus.PARTIALLY_REFUNDED.value)
+
 #: Words that order exports use for our statuses (compared case-folded).
 ORDER_STATUS_SYNONYMS: dict[str, OrderStatus] = {
     "completed": OrderStatus.COMPLETED,

@@ -114,6 +114,12 @@ def _problem(field: Field, value: str) -> str | None:
             return f"{value!r} is not a web address: it must start with http:// or https://"
         if not parts.hostname or " " in value:
             return f"{value!r} has no host name (like https://shop.example)"
+        if "@" in parts.netloc:
+            # A name and password in a link would go out in every message to every customer.
+            return (
+                "contains a user name or password before the host (user:pass@…); links go "
+                "to every customer: give the address without them"
+            )
     elif field.kind == "address":
         parsed = getaddresses([value])
         if len(parsed) != 1 or not _ADDRESS.fullmatch(parsed[0][1]):

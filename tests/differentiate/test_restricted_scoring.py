@@ -9,13 +9,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, true
 from typer.testing import CliRunner
 
 from relmark.config import Settings
 from relmark.interaction import Interaction
 from relmark.store import customers as customer_store
-from relmark.store import outbox
+from relmark.store import score_reads
 from relmark.store.models import ScoreRun
 from relmark.store.scores import latest_run_id, list_scores
 
@@ -107,7 +107,9 @@ def test_scores_from_before_a_restriction_are_not_shown(engine: Engine, tmp_path
         profile = customer_store.profile(connection, restricted)
         _total, listed = customer_store.search(connection, limit=50)
         cli_rows = list_scores(connection, latest_run_id(connection), limit=50)
-        planner = outbox.latest_scores(connection)
+        planner = score_reads.customers_matching(
+            connection, score_reads.latest_run(connection), {"anyone": true()}
+        )
 
     # then the profile says restricted and shows no score; lists carry no values for them
     assert profile is not None

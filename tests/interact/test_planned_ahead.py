@@ -37,3 +37,47 @@ def test_a_thank_you_planned_ahead_is_held_when_its_order_is_cancelled(
     rows = {m["customer_id"]: m for m in shop.messages()}
     held = [m for m in rows.values() if m["status"] == "held"]
     assert [m["reason"] for m in held] == ["order_not_completed"]
+
+
+def test_only_a_partial_refund_still_gets_its_thank_you(
+    shop: Shop, inbox: tuple[Inbox, int]
+) -> None:
+    server, port = inbox
+    customers(shop, 5)
+    relmark = shop.interaction(THANKS, smtp_host="127.0.0.1", smtp_port=port)
+    arrival = ORDERED + timedelta(minutes=5)
+    assert relmark.plan(arrival, arrival, ahead=timedelta(days=3)).planned == 5
+    changes = {"O0": "partially_refunded", "O1": "refunded", "O2": "returned", "O3": "pending"}
+    with shop.engine.begin() as connection:
+        for order, status in changes.items():
+            connection.execute(
+                text("UPDATE orders SET status = :s WHERE external_id = :o"),
+                {"s": status, "o": order},
+            )
+
+    report = relmark.send(SendOptions(as_of=lambda: ORDERED + timedelta(days=3, hours=2)))
+
+    assert (report.sent, len(server.messages)) == (2, 2)  # O0 (partially refunded) and O4
+    outcome = {m["customer_id"]: (m["status"], m["reason"]) for m in shop.messages()}
+    assert outcome[shop.id_of("C0")] == ("sent", None)
+    assert outcome[shop.id_of("C4")] == ("sent", None)
+    for external in ("C1", "C2", "C3"):
+        assert outcome[shop.id_of(external)] == ("held", "order_not_completed")
+
+
+def test_a_partially_refunded_order_is_planned_like_a_completed_one(shop: Shop) -> None:
+    customers(shop, 2)
+    with shop.engine.begin() as connection:
+        connection.execute(text("UPDATE orders SET status = 'partially_refunded'"))
+    relmark = shop.interaction(THANKS)
+    due = ORDERED + timedelta(days=3, hours=1)
+
+    result = relmark.plan(due, due)
+
+    assert result.planned == 2
+    assert {m["occasion"] for m in shop.messages()} == {f"order:{n}" for n in _order_ids(shop)}
+
+
+def _order_ids(shop: Shop) -> list[int]:
+    with shop.engine.connect() as connection:
+        return [int(i) for i in connection.execute(text("SELECT id FROM orders")).scalars()]

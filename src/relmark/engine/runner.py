@@ -22,12 +22,12 @@ from relmark.errors import RelmarkError
 from relmark.interact.delivery import SendOptions
 from relmark.interact.playbook import TriggerKind
 from relmark.interaction import Interaction
-from relmark.store import engine_state, send_queue
+from relmark.store import arrivals, engine_state, send_queue
 from relmark.store.db import bulk_transaction
 
 #: Above this many arrivals at once (a bulk import), the whole store is planned instead.
 ARRIVAL_LIMIT = 50_000
-#: The job row that holds the arrival watermark (highest order and customer ids planned for).
+#: The job row that holds the arrival marks (highest ids planned for, holes still open).
 ARRIVALS = "arrivals"
 
 
@@ -74,6 +74,8 @@ class Runner:
         self.jobs = {job.name: job for job in jobs}
         self.transports: dict | None = None
         self._heart: threading.Thread | None = None
+        self.taken_over: str | None = None
+        """Why this engine stopped because another took its place (SQLite): `run` fails."""
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -98,7 +100,7 @@ class Runner:
                 for name, job in self.jobs.items()
             }
             # The first full plan (due at once) covers everything already in the store.
-            first[ARRIVALS] = (None, engine_state.arrival_marks(connection))
+            first[ARRIVALS] = (None, arrivals.marks(connection))
             engine_state.ensure_jobs(connection, first)
         self.instance_id = registration.instance_id
         for line in registration.took_over:
@@ -118,9 +120,13 @@ class Runner:
             self.instance_id = None
 
     def run(self, *, once: bool = False) -> None:
-        """Start, tick until stopped (or once), stop."""
+        """Start, tick until stopped (or once), stop. Raises EngineTakenOver when another
+        engine took this one's place on a SQLite store, so the exit status is not 0 and a
+        supervisor (systemd `Restart=on-failure`) starts it again."""
         self.start()
         self.loop(once=once)
+        if self.taken_over is not None:
+            raise engine_state.EngineTakenOver(self.taken_over)
 
     def loop(self, *, once: bool = False) -> None:
         """Tick until stopped (or once), then stop; after `start`."""
@@ -179,36 +185,36 @@ class Runner:
 
     def plan_arrivals(self) -> None:
         """Plan when an order or customer arrived since the last arrival plan (imported,
-        tracked through /v1/batch or posted through the API: all end up as rows)."""
+        tracked through /v1/batch or posted through the API: all end up as rows). The look
+        is a few index probes (`relmark.store.arrivals`), cheap at every tick."""
         with self.engine.connect() as connection:
-            marks = engine_state.arrival_marks(connection)
             seen = engine_state.job_state(connection, ARRIVALS) or {}
-        if not _newer(marks, seen) or self.stop.is_set():
-            return
+            if self.stop.is_set() or not arrivals.pending(connection, seen):
+                return
         claimed = self._claim(ARRIVALS, due_only=False)
         if claimed is None:
             return  # another engine plans them now
         seen = claimed["state"] or {}
-        new_orders = marks["orders"] - int(seen.get("orders", 0))
-        new_customers = marks["customers"] - int(seen.get("customers", 0))
-        result = "nothing new"
+        result, state = "nothing new", seen  # a failed plan leaves the marks where they were
         try:
-            if _newer(marks, seen):
-                with self.engine.connect() as connection:
-                    arrived = engine_state.arrived_customers(connection, seen, marks, ARRIVAL_LIMIT)
+            with self.engine.connect() as connection:
+                found = arrivals.read(connection, seen, ARRIVAL_LIMIT)
+            if found.orders or found.new_customers or found.customers is None:
                 # An arrival is decided now, at its messages' own due times (a thank-you
                 # three days on); the sender holds one whose order is cancelled meanwhile.
                 planned = self.interaction.plan(
                     self._as_of(),
                     self._now(),
-                    only_customers=arrived,
+                    only_customers=found.customers,
                     ahead=self._ahead(),
                 )
                 result = plan_summary(planned)
+                whole = " (the whole store)" if found.customers is None else ""
                 self.log(
-                    f"{result} for {max(new_orders, 0)} new order(s), "
-                    f"{max(new_customers, 0)} new customer(s)"
+                    f"{result} for {found.orders} new order(s), "
+                    f"{found.new_customers} new customer(s){whole}"
                 )
+            state = found.state
         finally:
             with self.engine.begin() as connection:
                 engine_state.finish(
@@ -218,7 +224,7 @@ class Runner:
                     now=self._now(),
                     next_run_at=None,
                     result=result,
-                    state=marks if result != "nothing new" else seen,
+                    state=state,
                     keep_state=False,
                 )
 
@@ -281,12 +287,13 @@ class Runner:
             ),
             transports=self._transports(),
         )
-        if report.sent or report.retried or report.failed or report.reclaimed:
+        if report.sent or report.retried or report.failed or report.reclaimed or report.expired:
             line = f"sent {report.sent}"
             for label, value in (
                 ("retrying", report.retried),
                 ("failed", report.failed),
                 ("reclaimed", report.reclaimed),
+                ("held expired", report.expired),
             ):
                 if value:
                     line += f", {label} {value}"
@@ -315,8 +322,38 @@ class Runner:
                 self.log(f"heartbeat failed: {type(exc).__name__}")
                 continue
             if not alive:
-                self.log("another engine took over this store (this one was silent): stopping")
-                self.stop.set()
+                self._taken_over()
+
+    def _taken_over(self) -> None:
+        """Another engine declared this one dead (it was silent past the lease: paused,
+        SIGSTOPped, starved) and freed its claims. On PostgreSQL engines share the store: this
+        one registers again and goes on. On SQLite only one engine may run: this one stops
+        with a failure, so its supervisor restarts it (refused while the other is alive)."""
+        old = self.instance_id
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                registration = engine_state.register(
+                    connection,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    now=self._now(),
+                    stale_after=self.options.stale_after,
+                    exclusive=False,
+                )
+            self.instance_id = registration.instance_id
+            self.log(
+                f"engine {old} was declared dead by another engine (silent longer than "
+                f"{self.options.stale_after.total_seconds():.0f} s: paused or starved?); "
+                f"registered again as engine {self.instance_id} and going on"
+            )
+            return
+        self.taken_over = (
+            f"engine {old} was declared dead by another engine on this SQLite store (silent "
+            f"longer than {self.options.stale_after.total_seconds():.0f} s: paused or "
+            "starved?) and the store has one engine at a time: stopping with a failure"
+        )
+        self.log(self.taken_over)
+        self.stop.set()
 
     def _where(self) -> str:
         url = self.engine.url
@@ -332,10 +369,6 @@ class Runner:
 
         for warning in send_warnings(self.interaction.branding()):
             self.log(f"warning: {warning}")
-
-
-def _newer(marks: dict[str, int], seen: dict[str, int]) -> bool:
-    return any(marks[k] > int(seen.get(k, 0)) for k in marks)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -31,6 +31,9 @@ class AudienceFacts:
         default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
     )
     promoters: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
+    thresholds: dict[tuple[str, float], float] = field(default_factory=dict)
+    """(column, share) → threshold read over the whole store, when `scores` holds only
+    some customers (an arrival plan): a top share is a share of everyone scored."""
 
     def top_threshold(self, column: str, share: float) -> float:
         """The lowest value still inside the top `share` of scored customers."""

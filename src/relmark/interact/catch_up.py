@@ -83,12 +83,27 @@ def noted_if_late(decided: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
     )
 
 
-def deadlines(options: PlanOptions) -> dict[str, datetime]:
-    """Per event or date playbook, the due time before which an unsent planned message is
-    too late to go (a date's local day ends up to a day after its due hour)."""
+def legacy_deadlines(options: PlanOptions) -> dict[str, datetime]:
+    """Per event or date playbook, the due time before which an unsent message planned
+    before messages carried their own deadline (`expires_at`) is too late to go."""
     return {
         b.name: options.as_of
         - timedelta(days=b.trigger.late_days + (1 if b.trigger.is_date else 0))
         for b in options.playbooks
         if b.trigger.on is not TriggerKind.SCORE
     }
+
+
+def past_deadline(
+    decided: pl.DataFrame, as_of: datetime, books: dict[str, Playbook]
+) -> pl.DataFrame:
+    """A message the quiet hours pushed past its deadline (a birthday decided late in the
+    evening, deferred to the next morning) is held `expired` now, not planned to expire."""
+    if decided.is_empty() or "status" not in decided.columns:
+        return decided
+    late = (pl.col("status") == "planned") & (pl.col("due_at") >= pl.col("expires_at"))
+    late = late.fill_null(False)
+    if not decided.select(late.any()).item():
+        return decided
+    expired = held_as_expired(decided.filter(late), as_of, books)
+    return pl.concat([decided.filter(~late), expired], how="diagonal_relaxed")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine
 
+from relmark.enums import PURCHASE_STATUSES
 from relmark.errors import RelmarkError
 from relmark.interact import offer_issue
 from relmark.interact.compose import (
@@ -197,6 +198,9 @@ class SendReport:
     failed: int = 0
     skipped: int = 0
     reclaimed: int = 0
+    expired: int = 0
+    """Past their deadline when their turn came (e.g. a birthday after the customer's day
+    ended during an outage): held `expired`, not sent."""
     quiet: int = 0
     """Due, but their customer is in quiet hours now: left planned for later."""
     quiet_until: datetime | None = None
@@ -210,6 +214,7 @@ class SendReport:
             "failed": self.failed,
             "skipped": self.skipped,
             "reclaimed": self.reclaimed,
+            "expired": self.expired,
             "quiet": self.quiet,
             "quiet_until": self.quiet_until.isoformat() if self.quiet_until else None,
             "errors": self.errors[:20],
@@ -325,6 +330,14 @@ class Sender:
                 return
             message = outbox.message_row(connection, message_id)
             assert message is not None
+            expires_at = message.get("expires_at")
+            if expires_at is not None and options.as_of() >= expires_at:
+                # The plan's deadline, checked again now: an outage between plan and send
+                # must not let a birthday go out the day after (in the customer's zone).
+                outbox.hold_claimed(connection, message_id, "expired")
+                offers.void_for_message(connection, message_id, "message held", options.as_of())
+                report.expired += 1
+                return
             facts = outbox.render_facts(connection, message)
             if facts["customer"].get("restricted_at") is not None:
                 restriction.hold_claimed(connection, message_id)
@@ -332,9 +345,10 @@ class Sender:
                 report.skipped += 1
                 return
             order = facts.get("order")
-            if order is not None and order["status"] != "completed":
+            if order is not None and order["status"] not in PURCHASE_STATUSES:
                 # Planned ahead (the engine decides an order's messages when it arrives):
-                # an order cancelled or returned since gets no thank-you for it.
+                # an order cancelled, returned or refunded since gets no thank-you for it
+                # (a partial refund leaves a purchase: that one is thanked).
                 outbox.hold_claimed(connection, message_id, "order_not_completed")
                 offers.void_for_message(connection, message_id, "message held", options.as_of())
                 report.skipped += 1

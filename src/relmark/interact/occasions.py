@@ -1,7 +1,8 @@
 """Occasions: which customer a playbook's trigger points at, when, and why (the occasion).
 
 Each function turns facts read from the store into candidate rows
-(playbook, customer_id, occasion, due_at, order_id, product_id, fell_due, expired). The
+(playbook, customer_id, occasion, due_at, order_id, product_id, fell_due, expired,
+expires_at: the moment from which it is too late to send, checked again when sending). The
 occasion makes the idempotency key: the same order, product, birthday year or score day
 never yields two messages of one playbook.
 
@@ -33,6 +34,7 @@ CANDIDATE_SCHEMA = {
     "product_id": pl.Int64,
     "fell_due": UTC_US,
     "expired": pl.Boolean,
+    "expires_at": UTC_US,
 }
 
 
@@ -73,7 +75,8 @@ def from_orders(book: Playbook, orders: pl.DataFrame, span: Span) -> pl.DataFram
         product = pl.lit(None, dtype=pl.Int64)
     as_of = pl.lit(span.as_of, dtype=UTC_US)
     fell_due = pl.col("ordered_at") + pl.duration(days=book.trigger.delay_days)
-    expired = fell_due < as_of - pl.duration(days=book.trigger.late_days)
+    expires_at = fell_due + pl.duration(days=book.trigger.late_days)
+    expired = expires_at < as_of
     return due.select(
         pl.lit(book.name).alias("playbook"),
         "customer_id",
@@ -86,6 +89,7 @@ def from_orders(book: Playbook, orders: pl.DataFrame, span: Span) -> pl.DataFram
         product.alias("product_id"),
         fell_due.alias("fell_due"),
         expired.alias("expired"),
+        expires_at.alias("expires_at"),
     )
 
 
@@ -151,6 +155,7 @@ def from_dates(book: Playbook, people: pl.DataFrame, span: Span, default_zone: s
                 pl.lit(None, dtype=pl.Int64).alias("product_id"),
                 "fell_due",
                 "expired",
+                "expires_at",
             )
         )
     return pl.concat(parts) if parts else empty()
@@ -159,19 +164,21 @@ def from_dates(book: Playbook, people: pl.DataFrame, span: Span, default_zone: s
 def _local_days(book: Playbook, span: Span, tz: ZoneInfo) -> pl.DataFrame:
     """One row per local day of the span in `tz` and per month-day celebrated on it (28
     February of a common year also stands for 29 February): its year, due and fell-due
-    times, and whether it is past `late_until`."""
+    times, whether it is past `late_until`, and when it will be: at the end of that local
+    day plus `late_until` days ("only on the day" means the customer's day, not UTC's)."""
     today = span.as_of.astimezone(tz).date()
     first = span.since.astimezone(tz).date() if span.since is not None else today
     rows = []
     for n in range((today - first).days + 2):
         day = first + timedelta(days=n)
         fell_due = datetime.combine(day, clock(book.trigger.local_hour), tz).astimezone(UTC)
-        expired = (today - day).days > book.trigger.late_days
+        expires_at = local_midnight(day + timedelta(days=1 + book.trigger.late_days), tz)
+        expired = expires_at <= span.as_of
         due = fell_due if expired else max(fell_due, span.as_of)
         if not expired and due.astimezone(tz).date() != day and day >= today:
             continue
         for md in _celebrated_on(day):
-            rows.append((md, day.year, due, fell_due, expired))
+            rows.append((md, day.year, due, fell_due, expired, expires_at))
     return pl.DataFrame(
         rows,
         schema={
@@ -180,9 +187,15 @@ def _local_days(book: Playbook, span: Span, tz: ZoneInfo) -> pl.DataFrame:
             "due_at": UTC_US,
             "fell_due": UTC_US,
             "expired": pl.Boolean,
+            "expires_at": UTC_US,
         },
         orient="row",
     )
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The start of `day` in `tz`, in UTC (a zone that skips midnight: its first hour)."""
+    return datetime.combine(day, clock(0), tz).astimezone(UTC)
 
 
 def _celebrated_on(day: date) -> list[str]:
@@ -207,4 +220,5 @@ def from_scores(book: Playbook, customers: pl.Series, as_of: datetime) -> pl.Dat
         pl.lit(None, dtype=pl.Int64).alias("product_id"),
         pl.lit(as_of, dtype=UTC_US).alias("fell_due"),
         pl.lit(False).alias("expired"),
+        pl.lit(None, dtype=UTC_US).alias("expires_at"),
     )

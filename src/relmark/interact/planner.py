@@ -20,7 +20,7 @@ from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
-from relmark.store import consents, outbox, score_reads
+from relmark.store import candidate_reads, consents, outbox, score_reads
 from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
@@ -92,15 +92,16 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     states = outbox.playbook_states(connection)
     books = [b for b in options.playbooks if playbook_state(b, states.get(b.name))[0]]
     by_name = {b.name: b for b in books}
+    only = _only_customers(options)
+    if only is not None:
+        # Read only these customers' facts: an arrival plan costs what they cost.
+        outbox.stage_customers(connection, only)
     run_id = score_reads.latest_run(connection)
-    audience_facts = _audience_facts(connection, books, run_id)
+    audience_facts = _audience_facts(connection, books, run_id, staged=only is not None)
     span = catch_up.span(connection, options)
-    candidates = _candidates(connection, books, run_id, audience_facts, options, span)
-    if options.only_customer is not None:
-        candidates = candidates.filter(pl.col("customer_id") == options.only_customer)
-    if options.only_customers is not None:
-        wanted = pl.Series(list(options.only_customers), dtype=pl.Int64)
-        candidates = candidates.filter(pl.col("customer_id").is_in(wanted.implode()))
+    candidates = _candidates(
+        connection, books, run_id, audience_facts, options, span, only is not None
+    )
     if candidates.is_empty():
         return _result(connection, options, candidates, write)
 
@@ -137,6 +138,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     rows = rows.filter(pl.col("missing_value").is_null())
     decided = decide(rows, history, options.policy) if rows.height else rows
     decided = catch_up.noted_if_late(decided, options.as_of)
+    decided = catch_up.past_deadline(decided, options.as_of, by_name)
     extra = [_held_for_missing_values(connection, unvalued)] if unvalued.height else []
     if expired.height:
         extra.append(catch_up.held_as_expired(expired, options.as_of, by_name))
@@ -150,6 +152,15 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
         known.to_list(),
         existing["idempotency_key"],
     )
+
+
+def _only_customers(options: PlanOptions) -> pl.Series | None:
+    """The customers a partial plan is limited to (None: the whole store)."""
+    wanted = None if options.only_customers is None else set(options.only_customers)
+    if options.only_customer is not None:
+        one = {options.only_customer}
+        wanted = one if wanted is None else wanted & one
+    return None if wanted is None else pl.Series("customer_id", sorted(wanted), dtype=pl.Int64)
 
 
 def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> pl.DataFrame:
@@ -177,9 +188,10 @@ def _held_for_missing_values(connection: Connection, unvalued: pl.DataFrame) -> 
 
 
 def _audience_facts(
-    connection: Connection, books: list[Playbook], run_id: int | None
+    connection: Connection, books: list[Playbook], run_id: int | None, *, staged: bool
 ) -> AudienceFacts:
-    """The facts about the whole store that audiences compare a customer with."""
+    """The facts about the whole store that audiences compare a customer with (promoters:
+    of the staged customers only, when a plan is limited to them)."""
     facts = AudienceFacts()
     if run_id is not None:
         facts.thresholds = {
@@ -187,7 +199,7 @@ def _audience_facts(
             for name, share in audience_sql.shares_needed(books)
         }
     if any(a.promoter is not None for b in books for a in b.audience):
-        facts.promoters = outbox.promoters(connection)
+        facts.promoters = outbox.promoters(connection, staged=staged)
     return facts
 
 
@@ -198,22 +210,26 @@ def _candidates(
     audience_facts: AudienceFacts,
     options: PlanOptions,
     span: occasions.Span,
+    staged: bool,
 ) -> pl.DataFrame:
+    """Every occasion in the span; with `staged`, only the staged customers' (read so)."""
     as_of = options.as_of
     parts = [occasions.empty()]
     for kind, read in (
-        (TriggerKind.ORDER, outbox.completed_orders),
-        (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, outbox.first_howto_purchases),
+        (TriggerKind.ORDER, candidate_reads.purchases),
+        (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, candidate_reads.first_howto_purchases),
     ):
         event_books = [b for b in books if b.trigger.on is kind]
         if not event_books:
             continue
         windows = [occasions.event_window(b, span) for b in event_books]
-        facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
+        start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+        facts = read(connection, start, end, staged=staged)
         parts += [occasions.from_orders(b, facts, span) for b in event_books]
     date_books = [b for b in books if b.trigger.is_date]
     if date_books:
-        people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
+        month_days = occasions.month_days_around(span)
+        people = candidate_reads.customers_with_dates(connection, month_days, staged=staged)
         parts += [occasions.from_dates(b, people, span, options.default_zone) for b in date_books]
     score_books = [b for b in books if b.trigger.on is TriggerKind.SCORE]
     if score_books and run_id is not None:
@@ -224,7 +240,8 @@ def _candidates(
             b.name: audience_sql.could_match(b, audience_facts.top_threshold, promoters)
             for b in score_books
         }
-        found = score_reads.customers_matching(connection, run_id, conditions)
+        only = outbox.STAGED_IDS if staged else None
+        found = score_reads.customers_matching(connection, run_id, conditions, only)
         parts += [
             occasions.from_scores(b, found.filter(pl.col(b.name))["customer_id"], as_of)
             for b in score_books
@@ -334,7 +351,9 @@ def _result(
     counts = _counts(decided)
     run_id = None
     if write:
-        counts["expired_unsent"] = outbox.expire_unsent(connection, catch_up.deadlines(options))
+        counts["expired_unsent"] = outbox.expire_unsent(
+            connection, options.as_of, catch_up.legacy_deadlines(options)
+        )
         run_id = outbox.start_plan_run(connection, options.as_of, options.now, options.plan_scope)
         if decided.height:
             rows = _outbox_rows(decided, run_id, options)

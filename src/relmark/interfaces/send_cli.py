@@ -115,6 +115,8 @@ def send(
         f"sent {report.sent:,}, retrying {report.retried:,}, failed {report.failed:,} "
         f"in {data['seconds']} s"
     )
+    if report.expired:
+        out.print(f"held {report.expired:,} as expired: too late to send (see outbox --expired)")
     if waiting:
         out.print(waiting, markup=False, soft_wrap=True)
     for line in report.errors[:10]:

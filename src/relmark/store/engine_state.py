@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from relmark.errors import RelmarkError
-from relmark.store.models import Customer, EngineInstance, EngineJob, Order
+from relmark.store.models import EngineInstance, EngineJob
 
 
 class EngineBusy(RelmarkError):
     """Another engine holds this (SQLite) store."""
+
+
+class EngineTakenOver(RelmarkError):
+    """Another engine took this one's place on a SQLite store while it was silent."""
 
 
 @dataclass(frozen=True)
@@ -214,48 +218,3 @@ def jobs(connection: Connection) -> list[dict[str, Any]]:
     columns = ("name", "next_run_at", "last_run_at", "last_result", "claimed_by")
     rows = connection.execute(select(EngineJob).order_by(EngineJob.name)).mappings()
     return [{c: row[c] for c in columns} for row in rows]
-
-
-def arrival_marks(connection: Connection) -> dict[str, int]:
-    """The highest order and customer ids, and how many there are: a rise means new facts.
-
-    The counts catch what the ids miss on PostgreSQL: a long import takes its ids first and
-    commits last, after rows with higher ids were seen (on SQLite, commits follow ids).
-    """
-    orders = connection.execute(select(func.max(Order.id), func.count(Order.id))).one()
-    customers = connection.execute(select(func.max(Customer.id), func.count(Customer.id))).one()
-    return {
-        "order_id": int(orders[0] or 0),
-        "orders": int(orders[1]),
-        "customer_id": int(customers[0] or 0),
-        "customers": int(customers[1]),
-    }
-
-
-def arrived_customers(
-    connection: Connection, seen: dict[str, int], marks: dict[str, int], limit: int
-) -> list[int] | None:
-    """The customers of the orders and the customers that arrived after `seen` (the
-    marks of the last arrival plan). None when the ids do not account for every new row
-    (an import that committed late, below ids already seen) or more than `limit` arrived:
-    then the whole store is planned."""
-    last_order, last_customer = int(seen.get("order_id", 0)), int(seen.get("customer_id", 0))
-    # Bounded by the marks: rows committed since they were read belong to the next tick.
-    new_orders = connection.execute(
-        select(Order.customer_id)
-        .where(Order.id > last_order, Order.id <= marks["order_id"])
-        .limit(limit + 1)
-    ).scalars()
-    new_customers = connection.execute(
-        select(Customer.id)
-        .where(Customer.id > last_customer, Customer.id <= marks["customer_id"])
-        .limit(limit + 1)
-    ).scalars()
-    orders, customers = list(new_orders), list(new_customers)
-    explained = len(orders) == marks["orders"] - int(seen.get("orders", 0)) and len(
-        customers
-    ) == marks["customers"] - int(seen.get("customers", 0))
-    found = {c for c in orders if c is not None} | set(customers)
-    if not explained or len(found) > limit:
-        return None
-    return sorted(found)

@@ -504,6 +504,9 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     rfc_message_id: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """From then on too late to send (held `expired`): a birthday's at the end of the
+    customer's local day plus `late_until`; None: no deadline (score-triggered, older rows)."""
 
 
 class MessageEvent(Base):

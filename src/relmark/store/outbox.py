@@ -18,18 +18,17 @@ from sqlalchemy import (
     column,
     func,
     insert,
-    or_,
     select,
     table,
     text,
     update,
 )
 
+from relmark.enums import PURCHASE_STATUSES
 from relmark.store.bulk import fetch_frame, insert_rows, stage
 from relmark.store.kv import get_setting, put_setting
 from relmark.store.models import (
     Customer,
-    CustomerScore,
     Message,
     MessageEvent,
     Order,
@@ -37,7 +36,6 @@ from relmark.store.models import (
     PlanRun,
     PlaybookState,
     Product,
-    ScoreRun,
     StoreSetting,
 )
 from relmark.store.referrals import code_for
@@ -59,6 +57,7 @@ TRANSIENT_REASONS = (
     "clv_not_computed",
 )
 TRANSIENT_SQL = "(" + ", ".join(f"'{r}'" for r in TRANSIENT_REASONS) + ")"
+PURCHASE_SQL = "(" + ", ".join(f"'{s}'" for s in PURCHASE_STATUSES) + ")"
 
 
 def _frame(connection: Connection, statement: Any, schema: dict[str, Any]) -> pl.DataFrame:
@@ -96,129 +95,6 @@ def playbook_states(connection: Connection) -> dict[str, bool]:
 def set_playbook_enabled(connection: Connection, name: str, enabled: bool, now: datetime) -> None:
     connection.execute(PlaybookState.__table__.delete().where(PlaybookState.name == name))
     connection.execute(insert(PlaybookState).values(name=name, enabled=enabled, updated_at=now))
-
-
-# --- occasions ------------------------------------------------------------------------------
-
-
-def completed_orders(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
-    """Completed orders placed in (start, end]: each may occasion a thank-you or a check."""
-    statement = select(Order.id, Order.customer_id, Order.ordered_at).where(
-        Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
-    )
-    return _frame(
-        connection,
-        statement,
-        {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": UTC_US},
-    )
-
-
-def first_howto_purchases(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
-    """Lines of completed orders in (start, end] for a product with a how-to video that the
-    customer had never bought before that order.
-
-    Two small queries instead of one correlated one: the window's lines, then every purchase
-    of those products by those customers (through the customer index), first one wins."""
-    schema = {
-        "order_id": pl.Int64,
-        "customer_id": pl.Int64,
-        "ordered_at": UTC_US,
-        "product_id": pl.Int64,
-    }
-    with_video = (
-        select(Order.id, Order.customer_id, Order.ordered_at, OrderLine.product_id)
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(Product.howto_url.is_not(None))
-    )
-    window = _frame(
-        connection,
-        with_video.where(
-            Order.status == "completed", Order.ordered_at > start, Order.ordered_at <= end
-        ).distinct(),
-        schema,
-    )
-    if window.is_empty():
-        return window
-    stage(connection, "stg_howto_customers", window.select("customer_id").unique())
-    staged = table("stg_howto_customers", column("customer_id"))
-    earlier = _frame(
-        connection,
-        with_video.join(staged, staged.c.customer_id == Order.customer_id).where(
-            Order.status == "completed", Order.ordered_at <= end
-        ),
-        schema,
-    )
-    first = earlier.sort("ordered_at", "order_id").unique(
-        ["customer_id", "product_id"], keep="first"
-    )
-    return window.join(first.select("order_id", "product_id"), on=["order_id", "product_id"])
-
-
-def _month_day(connection: Connection, column: Any) -> Any:
-    if connection.dialect.name == "postgresql":
-        return func.to_char(column, "MM-DD")
-    return func.strftime("%m-%d", column)
-
-
-def customers_with_dates(connection: Connection, month_days: list[str]) -> pl.DataFrame:
-    """Live customers whose birthday or first-purchase anniversary falls on one of the
-    month-days (MM-DD); the caller narrows to the exact local day."""
-    statement = select(
-        Customer.id, Customer.birthday, Customer.customer_since, Customer.timezone
-    ).where(
-        Customer.merged_into_id.is_(None),
-        or_(
-            _month_day(connection, Customer.birthday).in_(month_days),
-            _month_day(connection, Customer.customer_since).in_(month_days),
-        ),
-    )
-    return _frame(
-        connection,
-        statement,
-        {
-            "customer_id": pl.Int64,
-            "birthday": pl.Date,
-            "customer_since": UTC_US,
-            "timezone": pl.String,
-        },
-    )
-
-
-SCORE_SCHEMA = {
-    "customer_id": pl.Int64,
-    "segment": pl.String,
-    "p_alive": pl.Float64,
-    "clv_minor": pl.Int64,
-    "revenue_minor": pl.Int64,
-    "orders": pl.Int64,
-    "below_standard": pl.Boolean,
-}
-
-
-def latest_scores(connection: Connection) -> pl.DataFrame:
-    """The newest score run's values for customers still live (empty if never scored)."""
-    run_id = connection.execute(select(func.max(ScoreRun.id))).scalar_one_or_none()
-    if run_id is None:
-        return pl.DataFrame(schema=SCORE_SCHEMA)
-    statement = (
-        select(
-            CustomerScore.customer_id,
-            CustomerScore.segment,
-            CustomerScore.p_alive,
-            CustomerScore.clv_minor,
-            CustomerScore.revenue_minor,
-            CustomerScore.orders,
-            CustomerScore.below_standard,
-        )
-        .join(Customer, Customer.id == CustomerScore.customer_id)
-        .where(
-            CustomerScore.run_id == run_id,
-            Customer.merged_into_id.is_(None),
-            Customer.restricted_at.is_(None),  # scores from before a restriction stay unused
-        )
-    )
-    return _frame(connection, statement, SCORE_SCHEMA)
 
 
 # --- facts about the candidates -------------------------------------------------------------
@@ -328,7 +204,7 @@ def categories_bought(connection: Connection) -> pl.DataFrame:
         "SELECT DISTINCT o.customer_id, p.category FROM orders o "
         f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
         "JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id "
-        "WHERE o.status = 'completed' AND p.category IS NOT NULL"
+        f"WHERE o.status IN {PURCHASE_SQL} AND p.category IS NOT NULL"
     )
     return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
 
@@ -337,17 +213,21 @@ def partners_used(connection: Connection) -> pl.DataFrame:
     statement = text(
         "SELECT DISTINCT o.customer_id, p.external_id FROM orders o "
         f"JOIN {STAGED_IDS} s ON s.customer_id = o.customer_id "
-        "JOIN partners p ON p.id = o.partner_id WHERE o.status = 'completed'"
+        f"JOIN partners p ON p.id = o.partner_id WHERE o.status IN {PURCHASE_SQL}"
     )
     return _frame(connection, statement, {"customer_id": pl.Int64, "value": pl.String})
 
 
-def promoters(connection: Connection) -> pl.Series:
-    """Customers whose latest satisfaction rating is 9 or 10."""
+def promoters(connection: Connection, *, staged: bool = False) -> pl.Series:
+    """Customers (with `staged`: staged ones) whose latest satisfaction rating is 9 or 10."""
+    statement = select(MessageEvent.customer_id, MessageEvent.data).where(
+        MessageEvent.kind == "rating"
+    )
+    if staged:
+        ids = table(STAGED_IDS, column("customer_id"))
+        statement = statement.join(ids, ids.c.customer_id == MessageEvent.customer_id)
     rows = connection.execute(
-        select(MessageEvent.customer_id, MessageEvent.data)
-        .where(MessageEvent.kind == "rating")
-        .order_by(MessageEvent.customer_id, MessageEvent.at, MessageEvent.id)
+        statement.order_by(MessageEvent.customer_id, MessageEvent.at, MessageEvent.id)
     ).fetchall()
     latest: dict[int, int] = {}
     for customer_id, data in rows:
@@ -378,22 +258,30 @@ def last_whole_plan(connection: Connection, before: datetime) -> datetime | None
     ).scalar_one_or_none()
 
 
-def expire_unsent(connection: Connection, deadlines: dict[str, datetime]) -> int:
-    """Hold as `expired` the planned messages of each playbook due before its deadline:
-    planned before an outage, never sent, now later than the playbook allows."""
-    held = 0
-    for playbook, deadline in deadlines.items():
+def expire_unsent(
+    connection: Connection, as_of: datetime, legacy_deadlines: dict[str, datetime]
+) -> int:
+    """Hold as `expired` the planned messages past their deadline (`expires_at`): planned
+    before an outage, never sent, now later than the playbook allows. Rows planned before
+    messages had a deadline use each playbook's due-time deadline in `legacy_deadlines`."""
+    held = connection.execute(
+        update(Message)
+        .where(Message.status == "planned", Message.expires_at <= as_of)
+        .values(status="held", reason="expired")
+    ).rowcount
+    for playbook, deadline in legacy_deadlines.items():
         result = connection.execute(
             update(Message)
             .where(
                 Message.status == "planned",
+                Message.expires_at.is_(None),
                 Message.playbook == playbook,
                 Message.due_at < deadline,
             )
             .values(status="held", reason="expired")
         )
         held += int(result.rowcount or 0)
-    return held
+    return int(held or 0)
 
 
 def finish_plan_run(connection: Connection, run_id: int, counts: dict[str, Any]) -> None:
@@ -417,6 +305,7 @@ MESSAGE_COLUMNS = (
     "due_at",
     "attempts",
     "rfc_message_id",
+    "expires_at",
 )
 JSON_COLUMNS = ("detail", "context")
 
@@ -434,6 +323,8 @@ def insert_messages(
     """
     if frame.is_empty():
         return 0
+    if "expires_at" not in frame.columns:  # no deadline (e.g. a consent confirmation)
+        frame = frame.with_columns(pl.lit(None, dtype=UTC_US).alias("expires_at"))
     # a fixed order: new rows get their ids in it, so the same plan gives the same outbox
     rows = frame.select(MESSAGE_COLUMNS).sort("due_at", "idempotency_key")
     if held_before is None:
@@ -460,7 +351,7 @@ def _update_held(connection: Connection, rows: pl.DataFrame) -> None:
     stage(connection, "stg_messages", rows, Message.__table__)
     changes = ", ".join(
         f"{c} = " + _json(connection, c, f"s.{c}")
-        for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority")
+        for c in ("status", "reason", "detail", "plan_run_id", "due_at", "priority", "expires_at")
     )
     connection.execute(
         text(

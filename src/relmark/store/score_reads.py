@@ -90,10 +90,13 @@ def stage_promoters(connection: Connection, customer_ids: pl.Series) -> Select[t
 
 
 def customers_matching(
-    connection: Connection, run_id: int, conditions: Mapping[str, ColumnElement[bool]]
+    connection: Connection,
+    run_id: int,
+    conditions: Mapping[str, ColumnElement[bool]],
+    staged: str | None = None,
 ) -> pl.DataFrame:
     """(customer_id, then one boolean column per named condition) for the live scored
-    customers meeting at least one condition."""
+    customers meeting at least one condition (of those in the `staged` table, if named)."""
     if not conditions:
         return pl.DataFrame(schema={"customer_id": pl.Int64})
     names = list(conditions)
@@ -103,6 +106,9 @@ def customers_matching(
     statement = _live(select(CustomerScore.customer_id, *flags), run_id).where(
         or_(*conditions.values())
     )
+    if staged is not None:
+        ids = table(staged, column("customer_id"))
+        statement = statement.join(ids, ids.c.customer_id == CustomerScore.customer_id)
     schema = {"customer_id": pl.Int64, **{f"c{i}": pl.Int64 for i in range(len(names))}}
     frame = fetch_frame(connection, statement, schema)
     return frame.select(

@@ -2,7 +2,7 @@
 revenue (an audience's top share), restricted customers (left out of every plan)
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-11-30
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
