@@ -85,7 +85,7 @@ def test_a_plan_decides_the_same_with_and_without_the_prefilter(
     rng = random.Random(seed)
     ids = _store(shop, rng, 30)
     promoters = pl.Series("customer_id", rng.sample(ids, 8), dtype=pl.Int64)
-    monkeypatch.setattr(outbox, "promoters", lambda connection: promoters)
+    monkeypatch.setattr(outbox, "promoters", lambda connection, staged=False: promoters)
     books = [
         book(f"b{i}", trigger={"on": "score"}, repeat_after_days=30)
         .replace("[audience]", "[[audience]]")
