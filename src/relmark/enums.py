@@ -109,6 +109,7 @@ class EventKind(StrEnum):
     CUSTOMER_RECTIFIED = "customer_rectified"  # fields corrected on request (names only)
     CUSTOMER_ERASED = "customer_erased"  # personal data erased (store/erasure.py)
     CUSTOMER_SUPPRESSED = "customer_suppressed"  # came back with an erased e-mail or phone
+    TIER_CHANGED = "tier_changed"  # loyalty tier moved (parameters: from, to)
 
 
 class ImportKind(StrEnum):

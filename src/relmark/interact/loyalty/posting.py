@@ -1,0 +1,262 @@
+"""The posting job: expire what is due, post every order's points (and birthdays'), take
+back the points of returned and refunded orders, and move members between tiers.
+
+Set-based throughout: the orders not yet posted are read into one Polars frame, their
+points and expiry computed as columns, and the frame goes into the ledger in one staged
+INSERT … SELECT. Re-running posts nothing twice ((rule, order) and (customer, rule,
+occasion) are keys). Orders of a merged profile count for the surviving customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from babel.numbers import get_currency_precision
+from sqlalchemy import Connection, Engine, bindparam, text
+
+from relmark.errors import InvalidInput
+from relmark.interact.loyalty.programme import ENABLED_KEY, Programme
+from relmark.store import kv
+from relmark.store.bulk import fetch_frame, stage
+from relmark.store.db import bulk_transaction
+from relmark.store.loyalty_ledger import (
+    EARNING_STATUSES,
+    ENTRIES,
+    expire_due,
+    post_staged,
+    reverse_orders,
+)
+from relmark.store.loyalty_tiers import recompute_tiers
+from relmark.store.types import UTCDateTime
+
+RATES_KEY = "reporting-currency"  # where `relmark currency set` keeps the store's rates
+BIRTHDAY_GRACE_DAYS = 30
+OFF = "the loyalty programme is off in this store: switch it on with `relmark loyalty enable`"
+
+
+@dataclass(frozen=True)
+class PostingReport:
+    expired_entries: int
+    expired_points: int
+    orders_posted: int
+    points_earned: int
+    unconverted_orders: int
+    birthdays: int
+    reversed_orders: int
+    points_reversed: int
+    points_short: int
+    members: int
+    tier_changes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def is_enabled(connection: Connection) -> bool:
+    return kv.get_setting(connection, ENABLED_KEY) is True
+
+
+def require_enabled(connection: Connection) -> None:
+    if not is_enabled(connection):
+        raise InvalidInput.single("loyalty", OFF)
+
+
+def unit_rates(programme: Programme, rates: dict[str, Any] | None) -> dict[str, Decimal]:
+    """Units of the programme's currency one unit of each known currency is worth, from the
+    store's reporting currency and rates (1 unit of C = rate units of the reporting one)."""
+    found = {programme.currency: Decimal(1)}
+    if not rates:
+        return found
+    reporting = str(rates["currency"])
+    to_reporting = {reporting: Decimal(1)} | {c: Decimal(v) for c, v in rates["rates"].items()}
+    if programme.currency not in to_reporting:
+        return found
+    base = to_reporting[programme.currency]
+    return found | {c: r / base for c, r in to_reporting.items()}
+
+
+def point_factors(programme: Programme, rates: dict[str, Any] | None) -> dict[str, float]:
+    """Points per minor unit of each currency an order can be in: the file's own rate for
+    a currency (per_currency) wins over a conversion at the store's rates."""
+    factors = {
+        c: float(rate * programme.points_per_unit / 10 ** get_currency_precision(c))
+        for c, rate in unit_rates(programme, rates).items()
+    }
+    for currency, per_unit in programme.per_currency.items():
+        factors[currency] = float(per_unit / 10 ** get_currency_precision(currency))
+    return factors
+
+
+def spend_factors(programme: Programme, rates: dict[str, Any] | None) -> dict[str, float]:
+    """Whole units of the programme's currency per minor unit of each currency."""
+    return {
+        c: float(rate / 10 ** get_currency_precision(c))
+        for c, rate in unit_rates(programme, rates).items()
+    }
+
+
+def _unposted_orders(
+    connection: Connection, rule: str, now: datetime, starts: datetime | None
+) -> pl.DataFrame:
+    statuses = ", ".join(f"'{s}'" for s in EARNING_STATUSES)
+    since = "AND o.ordered_at >= :starts_at" if starts else ""
+    statement = text(
+        "SELECT o.id AS order_id, COALESCE(c.merged_into_id, c.id) AS customer_id, "
+        "o.ordered_at AS at, o.currency, o.amount_minor FROM orders o "
+        "JOIN customers c ON c.id = o.customer_id "
+        f"WHERE o.status IN ({statuses}) AND o.ordered_at <= :now {since} "
+        "AND NOT EXISTS (SELECT 1 FROM loyalty_entries e WHERE e.rule = :rule "
+        "AND e.order_id = o.id)"
+    ).bindparams(
+        bindparam("now", value=now, type_=UTCDateTime()),
+        bindparam("rule", value=rule),
+        *([bindparam("starts_at", value=starts, type_=UTCDateTime())] if starts else []),
+    )
+    return fetch_frame(
+        connection,
+        statement,
+        {
+            "order_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "at": pl.Datetime("us", "UTC"),
+            "currency": pl.String,
+            "amount_minor": pl.Int64,
+        },
+    )
+
+
+def _expiry(programme: Programme, at: pl.Expr) -> pl.Expr:
+    if programme.expiry_months is None:
+        return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    return at.dt.offset_by(f"{programme.expiry_months}mo")
+
+
+def _post(connection: Connection, frame: pl.DataFrame, now: datetime, by: str) -> tuple[int, int]:
+    frame = frame.select(
+        "customer_id",
+        "rule",
+        "points",
+        "at",
+        "expires_at",
+        pl.col("order_id").cast(pl.Int64),
+        pl.col("occasion").cast(pl.String),
+    )
+    stage(connection, "loyalty_stage", frame, ENTRIES)
+    return post_staged(connection, "loyalty_stage", now, by)  # type: ignore[arg-type]
+
+
+def post_orders(
+    connection: Connection, programme: Programme, now: datetime
+) -> tuple[int, int, int]:
+    """Points for every earning order not yet posted: (orders, points, left unconverted)."""
+    starts = (
+        datetime.combine(programme.starts, datetime.min.time(), now.tzinfo)
+        if programme.starts
+        else None
+    )
+    factors = point_factors(programme, kv.get_setting(connection, RATES_KEY))
+    orders = points = unconverted = 0
+    if programme.points_per_unit > 0:
+        frame = _unposted_orders(connection, "spend", now, starts)
+        known = frame.filter(pl.col("currency").is_in(list(factors)))
+        unconverted = frame.height - known.height
+        factor = pl.col("currency").replace_strict(factors, return_dtype=pl.Float64)
+        known = known.with_columns(
+            pl.lit("spend").alias("rule"),
+            (pl.col("amount_minor") * factor + 1e-9).floor().cast(pl.Int64).alias("points"),
+            _expiry(programme, pl.col("at")).alias("expires_at"),
+            pl.lit(None, dtype=pl.String).alias("occasion"),
+        ).filter(pl.col("points") > 0)
+        orders, points = _post(connection, known, now, "order")
+    if programme.points_per_order > 0:
+        frame = _unposted_orders(connection, "order", now, starts).with_columns(
+            pl.lit("order").alias("rule"),
+            pl.lit(programme.points_per_order, dtype=pl.Int64).alias("points"),
+            _expiry(programme, pl.col("at")).alias("expires_at"),
+            pl.lit(None, dtype=pl.String).alias("occasion"),
+        )
+        per_order, extra = _post(connection, frame, now, "order")
+        orders, points = max(orders, per_order), points + extra
+    return orders, points, unconverted
+
+
+def post_birthdays(connection: Connection, programme: Programme, now: datetime) -> int:
+    """The birthday bonus for members whose birthday fell within the last 30 days, once a
+    year (the year is the posting's occasion); 29 February counts on the 28th otherwise."""
+    if programme.birthday_points <= 0:
+        return 0
+    members = fetch_frame(
+        connection,
+        text(
+            "SELECT a.customer_id, c.birthday FROM loyalty_accounts a "
+            "JOIN customers c ON c.id = a.customer_id "
+            "WHERE c.birthday IS NOT NULL AND c.merged_into_id IS NULL AND c.erased_at IS NULL"
+        ),
+        {"customer_id": pl.Int64, "birthday": pl.Date},
+    )
+    today = now.date()
+    due = []
+    for year in (today.year - 1, today.year):
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        day = pl.col("birthday").dt.day()
+        if not leap:
+            day = (
+                pl.when((pl.col("birthday").dt.month() == 2) & (day == 29)).then(28).otherwise(day)
+            )
+        on = pl.date(year, pl.col("birthday").dt.month(), day)
+        due.append(
+            members.filter(
+                (on <= today) & (on > today - timedelta(days=BIRTHDAY_GRACE_DAYS))
+            ).with_columns(pl.lit(str(year)).alias("occasion"))
+        )
+    frame = pl.concat(due).with_columns(
+        pl.lit("birthday").alias("rule"),
+        pl.lit(programme.birthday_points, dtype=pl.Int64).alias("points"),
+        pl.lit(now).alias("at"),
+        pl.lit(None, dtype=pl.Int64).alias("order_id"),
+    )
+    frame = frame.with_columns(_expiry(programme, pl.col("at")).alias("expires_at"))
+    posted, _ = _post(connection, frame, now, "occasion")
+    return posted
+
+
+def run_posting(engine: Engine, programme: Programme, now: datetime) -> PostingReport:
+    """One all-or-nothing run of the whole job (see the module's docstring)."""
+    with bulk_transaction(engine) as connection:
+        require_enabled(connection)
+        expiry = expire_due(connection, now)
+        orders, points, unconverted = post_orders(connection, programme, now)
+        birthdays = post_birthdays(connection, programme, now)
+        reversed_orders, taken, short = reverse_orders(connection, now)
+        months = programme.tiers.window_months
+        window = _months_before(now, months)
+        tiers = recompute_tiers(
+            connection,
+            now,
+            [(level.name, level.min) for level in programme.tiers.levels],
+            programme.tiers.basis,
+            window,
+            spend_factors(programme, kv.get_setting(connection, RATES_KEY)),
+        )
+    return PostingReport(
+        expiry.entries,
+        expiry.points,
+        orders,
+        points,
+        unconverted,
+        birthdays,
+        reversed_orders,
+        taken,
+        short,
+        tiers.members,
+        tiers.changed,
+    )
+
+
+def _months_before(now: datetime, months: int) -> datetime:
+    moment = pl.Series([now]).dt.offset_by(f"-{months}mo")[0]
+    return moment  # type: ignore[no-any-return]

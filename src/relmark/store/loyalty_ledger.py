@@ -1,0 +1,409 @@
+"""The points ledger's rules, set-based: postings, FIFO allocation of debits, expiry,
+reversal of an order's points, and a balance that never goes below zero.
+
+Every operation that changes a balance first takes the affected accounts' row locks on
+PostgreSQL (SQLite has one writer at a time), then reads what is left of each earn entry:
+two redemptions, an expiry and a reversal for one customer therefore run one after the
+other, each seeing what the previous one committed. The account row is changed in the same
+transaction as the entries, so it always equals the ledger's sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection, bindparam, insert, select, text
+
+from relmark.errors import RelmarkError
+from relmark.store.loyalty_models import EntryKind, LoyaltyAccount, LoyaltyEntry
+from relmark.store.types import UTCDateTime
+
+ENTRIES = LoyaltyEntry.__table__
+ACCOUNTS = LoyaltyAccount.__table__
+EARNING_STATUSES = ("completed", "partially_refunded")
+REVERSING_STATUSES = ("returned", "refunded")
+
+
+class NotEnoughPoints(RelmarkError):
+    """A debit larger than the balance: refused, nothing changed."""
+
+
+@dataclass(frozen=True)
+class ExpiryReport:
+    entries: int
+    points: int
+
+
+def run(connection: Connection, sql: str, **params: Any) -> Any:
+    """Execute `sql`; a parameter named `now` or ending in `_at` is bound as a UTC time."""
+    statement = text(sql)
+    params = {k: v for k, v in params.items() if f":{k}" in sql}
+    times = [k for k in params if k == "now" or k.endswith("_at")]
+    if times:
+        statement = statement.bindparams(*(bindparam(k, type_=UTCDateTime()) for k in times))
+    return connection.execute(statement, params)
+
+
+def temp_table(connection: Connection, name: str, select_sql: str, **params: Any) -> None:
+    """A temporary table holding `select_sql`'s rows (replacing one left by this session)."""
+    run(connection, f"DROP TABLE IF EXISTS {name}")
+    run(connection, f"CREATE TEMPORARY TABLE {name} AS {select_sql}", **params)
+
+
+def lock_accounts(connection: Connection, customers_sql: str, **params: Any) -> None:
+    """Take the row locks of the accounts `customers_sql` names, in id order (no deadlocks
+    between two jobs); SQLite's writer lock already serialises everything."""
+    if connection.dialect.name == "postgresql":
+        run(
+            connection,
+            f"SELECT customer_id FROM loyalty_accounts WHERE customer_id IN ({customers_sql}) "
+            "ORDER BY customer_id FOR UPDATE",
+            **params,
+        )
+
+
+def add_to_accounts(connection: Connection, deltas_sql: str, now: datetime, **params: Any) -> None:
+    """Add each (customer_id, points) of `deltas_sql` to that customer's account, opening it
+    if needed. A result below zero violates the CHECK: the whole transaction fails. (Not an
+    upsert: the CHECK would judge the proposed row, a negative delta, before the conflict.)"""
+    temp_table(
+        connection,
+        "loyalty_deltas",
+        f"SELECT customer_id, SUM(points) AS points FROM ({deltas_sql}) d GROUP BY customer_id",
+        **params,
+    )
+    run(
+        connection,
+        "INSERT INTO loyalty_accounts (customer_id, balance, updated_at) "
+        "SELECT d.customer_id, 0, :now FROM loyalty_deltas d WHERE NOT EXISTS ("
+        "SELECT 1 FROM loyalty_accounts a WHERE a.customer_id = d.customer_id)",
+        now=now,
+    )
+    run(
+        connection,
+        "UPDATE loyalty_accounts SET balance = balance + d.points, updated_at = :now "
+        "FROM loyalty_deltas d WHERE d.customer_id = loyalty_accounts.customer_id "
+        "AND d.points <> 0",
+        now=now,
+    )
+
+
+def allocate(
+    connection: Connection, debits_sql: str, now: datetime, part: str = "customer_id", **params: Any
+) -> None:
+    """Record which earn entries the debits consume, earliest expiry first.
+
+    `debits_sql` yields (debit_id, part, points > 0): the points each debit still needs,
+    where `part` is the customer (or, for a reversal's first pass, the order) whose earn
+    entries may pay. Debits and live earn entries are laid end to end per part (running
+    sums); a debit takes from each earn entry the overlap of their two intervals.
+    """
+    if part not in ("customer_id", "order_id"):
+        raise ValueError(f"cannot allocate by {part!r}")
+    run(
+        connection,
+        f"""
+        WITH debits AS ({debits_sql}),
+        used AS (
+            SELECT a.earn_id, SUM(a.points) AS points FROM loyalty_allocations a
+            JOIN loyalty_entries e ON e.id = a.earn_id
+            WHERE e.points > 0 AND e.{part} IN (SELECT part FROM debits)
+            GROUP BY a.earn_id
+        ),
+        live AS (
+            SELECT e.id, e.{part} AS part, e.expires_at, e.points - COALESCE(u.points, 0) AS left_
+            FROM loyalty_entries e LEFT JOIN used u ON u.earn_id = e.id
+            WHERE e.points > 0 AND e.{part} IN (SELECT part FROM debits)
+              AND (e.expires_at IS NULL OR e.expires_at > :now)
+        ),
+        earn AS (
+            SELECT id, part, left_, SUM(left_) OVER (
+                PARTITION BY part
+                ORDER BY CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
+            FROM live WHERE left_ > 0
+        ),
+        need AS (
+            SELECT debit_id, part, points, SUM(points) OVER (
+                PARTITION BY part ORDER BY debit_id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS hi
+            FROM debits WHERE points > 0
+        )
+        INSERT INTO loyalty_allocations (debit_id, earn_id, points)
+        SELECT n.debit_id, e.id,
+            (CASE WHEN n.hi < e.hi THEN n.hi ELSE e.hi END)
+            - (CASE WHEN n.hi - n.points > e.hi - e.left_ THEN n.hi - n.points
+                    ELSE e.hi - e.left_ END)
+        FROM need n JOIN earn e
+          ON e.part = n.part AND e.hi - e.left_ < n.hi AND n.hi - n.points < e.hi
+        """,
+        now=now,
+        **params,
+    )
+
+
+def expire_due(
+    connection: Connection, now: datetime, customer_id: int | None = None
+) -> ExpiryReport:
+    """Expire what is left of every earn entry whose time has come (idempotent: an earn
+    entry is expired once, by an entry naming it); the expire entry is dated at the expiry."""
+    only = "AND e.customer_id = :customer" if customer_id is not None else ""
+    due = (
+        "SELECT e.id FROM loyalty_entries e WHERE e.points > 0 AND e.expires_at <= :now "
+        f"{only} AND NOT EXISTS (SELECT 1 FROM loyalty_entries x WHERE x.expired_entry_id = e.id)"
+    )
+    params: dict[str, Any] = {"now": now}
+    if customer_id is not None:
+        params["customer"] = customer_id
+    lock_accounts(
+        connection,
+        f"SELECT e.customer_id FROM loyalty_entries e WHERE e.id IN ({due})"
+        if customer_id is None
+        else ":customer",
+        **params,
+    )
+    temp_table(
+        connection,
+        "loyalty_due",
+        "SELECT e.id, e.customer_id, e.expires_at, "
+        "e.points - COALESCE((SELECT SUM(a.points) FROM loyalty_allocations a "
+        "WHERE a.earn_id = e.id), 0) AS left_ "
+        f"FROM loyalty_entries e WHERE e.id IN ({due})",
+        **params,
+    )
+    run(
+        connection,
+        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
+        "expired_entry_id) SELECT customer_id, 'expire', 'expire', -left_, expires_at, :now, id "
+        "FROM loyalty_due WHERE left_ > 0",
+        now=now,
+    )
+    run(
+        connection,
+        "INSERT INTO loyalty_allocations (debit_id, earn_id, points) "
+        "SELECT x.id, x.expired_entry_id, -x.points FROM loyalty_entries x "
+        "JOIN loyalty_due d ON d.id = x.expired_entry_id WHERE d.left_ > 0",
+    )
+    add_to_accounts(
+        connection, "SELECT customer_id, -left_ AS points FROM loyalty_due WHERE left_ > 0", now
+    )
+    count, points = run(
+        connection, "SELECT COUNT(*), COALESCE(SUM(left_), 0) FROM loyalty_due WHERE left_ > 0"
+    ).one()
+    return ExpiryReport(int(count), int(points))
+
+
+def debit(
+    connection: Connection,
+    customer_id: int,
+    points: int,
+    now: datetime,
+    *,
+    kind: EntryKind,
+    rule: str,
+    reason: str | None = None,
+    actor: str | None = None,
+    offer_id: int | None = None,
+) -> int:
+    """Take `points` (> 0) from a balance in one conditional UPDATE, earliest-expiring
+    points first; `NotEnoughPoints` when the balance (after due expiry) is smaller."""
+    if points <= 0:
+        raise ValueError("a debit takes a positive number of points")
+    expire_due(connection, now, customer_id)
+    taken = run(
+        connection,
+        "UPDATE loyalty_accounts SET balance = balance - :points, updated_at = :now "
+        "WHERE customer_id = :customer AND balance >= :points",
+        points=points,
+        now=now,
+        customer=customer_id,
+    )
+    if taken.rowcount != 1:
+        balance = balance_of(connection, customer_id)
+        raise NotEnoughPoints(
+            f"customer {customer_id} has {balance} point(s), not the {points} asked for"
+        )
+    entry_id = _insert_entry(
+        connection,
+        customer_id=customer_id,
+        kind=kind.value,
+        rule=rule,
+        points=-points,
+        at=now,
+        posted_at=now,
+        reason=reason,
+        actor=actor,
+        offer_id=offer_id,
+    )
+    allocate(
+        connection,
+        "SELECT CAST(:debit AS INTEGER) AS debit_id, CAST(:customer AS INTEGER) AS part, "
+        "CAST(:points AS BIGINT) AS points",
+        now,
+        debit=entry_id,
+        customer=customer_id,
+        points=points,
+    )
+    return entry_id
+
+
+def credit(
+    connection: Connection,
+    customer_id: int,
+    points: int,
+    now: datetime,
+    *,
+    kind: EntryKind,
+    rule: str,
+    expires_at: datetime | None,
+    occasion: str | None = None,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> int:
+    """Add `points` (> 0) to a balance: one earn or adjust entry and its account."""
+    if points <= 0:
+        raise ValueError("a credit adds a positive number of points")
+    lock_accounts(connection, ":customer", customer=customer_id)
+    entry_id = _insert_entry(
+        connection,
+        customer_id=customer_id,
+        kind=kind.value,
+        rule=rule,
+        points=points,
+        at=now,
+        posted_at=now,
+        expires_at=expires_at,
+        occasion=occasion,
+        reason=reason,
+        actor=actor,
+    )
+    add_to_accounts(
+        connection,
+        "SELECT CAST(:customer AS INTEGER) AS customer_id, CAST(:points AS BIGINT) AS points",
+        now,
+        customer=customer_id,
+        points=points,
+    )
+    return entry_id
+
+
+def _insert_entry(connection: Connection, **values: Any) -> int:
+    return int(
+        connection.execute(insert(ENTRIES).values(**values).returning(ENTRIES.c.id)).scalar_one()
+    )
+
+
+def post_staged(
+    connection: Connection, staged: str, now: datetime, by: Literal["order", "occasion"]
+) -> tuple[int, int]:
+    """Insert the staged earn entries (customer_id, rule, points, at, expires_at, order_id,
+    occasion) not posted before, and add them to the accounts: (entries, points). `by` names
+    the key that makes a posting unique: (rule, order) or (customer, rule, occasion)."""
+    same = (
+        "e.order_id = s.order_id"
+        if by == "order"
+        else "e.customer_id = s.customer_id AND e.occasion = s.occasion"
+    )
+    fresh = (
+        f"SELECT s.* FROM {staged} s WHERE s.points > 0 AND NOT EXISTS ("
+        f"SELECT 1 FROM loyalty_entries e WHERE e.rule = s.rule AND {same})"
+    )
+    temp_table(connection, "loyalty_fresh", fresh)
+    lock_accounts(connection, "SELECT customer_id FROM loyalty_fresh")
+    inserted = run(
+        connection,
+        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
+        "expires_at, order_id, occasion) SELECT customer_id, 'earn', rule, points, at, :now, "
+        "expires_at, order_id, occasion FROM loyalty_fresh",
+        now=now,
+    ).rowcount
+    add_to_accounts(connection, "SELECT customer_id, points FROM loyalty_fresh", now)
+    points = run(connection, "SELECT COALESCE(SUM(points), 0) FROM loyalty_fresh").scalar_one()
+    return int(inserted or 0), int(points)
+
+
+def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int]:
+    """Take back the points of returned and refunded orders, once per order: first from
+    what is left of the order's own earn entries, then earliest-expiring first; never more
+    than the balance (what was already spent beyond it is recorded as a shortfall).
+    Returns (orders, points taken back, points short)."""
+    statuses = ", ".join(f"'{s}'" for s in REVERSING_STATUSES)
+    temp_table(
+        connection,
+        "loyalty_rev_need",
+        "SELECT e.order_id, e.customer_id, SUM(e.points) AS points FROM loyalty_entries e "
+        f"JOIN orders o ON o.id = e.order_id WHERE e.kind = 'earn' AND o.status IN ({statuses}) "
+        "AND NOT EXISTS (SELECT 1 FROM loyalty_entries r WHERE r.rule = 'reverse' "
+        "AND r.order_id = e.order_id) GROUP BY e.order_id, e.customer_id",
+    )
+    lock_accounts(connection, "SELECT customer_id FROM loyalty_rev_need")
+    temp_table(
+        connection,
+        "loyalty_rev",
+        "SELECT n.order_id, n.customer_id, n.points AS wanted, CASE "
+        "WHEN a.balance - (n.cum - n.points) >= n.points THEN n.points "
+        "WHEN a.balance - (n.cum - n.points) > 0 THEN a.balance - (n.cum - n.points) "
+        "ELSE 0 END AS taken FROM (SELECT order_id, customer_id, points, SUM(points) OVER ("
+        "PARTITION BY customer_id ORDER BY order_id ROWS BETWEEN UNBOUNDED PRECEDING AND "
+        "CURRENT ROW) AS cum FROM loyalty_rev_need) n "
+        "JOIN loyalty_accounts a ON a.customer_id = n.customer_id",
+    )
+    run(
+        connection,
+        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, order_id, "
+        "reason) SELECT customer_id, 'reverse', 'reverse', -taken, :now, :now, order_id, "
+        "CASE WHEN taken < wanted THEN 'short by ' || CAST(wanted - taken AS VARCHAR(20)) || "
+        "' point(s) already spent' END FROM loyalty_rev",
+        now=now,
+    )
+    own = (
+        "SELECT e.id AS debit_id, e.order_id AS part, -e.points AS points FROM loyalty_entries e "
+        "JOIN loyalty_rev r ON r.order_id = e.order_id WHERE e.rule = 'reverse' AND e.points < 0"
+    )
+    allocate(connection, own, now, part="order_id")
+    rest = (
+        "SELECT e.id AS debit_id, e.customer_id AS part, -e.points - COALESCE(("
+        "SELECT SUM(a.points) FROM loyalty_allocations a WHERE a.debit_id = e.id), 0) AS points "
+        "FROM loyalty_entries e JOIN loyalty_rev r ON r.order_id = e.order_id "
+        "WHERE e.rule = 'reverse' AND e.points < 0"
+    )
+    allocate(connection, rest, now)
+    add_to_accounts(connection, "SELECT customer_id, -taken AS points FROM loyalty_rev", now)
+    orders, taken, short = run(
+        connection,
+        "SELECT COUNT(*), COALESCE(SUM(taken), 0), COALESCE(SUM(wanted - taken), 0) "
+        "FROM loyalty_rev",
+    ).one()
+    return int(orders), int(taken), int(short)
+
+
+def balance_of(connection: Connection, customer_id: int) -> int:
+    found = connection.execute(
+        select(ACCOUNTS.c.balance).where(ACCOUNTS.c.customer_id == customer_id)
+    ).scalar_one_or_none()
+    return int(found or 0)
+
+
+def ledger_sum(connection: Connection, customer_id: int) -> int:
+    return int(
+        run(
+            connection,
+            "SELECT COALESCE(SUM(points), 0) FROM loyalty_entries WHERE customer_id = :c",
+            c=customer_id,
+        ).scalar_one()
+    )
+
+
+def accounts_out_of_step(connection: Connection) -> int:
+    """How many accounts differ from their ledger's sum (0 in a healthy store)."""
+    return int(
+        run(
+            connection,
+            "SELECT COUNT(*) FROM loyalty_accounts a LEFT JOIN (SELECT customer_id, SUM(points) "
+            "AS total FROM loyalty_entries GROUP BY customer_id) l "
+            "ON l.customer_id = a.customer_id "
+            "WHERE a.balance <> COALESCE(l.total, 0)",
+        ).scalar_one()
+    )
