@@ -20,7 +20,9 @@ points_per_unit = 1
 point_value = 0.01
 expiry_months = 12
 [tiers]
-levels = [{ name = "bronze", min = 0 }, { name = "silver", min = 100 }, { name = "gold", min = 500 }]
+levels = [
+  { name = "bronze", min = 0 }, { name = "silver", min = 100 }, { name = "gold", min = 500 },
+]
 [[rewards]]
 key = "five-off"
 title = "5 EUR off"

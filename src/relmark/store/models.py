@@ -610,5 +610,4 @@ class EngineJob(Base):
 
 
 # Tables kept in their own modules, registered on the same metadata (migrations compare it).
-from relmark.store import offer_models  # noqa: E402, F401
-from relmark.store import loyalty_models  # noqa: E402, F401
+from relmark.store import loyalty_models, offer_models  # noqa: E402, F401
