@@ -72,8 +72,10 @@ def member_card(
 ) -> dict[str, Any]:
     """A member's balance, tier and latest entries (newest first)."""
     with engine.connect() as connection:
-        account = connection.execute(
-            select(LoyaltyAccount).where(LoyaltyAccount.customer_id == customer_id)
+        row = connection.execute(
+            select(LoyaltyAccount.balance, LoyaltyAccount.tier, LoyaltyAccount.tier_since).where(
+                LoyaltyAccount.customer_id == customer_id
+            )
         ).first()
         entries = connection.execute(
             select(
@@ -91,7 +93,6 @@ def member_card(
             .order_by(ENTRIES.c.at.desc(), ENTRIES.c.id.desc())
             .limit(limit)
         ).all()
-    row = account[0] if account else None
     balance = row.balance if row else 0
     return {
         "customer_id": customer_id,
