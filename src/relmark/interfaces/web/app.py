@@ -27,6 +27,7 @@ from relmark.interfaces.web import (
     api,
     import_pages,
     links,
+    loyalty_api,
     messages_api,
     outbox_pages,
     pages,
@@ -113,6 +114,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     # what any route may answer: a bad URL, no key, the wrong role (api.py adds the rest)
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
     app.include_router(messages_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(loyalty_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(privacy_api.router, responses=problems.documented(400, 401, 403))
