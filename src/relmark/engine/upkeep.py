@@ -5,7 +5,9 @@
 - `unsubscribe-mailbox`: replies to the `mailto:` unsubscribe address are honoured, when a
   mailbox is configured (without one, messages carry only the https link);
 - `prune-outbox`: held candidates older than the configured age leave the outbox, their
-  counts kept per plan run.
+  counts kept per plan run;
+- `loyalty`: where the programme is on, points are posted, expired, reversed and tiers set
+  (`relmark loyalty post`; idempotent, so an hourly run costs little).
 """
 
 from __future__ import annotations
@@ -46,9 +48,26 @@ def prune_outbox(context: JobContext) -> str:
     return f"pruned {report.pruned} held candidate(s) older than {report.older_than_days} days"
 
 
+def loyalty(context: JobContext) -> str:
+    from relmark.interact.loyalty import is_enabled, load_programme, run_posting
+
+    engine = context.interaction.engine
+    with engine.connect() as connection:
+        if not is_enabled(connection):
+            return "loyalty programme off"
+    programme = load_programme(context.interaction.settings.loyalty_file)
+    report = run_posting(engine, programme, context.as_of)
+    return (
+        f"loyalty: {report.points_earned} point(s) from {report.orders_posted} order(s), "
+        f"{report.expired_points} expired, "
+        f"{report.points_reversed} taken back, {report.tier_changes} tier change(s)"
+    )
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
         Job("unsubscribe-mailbox", every(timedelta(minutes=5)), unsubscribe_mailbox),
         Job("prune-outbox", every(timedelta(days=1)), prune_outbox, run_at_first_start=False),
+        Job("loyalty", every(timedelta(hours=1)), loyalty),
     ]
