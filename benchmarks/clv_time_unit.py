@@ -113,9 +113,7 @@ def simulate_csv(customers: int, folder: Path) -> tuple[Path, str]:
     )
     end = (log["timestamp"].max() + timedelta(days=1)).date().isoformat()
     path = folder / f"transactions_{customers}.csv"
-    log.select(
-        "customer_id", pl.col("timestamp").dt.date().alias("date"), "amount"
-    ).write_csv(path)
+    log.select("customer_id", pl.col("timestamp").dt.date().alias("date"), "amount").write_csv(path)
     return path, end
 
 
@@ -168,9 +166,11 @@ def main() -> None:
     parser.add_argument("--units", nargs="+", default=["week", "day"])
     parser.add_argument("--lifetimes", default=str(HERE / ".venv-lifetimes" / "bin" / "python"))
     args = parser.parse_args()
-    print("| customers | unit | fit relmark | fit lifetimes | ratio | max rel. param diff | "
-          "process relmark (in-process) | process lifetimes | ratio (in-process) | "
-          "peak MB relmark | peak MB lifetimes |")
+    print(
+        "| customers | unit | fit relmark | fit lifetimes | ratio | max rel. param diff | "
+        "process relmark (in-process) | process lifetimes | ratio (in-process) | "
+        "peak MB relmark | peak MB lifetimes |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, insert, select, text
 
 from relmark.errors import RelmarkError
+from relmark.store.bulk_constraints import foreign_keys_checked_once, indexes_rebuilt_after
 from relmark.store.loyalty_models import EntryKind, LoyaltyAccount, LoyaltyEntry
 from relmark.store.types import UTCDateTime
 
@@ -295,33 +296,54 @@ def _insert_entry(connection: Connection, **values: Any) -> int:
     )
 
 
+def post_fresh(
+    connection: Connection, fresh_sql: str, now: datetime, **params: Any
+) -> tuple[int, int]:
+    """Insert the earn entries `fresh_sql` yields (customer_id, rule, points, at,
+    expires_at, order_id, occasion; the caller leaves out what was posted before) and add
+    them to the accounts: (entries, points)."""
+    temp_table(
+        connection,
+        "loyalty_fresh",
+        f"SELECT * FROM ({fresh_sql}) f WHERE f.points > 0",
+        now=now,
+        **params,
+    )
+    lock_accounts(connection, "SELECT customer_id FROM loyalty_fresh")
+    rows = int(run(connection, "SELECT COUNT(*) FROM loyalty_fresh").scalar_one())
+    # a first posting of a whole history: keys checked and indexes built once, after it
+    with (
+        foreign_keys_checked_once(connection, "loyalty_entries", rows=rows),
+        indexes_rebuilt_after(connection, "loyalty_entries", rows=rows),
+    ):
+        inserted = run(
+            connection,
+            "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
+            "expires_at, order_id, occasion) SELECT customer_id, 'earn', rule, points, at, "
+            ":now, expires_at, order_id, occasion FROM loyalty_fresh",
+            now=now,
+        ).rowcount
+    add_to_accounts(connection, "SELECT customer_id, points FROM loyalty_fresh", now)
+    points = run(connection, "SELECT COALESCE(SUM(points), 0) FROM loyalty_fresh").scalar_one()
+    return int(inserted or 0), int(points)
+
+
 def post_staged(
     connection: Connection, staged: str, now: datetime, by: Literal["order", "occasion"]
 ) -> tuple[int, int]:
-    """Insert the staged earn entries (customer_id, rule, points, at, expires_at, order_id,
-    occasion) not posted before, and add them to the accounts: (entries, points). `by` names
-    the key that makes a posting unique: (rule, order) or (customer, rule, occasion)."""
+    """`post_fresh` for a staged table of entries, leaving out those posted before. `by`
+    names the key that makes a posting unique: (order, rule) or (customer, rule, occasion)."""
     same = (
         "e.order_id = s.order_id"
         if by == "order"
         else "e.customer_id = s.customer_id AND e.occasion = s.occasion"
     )
-    fresh = (
-        f"SELECT s.* FROM {staged} s WHERE s.points > 0 AND NOT EXISTS ("
-        f"SELECT 1 FROM loyalty_entries e WHERE e.rule = s.rule AND {same})"
-    )
-    temp_table(connection, "loyalty_fresh", fresh)
-    lock_accounts(connection, "SELECT customer_id FROM loyalty_fresh")
-    inserted = run(
+    return post_fresh(
         connection,
-        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
-        "expires_at, order_id, occasion) SELECT customer_id, 'earn', rule, points, at, :now, "
-        "expires_at, order_id, occasion FROM loyalty_fresh",
-        now=now,
-    ).rowcount
-    add_to_accounts(connection, "SELECT customer_id, points FROM loyalty_fresh", now)
-    points = run(connection, "SELECT COALESCE(SUM(points), 0) FROM loyalty_fresh").scalar_one()
-    return int(inserted or 0), int(points)
+        f"SELECT s.* FROM {staged} s WHERE NOT EXISTS ("
+        f"SELECT 1 FROM loyalty_entries e WHERE {same} AND e.rule = s.rule)",
+        now,
+    )
 
 
 def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int]:

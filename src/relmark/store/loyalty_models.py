@@ -20,7 +20,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,13 +49,37 @@ class LoyaltyAccount(Base):
 
 class LoyaltyEntry(Base):
     """One immutable ledger line. `rule` names why (spend, order, birthday, referral, grant,
-    a reward's key, reverse, expire); (rule, order_id) and (customer_id, rule, occasion) make
+    a reward's key, reverse, expire); (order_id, rule) and (customer_id, rule, occasion) make
     every automatic posting idempotent."""
 
     __tablename__ = "loyalty_entries"
+    # Keys are partial unique indexes: NULLs never collide anyway, and the million order
+    # postings then maintain one key index, not three.
     __table_args__ = (
-        UniqueConstraint("rule", "order_id"),
-        UniqueConstraint("customer_id", "rule", "occasion"),
+        Index(
+            "uq_loyalty_entries_order_rule",
+            "order_id",
+            "rule",
+            unique=True,
+            sqlite_where=text("order_id IS NOT NULL"),
+            postgresql_where=text("order_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_loyalty_entries_occasion",
+            "customer_id",
+            "rule",
+            "occasion",
+            unique=True,
+            sqlite_where=text("occasion IS NOT NULL"),
+            postgresql_where=text("occasion IS NOT NULL"),
+        ),
+        Index(
+            "uq_loyalty_entries_expired_entry",
+            "expired_entry_id",
+            unique=True,
+            sqlite_where=text("expired_entry_id IS NOT NULL"),
+            postgresql_where=text("expired_entry_id IS NOT NULL"),
+        ),
         Index("ix_loyalty_entries_customer_at", "customer_id", "at"),
         # the expiry job and the liability report read only the positive entries
         Index(
@@ -79,9 +102,7 @@ class LoyaltyEntry(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     occasion: Mapped[str | None] = mapped_column(String(60))
     """What makes a non-order posting unique: a birthday's year, a referral's id."""
-    expired_entry_id: Mapped[int | None] = mapped_column(
-        ForeignKey("loyalty_entries.id"), unique=True
-    )
+    expired_entry_id: Mapped[int | None] = mapped_column(ForeignKey("loyalty_entries.id"))
     """For an expire entry: the earn entry whose rest it expired (once only)."""
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
     reason: Mapped[str | None] = mapped_column(String(500))

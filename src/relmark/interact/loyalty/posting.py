@@ -1,37 +1,39 @@
 """The posting job: expire what is due, post every order's points (and birthdays'), take
 back the points of returned and refunded orders, and move members between tiers.
 
-Set-based throughout: the orders not yet posted are read into one Polars frame, their
-points and expiry computed as columns, and the frame goes into the ledger in one staged
-INSERT … SELECT. Re-running posts nothing twice ((rule, order) and (customer, rule,
+Set-based throughout: the orders not yet posted go into the ledger in one INSERT … SELECT
+per rule, their points (by currency) and expiry (months later) computed in SQL; birthdays
+go through a small Polars frame. Re-running posts nothing twice ((rule, order) and (customer, rule,
 occasion) are keys). Orders of a merged profile count for the surviving customer.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 from babel.numbers import get_currency_precision
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, text
 
 from relmark.errors import InvalidInput
 from relmark.interact.loyalty.programme import ENABLED_KEY, Programme
 from relmark.store import kv
 from relmark.store.bulk import fetch_frame, stage
 from relmark.store.db import bulk_transaction
+from relmark.store.dialects import dialect_of
 from relmark.store.loyalty_ledger import (
     EARNING_STATUSES,
     ENTRIES,
     expire_due,
+    post_fresh,
     post_staged,
     reverse_orders,
+    run,
 )
-from relmark.store.loyalty_tiers import recompute_tiers
-from relmark.store.types import UTCDateTime
+from relmark.store.loyalty_tiers import converted_sql, recompute_tiers
 
 RATES_KEY = "reporting-currency"  # where `relmark currency set` keeps the store's rates
 BIRTHDAY_GRACE_DAYS = 30
@@ -99,36 +101,6 @@ def spend_factors(programme: Programme, rates: dict[str, Any] | None) -> dict[st
     }
 
 
-def _unposted_orders(
-    connection: Connection, rule: str, now: datetime, starts: datetime | None
-) -> pl.DataFrame:
-    statuses = ", ".join(f"'{s}'" for s in EARNING_STATUSES)
-    since = "AND o.ordered_at >= :starts_at" if starts else ""
-    statement = text(
-        "SELECT o.id AS order_id, COALESCE(c.merged_into_id, c.id) AS customer_id, "
-        "o.ordered_at AS at, o.currency, o.amount_minor FROM orders o "
-        "JOIN customers c ON c.id = o.customer_id "
-        f"WHERE o.status IN ({statuses}) AND o.ordered_at <= :now {since} "
-        "AND NOT EXISTS (SELECT 1 FROM loyalty_entries e WHERE e.rule = :rule "
-        "AND e.order_id = o.id)"
-    ).bindparams(
-        bindparam("now", value=now, type_=UTCDateTime()),
-        bindparam("rule", value=rule),
-        *([bindparam("starts_at", value=starts, type_=UTCDateTime())] if starts else []),
-    )
-    return fetch_frame(
-        connection,
-        statement,
-        {
-            "order_id": pl.Int64,
-            "customer_id": pl.Int64,
-            "at": pl.Datetime("us", "UTC"),
-            "currency": pl.String,
-            "amount_minor": pl.Int64,
-        },
-    )
-
-
 def _expiry(programme: Programme, at: pl.Expr) -> pl.Expr:
     if programme.expiry_months is None:
         return pl.lit(None, dtype=pl.Datetime("us", "UTC"))
@@ -152,34 +124,62 @@ def _post(connection: Connection, frame: pl.DataFrame, now: datetime, by: str) -
 def post_orders(
     connection: Connection, programme: Programme, now: datetime
 ) -> tuple[int, int, int]:
-    """Points for every earning order not yet posted: (orders, points, left unconverted)."""
-    starts = (
-        datetime.combine(programme.starts, datetime.min.time(), now.tzinfo)
-        if programme.starts
-        else None
+    """Points for every earning order not yet posted, in one INSERT … SELECT per rule:
+    (orders, points, orders left unconverted for want of a rate)."""
+    dialect = dialect_of(connection)
+    statuses = ", ".join(f"'{s}'" for s in EARNING_STATUSES)
+    params: dict[str, Any] = {}
+    since = ""
+    if programme.starts:
+        params["starts_at"] = datetime.combine(programme.starts, datetime.min.time(), UTC)
+        since = "AND o.ordered_at >= :starts_at"
+    expires = (
+        dialect.add_months("o.ordered_at", programme.expiry_months)
+        if programme.expiry_months
+        else "CAST(NULL AS TIMESTAMP WITH TIME ZONE)"
     )
-    factors = point_factors(programme, kv.get_setting(connection, RATES_KEY))
+
+    def unposted(rule: str) -> str:
+        return (
+            "FROM orders o JOIN customers c ON c.id = o.customer_id "
+            f"WHERE o.status IN ({statuses}) AND o.ordered_at <= :now {since} "
+            "AND NOT EXISTS (SELECT 1 FROM loyalty_entries e WHERE e.order_id = o.id "
+            f"AND e.rule = '{rule}')"
+        )
+
+    def entries(rule: str, points: str) -> str:
+        return (
+            f"SELECT COALESCE(c.merged_into_id, c.id) AS customer_id, '{rule}' AS rule, "
+            f"{points} AS points, o.ordered_at AS at, {expires} AS expires_at, "
+            "o.id AS order_id, CAST(NULL AS VARCHAR(60)) AS occasion "
+        )
+
     orders = points = unconverted = 0
     if programme.points_per_unit > 0:
-        frame = _unposted_orders(connection, "spend", now, starts)
-        known = frame.filter(pl.col("currency").is_in(list(factors)))
-        unconverted = frame.height - known.height
-        factor = pl.col("currency").replace_strict(factors, return_dtype=pl.Float64)
-        known = known.with_columns(
-            pl.lit("spend").alias("rule"),
-            (pl.col("amount_minor") * factor + 1e-9).floor().cast(pl.Int64).alias("points"),
-            _expiry(programme, pl.col("at")).alias("expires_at"),
-            pl.lit(None, dtype=pl.String).alias("occasion"),
-        ).filter(pl.col("points") > 0)
-        orders, points = _post(connection, known, now, "order")
-    if programme.points_per_order > 0:
-        frame = _unposted_orders(connection, "order", now, starts).with_columns(
-            pl.lit("order").alias("rule"),
-            pl.lit(programme.points_per_order, dtype=pl.Int64).alias("points"),
-            _expiry(programme, pl.col("at")).alias("expires_at"),
-            pl.lit(None, dtype=pl.String).alias("occasion"),
+        factors = point_factors(programme, kv.get_setting(connection, RATES_KEY))
+        known = ", ".join(f"'{c}'" for c in sorted(factors))
+        earned = dialect.floor_int(f"{converted_sql('o.amount_minor', factors)} + 1e-9")
+        orders, points = post_fresh(
+            connection,
+            entries("spend", earned) + unposted("spend") + f" AND o.currency IN ({known})",
+            now,
+            **params,
         )
-        per_order, extra = _post(connection, frame, now, "order")
+        unconverted = int(
+            run(
+                connection,
+                f"SELECT COUNT(*) {unposted('spend')} AND o.currency NOT IN ({known})",
+                now=now,
+                **params,
+            ).scalar_one()
+        )
+    if programme.points_per_order > 0:
+        per_order, extra = post_fresh(
+            connection,
+            entries("order", str(int(programme.points_per_order))) + unposted("order"),
+            now,
+            **params,
+        )
         orders, points = max(orders, per_order), points + extra
     return orders, points, unconverted
 

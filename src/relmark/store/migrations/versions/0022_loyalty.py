@@ -63,12 +63,24 @@ def upgrade() -> None:
             ["order_id"], ["orders.id"], name=op.f("fk_loyalty_entries_order_id_orders")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_loyalty_entries")),
-        sa.UniqueConstraint(
-            "customer_id", "rule", "occasion", name=op.f("uq_loyalty_entries_customer_id")
-        ),
-        sa.UniqueConstraint("expired_entry_id", name=op.f("uq_loyalty_entries_expired_entry_id")),
-        sa.UniqueConstraint("rule", "order_id", name=op.f("uq_loyalty_entries_rule")),
     )
+    for name, columns, where in (
+        ("uq_loyalty_entries_order_rule", ["order_id", "rule"], "order_id IS NOT NULL"),
+        (
+            "uq_loyalty_entries_occasion",
+            ["customer_id", "rule", "occasion"],
+            "occasion IS NOT NULL",
+        ),
+        ("uq_loyalty_entries_expired_entry", ["expired_entry_id"], "expired_entry_id IS NOT NULL"),
+    ):
+        op.create_index(
+            name,
+            "loyalty_entries",
+            columns,
+            unique=True,
+            sqlite_where=sa.text(where),
+            postgresql_where=sa.text(where),
+        )
     op.create_index("ix_loyalty_entries_customer_at", "loyalty_entries", ["customer_id", "at"])
     op.create_index(
         "ix_loyalty_entries_earn_expiry",
@@ -105,5 +117,11 @@ def downgrade() -> None:
     op.drop_table("loyalty_allocations")
     op.drop_index("ix_loyalty_entries_earn_expiry", table_name="loyalty_entries")
     op.drop_index("ix_loyalty_entries_customer_at", table_name="loyalty_entries")
+    for name in (
+        "uq_loyalty_entries_expired_entry",
+        "uq_loyalty_entries_occasion",
+        "uq_loyalty_entries_order_rule",
+    ):
+        op.drop_index(name, table_name="loyalty_entries")
     op.drop_table("loyalty_entries")
     op.drop_table("loyalty_accounts")
