@@ -30,6 +30,9 @@ class AudienceFacts:
         default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
     )
     promoters: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
+    tiers: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
+    )
 
     def top_threshold(self, column: str, share: float) -> float:
         """The lowest value still inside the top `share` of scored customers."""
@@ -114,6 +117,9 @@ def _other_conditions(audience: Audience, facts: AudienceFacts) -> list[pl.Expr]
     if audience.promoter is not None:
         is_promoter = pl.col("customer_id").is_in(facts.promoters.implode())
         conditions.append(is_promoter if audience.promoter else ~is_promoter)
+    if audience.tiers is not None:
+        members = facts.tiers.filter(pl.col("value").is_in(audience.tiers))
+        conditions.append(pl.col("customer_id").is_in(members["customer_id"].implode()))
     return conditions
 
 

@@ -20,7 +20,7 @@ from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
-from relmark.store import consents, outbox
+from relmark.store import consents, loyalty_tiers, outbox
 from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
@@ -185,6 +185,13 @@ def _candidates(
         windows = [occasions.event_window(b, span) for b in event_books]
         facts = read(connection, min(w[0] for w in windows), max(w[1] for w in windows))
         parts += [occasions.from_orders(b, facts, span) for b in event_books]
+    tier_books = [b for b in books if b.trigger.on is TriggerKind.TIER_CHANGED]
+    if tier_books:
+        windows = [occasions.event_window(b, span) for b in tier_books]
+        changes = loyalty_tiers.tier_changes(
+            connection, min(w[0] for w in windows), max(w[1] for w in windows)
+        )
+        parts += [occasions.from_tier_changes(b, changes, span) for b in tier_books]
     date_books = [b for b in books if b.trigger.is_date]
     if date_books:
         people = outbox.customers_with_dates(connection, occasions.month_days_around(span))
@@ -232,6 +239,8 @@ def _in_audience(
         facts.partners = outbox.partners_used(connection)
     if any(a.promoter is not None for a in audiences):
         facts.promoters = outbox.promoters(connection)
+    if any(a.tiers for a in audiences):
+        facts.tiers = loyalty_tiers.member_tiers(connection)
     kept = []
     for b in books:
         if not rows["playbook"].is_in([b.name]).any():

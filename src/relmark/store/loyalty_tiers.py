@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from relmark.enums import EventKind
 from relmark.store.bulk import fetch_frame
 from relmark.store.dialects import dialect_of
 from relmark.store.loyalty_ledger import EARNING_STATUSES, run, temp_table
+from relmark.store.models import CustomerEvent
 from relmark.store.types import UTCDateTime
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -146,3 +147,40 @@ def breakage(connection: Connection, now: datetime) -> Breakage:
             None, 0, 0, "no earned points have reached their expiry yet: no history to go by"
         )
     return Breakage(int(expired) / matured, matured, int(expired), None)
+
+
+def tier_changes(connection: Connection, start: datetime, end: datetime) -> pl.DataFrame:
+    """Tier changes recorded in (start, end]: event_id, customer_id, at, to_tier (what a
+    tier_changed playbook trigger reads; few rows, parsed here rather than per dialect)."""
+    rows = connection.execute(
+        select(
+            CustomerEvent.id, CustomerEvent.customer_id, CustomerEvent.at, CustomerEvent.parameters
+        ).where(
+            CustomerEvent.kind == EventKind.TIER_CHANGED.value,
+            CustomerEvent.at > start,
+            CustomerEvent.at <= end,
+        )
+    ).all()
+    return pl.DataFrame(
+        {
+            "event_id": [r.id for r in rows],
+            "customer_id": [r.customer_id for r in rows],
+            "at": [r.at for r in rows],
+            "to_tier": [(r.parameters or {}).get("to") for r in rows],
+        },
+        schema={
+            "event_id": pl.Int64,
+            "customer_id": pl.Int64,
+            "at": pl.Datetime("us", "UTC"),
+            "to_tier": pl.String,
+        },
+    )
+
+
+def member_tiers(connection: Connection) -> pl.DataFrame:
+    """customer_id, value (the tier) of every member with one (audience `tiers`)."""
+    return fetch_frame(
+        connection,
+        text("SELECT customer_id, tier AS value FROM loyalty_accounts WHERE tier IS NOT NULL"),
+        {"customer_id": pl.Int64, "value": pl.String},
+    )
