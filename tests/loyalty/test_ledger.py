@@ -300,3 +300,60 @@ def test_every_account_equals_its_ledger_after_a_random_history(engine: Engine) 
     )
     assert over == [(0,)]
     assert rows(engine, "SELECT COUNT(*) FROM loyalty_accounts WHERE balance < 0") == [(0,)]
+
+
+def test_a_merged_profiles_points_move_to_the_survivor_with_their_expiry(engine: Engine) -> None:
+    # given two profiles with points, then found to be one person
+    enable(engine)
+    survivor = add_customer(engine)
+    absorbed = add_customer(engine)
+    add_order(engine, survivor, 2000, NOW - timedelta(days=10))
+    refunded = add_order(engine, absorbed, 7000, NOW - timedelta(days=200))
+    run_posting(engine, programme(), NOW)
+    redeem(engine, programme(), absorbed, "mug", NOW, STAFF)  # 10 of the 70 spent
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE customers SET merged_into_id = :s WHERE id = :a"),
+            {"s": survivor, "a": absorbed},
+        )
+
+    # when the job runs (twice)
+    report = run_posting(engine, programme(), NOW)
+    again = run_posting(engine, programme(), NOW)
+
+    # then the 60 left move, keeping their expiry; nothing moves twice
+    assert (report.carried_from_merged, again.carried_from_merged) == (60, 0)
+    assert balance(engine, absorbed) == (0, 0)
+    assert balance(engine, survivor) == (80, 80)
+    expiries = rows(
+        engine,
+        "SELECT e.expires_at, m.expires_at FROM loyalty_entries e JOIN loyalty_entries m "
+        "ON m.rule = 'merged' AND m.kind = 'earn' WHERE e.order_id = :o",
+        o=refunded,
+    )
+    assert expiries[0][0] == expiries[0][1]
+    # and a refund of the absorbed profile's order is taken back from the survivor
+    set_status(engine, refunded, "refunded")
+    taken = run_posting(engine, programme(), NOW)
+    assert (taken.points_reversed, taken.points_short) == (70, 0)
+    assert balance(engine, survivor) == (10, 10)
+    with engine.connect() as connection:
+        assert accounts_out_of_step(connection) == 0
+
+
+def test_a_referral_bonus_is_posted_once_per_referral(engine: Engine) -> None:
+    from relmark.interact.loyalty import post_referral_bonus
+
+    enable(engine)
+    anna = add_customer(engine)
+    with_bonus = programme("referral_points = 250")
+
+    with engine.begin() as connection:
+        first = post_referral_bonus(connection, with_bonus, anna, "referral:7:referrer", NOW)
+        again = post_referral_bonus(connection, with_bonus, anna, "referral:7:referrer", NOW)
+        none = post_referral_bonus(connection, programme(), anna, "referral:8:referrer", NOW)
+
+    assert first is not None
+    assert (again, none) == (None, None)
+    assert ledger(engine, anna) == [("earn", "referral", 250)]
+    assert balance(engine, anna) == (250, 250)

@@ -346,61 +346,6 @@ def post_staged(
     )
 
 
-def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int]:
-    """Take back the points of returned and refunded orders, once per order: first from
-    what is left of the order's own earn entries, then earliest-expiring first; never more
-    than the balance (what was already spent beyond it is recorded as a shortfall).
-    Returns (orders, points taken back, points short)."""
-    statuses = ", ".join(f"'{s}'" for s in REVERSING_STATUSES)
-    temp_table(
-        connection,
-        "loyalty_rev_need",
-        "SELECT e.order_id, e.customer_id, SUM(e.points) AS points FROM loyalty_entries e "
-        f"JOIN orders o ON o.id = e.order_id WHERE e.kind = 'earn' AND o.status IN ({statuses}) "
-        "AND NOT EXISTS (SELECT 1 FROM loyalty_entries r WHERE r.rule = 'reverse' "
-        "AND r.order_id = e.order_id) GROUP BY e.order_id, e.customer_id",
-    )
-    lock_accounts(connection, "SELECT customer_id FROM loyalty_rev_need")
-    temp_table(
-        connection,
-        "loyalty_rev",
-        "SELECT n.order_id, n.customer_id, n.points AS wanted, CASE "
-        "WHEN a.balance - (n.cum - n.points) >= n.points THEN n.points "
-        "WHEN a.balance - (n.cum - n.points) > 0 THEN a.balance - (n.cum - n.points) "
-        "ELSE 0 END AS taken FROM (SELECT order_id, customer_id, points, SUM(points) OVER ("
-        "PARTITION BY customer_id ORDER BY order_id ROWS BETWEEN UNBOUNDED PRECEDING AND "
-        "CURRENT ROW) AS cum FROM loyalty_rev_need) n "
-        "JOIN loyalty_accounts a ON a.customer_id = n.customer_id",
-    )
-    run(
-        connection,
-        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, order_id, "
-        "reason) SELECT customer_id, 'reverse', 'reverse', -taken, :now, :now, order_id, "
-        "CASE WHEN taken < wanted THEN 'short by ' || CAST(wanted - taken AS VARCHAR(20)) || "
-        "' point(s) already spent' END FROM loyalty_rev",
-        now=now,
-    )
-    own = (
-        "SELECT e.id AS debit_id, e.order_id AS part, -e.points AS points FROM loyalty_entries e "
-        "JOIN loyalty_rev r ON r.order_id = e.order_id WHERE e.rule = 'reverse' AND e.points < 0"
-    )
-    allocate(connection, own, now, part="order_id")
-    rest = (
-        "SELECT e.id AS debit_id, e.customer_id AS part, -e.points - COALESCE(("
-        "SELECT SUM(a.points) FROM loyalty_allocations a WHERE a.debit_id = e.id), 0) AS points "
-        "FROM loyalty_entries e JOIN loyalty_rev r ON r.order_id = e.order_id "
-        "WHERE e.rule = 'reverse' AND e.points < 0"
-    )
-    allocate(connection, rest, now)
-    add_to_accounts(connection, "SELECT customer_id, -taken AS points FROM loyalty_rev", now)
-    orders, taken, short = run(
-        connection,
-        "SELECT COUNT(*), COALESCE(SUM(taken), 0), COALESCE(SUM(wanted - taken), 0) "
-        "FROM loyalty_rev",
-    ).one()
-    return int(orders), int(taken), int(short)
-
-
 def balance_of(connection: Connection, customer_id: int) -> int:
     found = connection.execute(
         select(ACCOUNTS.c.balance).where(ACCOUNTS.c.customer_id == customer_id)

@@ -30,9 +30,9 @@ from relmark.store.loyalty_ledger import (
     expire_due,
     post_fresh,
     post_staged,
-    reverse_orders,
     run,
 )
+from relmark.store.loyalty_moves import carry_merged, reverse_orders
 from relmark.store.loyalty_tiers import converted_sql, recompute_tiers
 
 RATES_KEY = "reporting-currency"  # where `relmark currency set` keeps the store's rates
@@ -53,6 +53,8 @@ class PostingReport:
     points_short: int
     members: int
     tier_changes: int
+    carried_from_merged: int = 0
+    """Points moved from merged profiles to their survivors."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -229,6 +231,7 @@ def run_posting(engine: Engine, programme: Programme, now: datetime) -> PostingR
     with bulk_transaction(engine) as connection:
         require_enabled(connection)
         expiry = expire_due(connection, now)
+        _, carried = carry_merged(connection, now)
         orders, points, unconverted = post_orders(connection, programme, now)
         birthdays = post_birthdays(connection, programme, now)
         reversed_orders, taken, short = reverse_orders(connection, now)
@@ -254,6 +257,7 @@ def run_posting(engine: Engine, programme: Programme, now: datetime) -> PostingR
         short,
         tiers.members,
         tiers.changed,
+        carried,
     )
 
 

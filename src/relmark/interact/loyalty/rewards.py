@@ -171,3 +171,40 @@ def redeem(
         "expires_at": expires_at,
         "balance": balance,
     }
+
+
+def post_referral_bonus(
+    connection: Connection,
+    programme: Programme,
+    customer_id: int,
+    referral: str,
+    now: datetime,
+) -> int | None:
+    """The programme's referral points for `customer_id`, once per `referral` (a key the
+    referral programme chooses, e.g. "referral:42:referrer"), in the caller's transaction.
+    None when the programme is off, gives no referral points, or this one was posted."""
+    from relmark.interact.loyalty.posting import is_enabled
+    from relmark.store.loyalty_ledger import ENTRIES
+
+    if programme.referral_points <= 0 or not is_enabled(connection):
+        return None
+    occasion = referral[:60]
+    posted = connection.execute(
+        select(ENTRIES.c.id).where(
+            ENTRIES.c.customer_id == customer_id,
+            ENTRIES.c.rule == "referral",
+            ENTRIES.c.occasion == occasion,
+        )
+    ).first()
+    if posted is not None:
+        return None
+    return credit(
+        connection,
+        customer_id,
+        programme.referral_points,
+        now,
+        kind=EntryKind.EARN,
+        rule="referral",
+        expires_at=expiry_from(programme, now),
+        occasion=occasion,
+    )
