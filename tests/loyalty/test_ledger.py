@@ -357,3 +357,24 @@ def test_a_referral_bonus_is_posted_once_per_referral(engine: Engine) -> None:
     assert (again, none) == (None, None)
     assert ledger(engine, anna) == [("earn", "referral", 250)]
     assert balance(engine, anna) == (250, 250)
+
+
+def test_a_first_posting_expires_old_orders_points_and_their_refund_takes_nothing(
+    engine: Engine,
+) -> None:
+    # given an order older than the expiry (12 months) and a recent one
+    enable(engine)
+    anna = add_customer(engine)
+    old = add_order(engine, anna, 5000, NOW - timedelta(days=400))
+    add_order(engine, anna, 3000, NOW - timedelta(days=10))
+
+    # when the programme's first posting runs: the old points arrive already expired
+    first = run_posting(engine, programme(), NOW)
+
+    assert (first.points_earned, first.expired_points) == (80, 50)
+    assert balance(engine, anna) == (30, 30)
+    # and when the old order is refunded, its expired points are not taken again
+    set_status(engine, old, "refunded")
+    refund = run_posting(engine, programme(), NOW)
+    assert (refund.reversed_orders, refund.points_reversed, refund.points_short) == (1, 0, 0)
+    assert balance(engine, anna) == (30, 30)

@@ -24,19 +24,34 @@ from relmark.store.loyalty_ledger import (
 def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int]:
     """Take back the points of returned and refunded orders, once per order: first from
     what is left of the order's own earn entries, then earliest-expiring first; never more
-    than the balance (what was already spent beyond it is recorded as a shortfall). The
-    points of an order of a merged profile come back from the surviving customer.
+    than the balance (what was already spent beyond it is recorded as a shortfall), nor
+    more than the order's points still amount to (what expired unspent is gone). The points
+    of an order of a merged profile come back from the surviving customer.
     Returns (orders, points taken back, points short)."""
     statuses = ", ".join(f"'{s}'" for s in REVERSING_STATUSES)
     temp_table(
         connection,
+        "loyalty_rev_orders",
+        "SELECT DISTINCT e.order_id FROM loyalty_entries e JOIN orders o ON o.id = e.order_id "
+        f"WHERE e.kind = 'earn' AND o.status IN ({statuses}) AND NOT EXISTS ("
+        "SELECT 1 FROM loyalty_entries r WHERE r.order_id = e.order_id AND r.rule = 'reverse')",
+    )
+    # what the order's points still amount to: points that expired unspent are gone already
+    expired = (
+        "SELECT a.earn_id, SUM(a.points) AS gone FROM loyalty_allocations a "
+        "JOIN loyalty_entries d ON d.id = a.debit_id JOIN loyalty_entries t ON t.id = a.earn_id "
+        "JOIN loyalty_rev_orders w ON w.order_id = t.order_id WHERE d.kind = 'expire' "
+        "GROUP BY a.earn_id"
+    )
+    temp_table(
+        connection,
         "loyalty_rev_need",
         "SELECT e.order_id, COALESCE(c.merged_into_id, c.id) AS customer_id, "
-        "SUM(e.points) AS points FROM loyalty_entries e "
-        "JOIN orders o ON o.id = e.order_id JOIN customers c ON c.id = e.customer_id "
-        f"WHERE e.kind = 'earn' AND o.status IN ({statuses}) "
-        "AND NOT EXISTS (SELECT 1 FROM loyalty_entries r WHERE r.rule = 'reverse' "
-        "AND r.order_id = e.order_id) GROUP BY e.order_id, COALESCE(c.merged_into_id, c.id)",
+        "SUM(e.points - COALESCE(x.gone, 0)) AS points FROM loyalty_entries e "
+        "JOIN loyalty_rev_orders w ON w.order_id = e.order_id "
+        "JOIN customers c ON c.id = e.customer_id "
+        f"LEFT JOIN ({expired}) x ON x.earn_id = e.id WHERE e.kind = 'earn' "
+        "GROUP BY e.order_id, COALESCE(c.merged_into_id, c.id)",
     )
     lock_accounts(connection, "SELECT customer_id FROM loyalty_rev_need")
     temp_table(

@@ -230,10 +230,11 @@ def run_posting(engine: Engine, programme: Programme, now: datetime) -> PostingR
     """One all-or-nothing run of the whole job (see the module's docstring)."""
     with bulk_transaction(engine) as connection:
         require_enabled(connection)
-        expiry = expire_due(connection, now)
         _, carried = carry_merged(connection, now)
         orders, points, unconverted = post_orders(connection, programme, now)
         birthdays = post_birthdays(connection, programme, now)
+        # after posting: a first posting of old orders brings points already past expiry
+        expiry = expire_due(connection, now)
         reversed_orders, taken, short = reverse_orders(connection, now)
         months = programme.tiers.window_months
         window = _months_before(now, months)

@@ -49,7 +49,7 @@ def _known(request: Request, customer_id: int) -> None:
         raise HTTPException(404, f"no customer with id {customer_id}")
 
 
-@router.get("/customers/{customer_id}/loyalty", responses=documented(404))
+@router.get("/customers/{customer_id}/loyalty", responses=documented(404, 422))
 def customer_loyalty(request: Request, who: Viewer, customer_id: CustomerIdPath) -> Any:
     """The member's balance (and its value), tier and latest 20 ledger entries."""
     from relmark.interact.loyalty import member_card
