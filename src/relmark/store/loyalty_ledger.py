@@ -51,6 +51,8 @@ def temp_table(connection: Connection, name: str, select_sql: str, **params: Any
     """A temporary table holding `select_sql`'s rows (replacing one left by this session)."""
     run(connection, f"DROP TABLE IF EXISTS {name}")
     run(connection, f"CREATE TEMPORARY TABLE {name} AS {select_sql}", **params)
+    if connection.dialect.name == "postgresql":
+        run(connection, f"ANALYZE {name}")  # no statistics, no sensible join plan
 
 
 def lock_accounts(connection: Connection, customers_sql: str, **params: Any) -> None:
@@ -72,21 +74,23 @@ def add_to_accounts(connection: Connection, deltas_sql: str, now: datetime, **pa
     temp_table(
         connection,
         "loyalty_deltas",
-        f"SELECT customer_id, SUM(points) AS points FROM ({deltas_sql}) d GROUP BY customer_id",
+        "SELECT d.customer_id, SUM(d.points) AS points, CASE WHEN EXISTS (SELECT 1 FROM "
+        "loyalty_accounts a WHERE a.customer_id = d.customer_id) THEN 0 ELSE 1 END AS new_ "
+        f"FROM ({deltas_sql}) d GROUP BY d.customer_id",
         **params,
     )
+    # a new account starts at its first delta (one write, not an insert and an update)
     run(
         connection,
         "INSERT INTO loyalty_accounts (customer_id, balance, updated_at) "
-        "SELECT d.customer_id, 0, :now FROM loyalty_deltas d WHERE NOT EXISTS ("
-        "SELECT 1 FROM loyalty_accounts a WHERE a.customer_id = d.customer_id)",
+        "SELECT customer_id, points, :now FROM loyalty_deltas WHERE new_ = 1",
         now=now,
     )
     run(
         connection,
         "UPDATE loyalty_accounts SET balance = balance + d.points, updated_at = :now "
         "FROM loyalty_deltas d WHERE d.customer_id = loyalty_accounts.customer_id "
-        "AND d.points <> 0",
+        "AND d.new_ = 0 AND d.points <> 0",
         now=now,
     )
 
@@ -174,19 +178,27 @@ def expire_due(
         f"FROM loyalty_entries e WHERE e.id IN ({due})",
         **params,
     )
-    run(
-        connection,
-        "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
-        "expired_entry_id) SELECT customer_id, 'expire', 'expire', -left_, expires_at, :now, id "
-        "FROM loyalty_due WHERE left_ > 0",
-        now=now,
-    )
-    run(
-        connection,
-        "INSERT INTO loyalty_allocations (debit_id, earn_id, points) "
-        "SELECT x.id, x.expired_entry_id, -x.points FROM loyalty_entries x "
-        "JOIN loyalty_due d ON d.id = x.expired_entry_id WHERE d.left_ > 0",
-    )
+    rows = int(run(connection, "SELECT COUNT(*) FROM loyalty_due WHERE left_ > 0").scalar_one())
+    if not rows:
+        return ExpiryReport(0, 0)
+    # many at once (a first expiry of a long history): keys checked once, not per row
+    with (
+        foreign_keys_checked_once(connection, "loyalty_entries", rows=rows),
+        foreign_keys_checked_once(connection, "loyalty_allocations", rows=rows),
+    ):
+        run(
+            connection,
+            "INSERT INTO loyalty_entries (customer_id, kind, rule, points, at, posted_at, "
+            "expired_entry_id) SELECT customer_id, 'expire', 'expire', -left_, expires_at, "
+            ":now, id FROM loyalty_due WHERE left_ > 0",
+            now=now,
+        )
+        run(
+            connection,
+            "INSERT INTO loyalty_allocations (debit_id, earn_id, points) "
+            "SELECT x.id, x.expired_entry_id, -x.points FROM loyalty_entries x "
+            "JOIN loyalty_due d ON d.id = x.expired_entry_id WHERE d.left_ > 0",
+        )
     add_to_accounts(
         connection, "SELECT customer_id, -left_ AS points FROM loyalty_due WHERE left_ > 0", now
     )
