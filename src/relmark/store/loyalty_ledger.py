@@ -79,11 +79,14 @@ def add_to_accounts(connection: Connection, deltas_sql: str, now: datetime, **pa
         f"FROM ({deltas_sql}) d GROUP BY d.customer_id",
         **params,
     )
-    # a new account starts at its first delta (one write, not an insert and an update)
+    # a new account starts at its first delta (one write, not an insert and an update); one
+    # opened meanwhile by another transaction is added to (a new one's delta is never < 0)
     run(
         connection,
         "INSERT INTO loyalty_accounts (customer_id, balance, updated_at) "
-        "SELECT customer_id, points, :now FROM loyalty_deltas WHERE new_ = 1",
+        "SELECT customer_id, points, :now FROM loyalty_deltas WHERE new_ = 1 "
+        "ON CONFLICT (customer_id) DO UPDATE SET "
+        "balance = loyalty_accounts.balance + excluded.balance, updated_at = excluded.updated_at",
         now=now,
     )
     run(
