@@ -378,3 +378,29 @@ def test_a_first_posting_expires_old_orders_points_and_their_refund_takes_nothin
     refund = run_posting(engine, programme(), NOW)
     assert (refund.reversed_orders, refund.points_reversed, refund.points_short) == (1, 0, 0)
     assert balance(engine, anna) == (30, 30)
+
+
+def test_tiers_by_spend_count_converted_money_in_the_window(engine: Engine) -> None:
+    from relmark.interact.loyalty.programme import parse_programme
+
+    from .seed import PROGRAMME
+
+    by_spend = parse_programme(
+        PROGRAMME.replace("[tiers]\n", '[tiers]\nbasis = "spend"\n'), "spend programme"
+    )
+    enable(engine)
+    anna = add_customer(engine)
+    bert = add_customer(engine)
+    add_order(engine, anna, 6000, NOW - timedelta(days=20))  # 60 EUR
+    add_order(engine, anna, 10000, NOW - timedelta(days=10), currency="USD")  # 50 EUR
+    add_order(engine, bert, 90000, NOW - timedelta(days=400))  # outside the 12 months
+    add_order(engine, bert, 5000, NOW - timedelta(days=5))
+    with engine.begin() as connection:
+        kv.put_setting(
+            connection, "reporting-currency", {"currency": "EUR", "rates": {"USD": "0.5"}}, NOW
+        )
+
+    run_posting(engine, by_spend, NOW)
+
+    tiers = dict(rows(engine, "SELECT customer_id, tier FROM loyalty_accounts"))
+    assert tiers == {anna: "silver", bert: "bronze"}

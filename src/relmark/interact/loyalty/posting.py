@@ -1,10 +1,12 @@
-"""The posting job: expire what is due, post every order's points (and birthdays'), take
-back the points of returned and refunded orders, and move members between tiers.
+"""The posting job: carry merged profiles' points to their survivors, post every order's
+points (and birthdays'), expire what is due, take back the points of returned and refunded
+orders, and move members between tiers.
 
 Set-based throughout: the orders not yet posted go into the ledger in one INSERT … SELECT
 per rule, their points (by currency) and expiry (months later) computed in SQL; birthdays
-go through a small Polars frame. Re-running posts nothing twice ((rule, order) and (customer, rule,
-occasion) are keys). Orders of a merged profile count for the surviving customer.
+go through a small Polars frame. Re-running posts nothing twice ((order, rule) and
+(customer, rule, occasion) are keys). Orders of a merged profile count for the survivor.
+A partially refunded order keeps its points: the store holds no refunded amount to scale by.
 """
 
 from __future__ import annotations
