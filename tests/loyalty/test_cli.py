@@ -77,6 +77,9 @@ def test_the_loyalty_commands_from_enable_to_liability(tmp_path: Path) -> None:
     assert report["breakage"]["rate"] is None
     assert "no earned points have reached their expiry" in report["breakage"]["unknown_because"]
     assert sum(m["points"] for m in report["by_month"]) == 65
+    code, output = invoke("loyalty", "expire", "--db", url, "--json")
+    assert code == 0, output
+    assert json.loads(output) == {"entries": 0, "points": 0}  # nothing is due for a year
     catalogue = json.loads(invoke("loyalty", "catalogue", "--programme", programme, "--json")[1])
     assert [r["key"] for r in catalogue] == ["five-off", "mug"]
     engine.dispose()
