@@ -140,6 +140,12 @@ def test_demo_builds_prints_and_refuses_a_non_empty_store(tmp_path) -> None:
     assert interact["sent"] > 0
     # the demo shop has configured its offers: they run (a new store leaves them off)
     assert {"birthday", "win-back", "vip-gift"} <= set(interact["playbooks"])
+    # the demo runs the loyalty programme over its history: points earned, spent, expired
+    loyalty = result["loyalty"]
+    assert loyalty["points_earned"] > 0
+    assert loyalty["expired_points"] > 0
+    assert loyalty["redeemed"] > 0
+    assert loyalty["members"] > 0
     assert again.exit_code == 1
     assert "is not empty" in again.output
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     playbooks_dir: Path | None = Field(
         default=None, description="Folder of playbook files; default: the shipped playbooks."
     )
+    loyalty_file: Path | None = Field(
+        default=None,
+        description="The loyalty programme's TOML file; default: the shipped programme.",
+    )
     templates_dir: Path | None = Field(
         default=None, description="Folder of message templates; default: the shipped ones."
     )

@@ -114,6 +114,7 @@ class EventKind(StrEnum):
     CUSTOMER_SUPPRESSED = "customer_suppressed"  # came back with an erased e-mail or phone
     OFFER_REDEEMED = "offer_redeemed"  # an order used one of the customer's offers
     OFFER_REFUSED = "offer_refused"  # an order carried a code that could not be honoured
+    TIER_CHANGED = "tier_changed"  # loyalty tier moved (parameters: from, to)
 
 
 class ImportKind(StrEnum):

@@ -34,7 +34,11 @@ def reach_of(book: Playbook) -> timedelta:
     window (delay, then `late_until`); dates only on the day; score triggers read every
     row of the repeat window. A margin covers plans run late."""
     trigger = book.trigger
-    if trigger.on in (TriggerKind.ORDER, TriggerKind.FIRST_PURCHASE_WITH_HOWTO):
+    if trigger.on in (
+        TriggerKind.ORDER,
+        TriggerKind.FIRST_PURCHASE_WITH_HOWTO,
+        TriggerKind.TIER_CHANGED,
+    ):
         window = timedelta(days=trigger.delay_days + trigger.late_days)
     elif trigger.on is TriggerKind.SCORE:
         window = timedelta(days=book.repeat_after_days + 1)

@@ -196,3 +196,26 @@ def test_concurrent_reward_runs_issue_one_offer_per_referral(shop: Referrals) ->
     assert sum(results) == 2
     assert shop.value("SELECT COUNT(*) FROM offers") == 2
     assert shop.value("SELECT COUNT(DISTINCT reward_offer_id) FROM referrals") == 2
+
+
+def test_a_rewarded_referrer_also_gets_the_programmes_referral_points_once(
+    shop: Referrals,
+) -> None:
+    # given the loyalty programme switched on, and Bor's first order with Ana's code
+    from relmark.interact.loyalty import ENABLED_KEY
+    from relmark.store.kv import put_setting
+    from relmark.store.loyalty_ledger import balance_of, ledger_sum
+
+    with shop.engine.begin() as connection:
+        put_setting(connection, ENABLED_KEY, True, NOW)
+    attributed(shop, ["B-1", "BOR", ORDERED.date().isoformat(), "40.00", "EUR", "completed"])
+
+    # when the reward job runs past the window, twice
+    reward(shop.engine, days_later=21)
+    reward(shop.engine, days_later=22)
+
+    # then Ana holds the shipped programme's 250 referral points, posted once
+    ana = shop.id_of("ANA")
+    with shop.engine.connect() as connection:
+        assert balance_of(connection, ana) == 250
+        assert ledger_sum(connection, ana) == 250

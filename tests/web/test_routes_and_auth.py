@@ -22,6 +22,8 @@ NEEDS = {
     ("POST", "/api/v1/customers/{customer_id}/restrict"): "marketer",
     ("GET", "/api/v1/playbooks/{name}/preview"): "analyst",
     ("POST", "/api/v1/imports/{kind}"): "analyst",
+    ("POST", "/api/v1/customers/{customer_id}/loyalty/grant"): "marketer",
+    ("GET", "/api/v1/loyalty/liability"): "analyst",
 }
 
 

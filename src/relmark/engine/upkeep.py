@@ -11,6 +11,8 @@
 - `expire-offers`: offers past their date stop working (and reservations of messages that
   will never go are voided), so a checkout asking the store gets the truth.
 - `referral-rewards`: referrals past the return window are rewarded, broken ones rejected.
+- `loyalty`: where the programme is on, points are posted, expired, reversed and tiers set
+  (`relmark loyalty post`; idempotent, so an hourly run costs little).
 """
 
 from __future__ import annotations
@@ -80,6 +82,22 @@ def referral_rewards(context: JobContext) -> str:
     return report.summary()
 
 
+def loyalty(context: JobContext) -> str:
+    from relmark.interact.loyalty import is_enabled, load_programme, run_posting
+
+    engine = context.interaction.engine
+    with engine.connect() as connection:
+        if not is_enabled(connection):
+            return "loyalty programme off"
+    programme = load_programme(context.interaction.settings.loyalty_file)
+    report = run_posting(engine, programme, context.as_of)
+    return (
+        f"loyalty: {report.points_earned} point(s) from {report.orders_posted} order(s), "
+        f"{report.expired_points} expired, "
+        f"{report.points_reversed} taken back, {report.tier_changes} tier change(s)"
+    )
+
+
 def upkeep_jobs() -> list[Job]:
     return [
         Job("identify-new", every(timedelta(minutes=5)), identify_new),
@@ -88,4 +106,5 @@ def upkeep_jobs() -> list[Job]:
         Job("offers-webhook", every(timedelta(minutes=1)), offers_webhook),
         Job("expire-offers", every(timedelta(hours=1)), expire_offers),
         Job("referral-rewards", every(timedelta(hours=6)), referral_rewards),
+        Job("loyalty", every(timedelta(hours=1)), loyalty),
     ]

@@ -32,8 +32,11 @@ class AudienceFacts:
     )
     promoters: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.Int64))
     thresholds: dict[tuple[str, float], float] = field(default_factory=dict)
-    """(column, share) → threshold read over the whole store, when `scores` holds only
-    some customers (an arrival plan): a top share is a share of everyone scored."""
+    """(column, share) → the lowest value inside that top share of the live scored
+    customers (the database computes them: store.score_reads.top_threshold)."""
+    tiers: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"customer_id": pl.Int64, "value": pl.String})
+    )
 
     def top_threshold(self, column: str, share: float) -> float:
         """The lowest value still inside the top `share` of scored customers."""
@@ -118,6 +121,9 @@ def _other_conditions(audience: Audience, facts: AudienceFacts) -> list[pl.Expr]
     if audience.promoter is not None:
         is_promoter = pl.col("customer_id").is_in(facts.promoters.implode())
         conditions.append(is_promoter if audience.promoter else ~is_promoter)
+    if audience.tiers is not None:
+        members = facts.tiers.filter(pl.col("value").is_in(audience.tiers))
+        conditions.append(pl.col("customer_id").is_in(members["customer_id"].implode()))
     return conditions
 
 

@@ -93,6 +93,20 @@ def from_orders(book: Playbook, orders: pl.DataFrame, span: Span) -> pl.DataFram
     )
 
 
+def from_tier_changes(book: Playbook, changes: pl.DataFrame, span: Span) -> pl.DataFrame:
+    """Tier-change triggers: one candidate per change (into `to_tier` when the trigger names
+    one), like an order's; the change's event is the occasion."""
+    if book.trigger.to_tier is not None:
+        changes = changes.filter(pl.col("to_tier") == book.trigger.to_tier)
+    as_orders = changes.select(
+        pl.col("event_id").alias("order_id"), "customer_id", pl.col("at").alias("ordered_at")
+    )
+    return from_orders(book, as_orders, span).with_columns(
+        pl.format("tier:{}", pl.col("order_id")).alias("occasion"),
+        pl.lit(None, dtype=pl.Int64).alias("order_id"),
+    )
+
+
 @cache
 def known_zone(name: str | None) -> bool:
     return bool(name) and name in available_timezones()

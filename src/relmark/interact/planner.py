@@ -20,7 +20,7 @@ from relmark.interact.audience import AudienceFacts, matches, missing_value
 from relmark.interact.governor import decide, message_id
 from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
-from relmark.store import candidate_reads, consents, outbox, score_reads
+from relmark.store import candidate_reads, consents, loyalty_tiers, outbox, score_reads
 from relmark.store import scores as score_store
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
@@ -226,6 +226,13 @@ def _candidates(
         start, end = min(w[0] for w in windows), max(w[1] for w in windows)
         facts = read(connection, start, end, staged=staged)
         parts += [occasions.from_orders(b, facts, span) for b in event_books]
+    tier_books = [b for b in books if b.trigger.on is TriggerKind.TIER_CHANGED]
+    if tier_books:
+        windows = [occasions.event_window(b, span) for b in tier_books]
+        changes = loyalty_tiers.tier_changes(
+            connection, min(w[0] for w in windows), max(w[1] for w in windows)
+        )
+        parts += [occasions.from_tier_changes(b, changes, span) for b in tier_books]
     date_books = [b for b in books if b.trigger.is_date]
     if date_books:
         month_days = occasions.month_days_around(span)
@@ -280,6 +287,8 @@ def _in_audience(
         facts.categories = outbox.categories_bought(connection)
     if any(a.partners for a in audiences):
         facts.partners = outbox.partners_used(connection)
+    if any(a.tiers for a in audiences):
+        facts.tiers = loyalty_tiers.member_tiers(connection)
     kept = []
     for b in books:
         if not rows["playbook"].is_in([b.name]).any():

@@ -36,6 +36,7 @@ class TriggerKind(StrEnum):
     BIRTHDAY = "birthday"  # on the day, in the customer's timezone
     ANNIVERSARY = "anniversary"  # of the customer's first purchase / sign-up
     SCORE = "score"  # whenever the audience conditions hold on the latest scores
+    TIER_CHANGED = "tier_changed"  # a loyalty tier change (to `to_tier`), `delay_days` later
 
 
 class Strict(BaseModel):
@@ -56,6 +57,14 @@ class Trigger(Strict):
     than none). For dates, 0 means on the local day only. Unset: 2 for events, 0 for dates."""
     local_hour: Annotated[int, Field(ge=0, le=23)] = 9
     """For date triggers: the hour of the day, in the customer's timezone, to send at."""
+    to_tier: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] | None = None
+    """For tier_changed: only changes into this tier ("welcome to gold"); unset: any."""
+
+    @model_validator(mode="after")
+    def _to_tier_only_for_tier_changes(self) -> Trigger:
+        if self.to_tier is not None and self.on is not TriggerKind.TIER_CHANGED:
+            raise ValueError('to_tier belongs to on = "tier_changed"')
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -102,6 +111,8 @@ class Audience(Strict):
     """Bought through one of these partners (external ids)."""
     promoter: bool | None = None
     """Rated us 9-10 (of 10) in a satisfaction check."""
+    tiers: list[str] | None = None
+    """Loyalty members in one of these tiers (as the programme file names them)."""
 
     @field_validator("segments", "exclude_segments")
     @classmethod

@@ -709,6 +709,7 @@ def demo(
     from relmark.demo.build import load as load_demo
     from relmark.demo.build import write_files
     from relmark.demo.generate import generate
+    from relmark.demo.loyalty import run_demo_programme
     from relmark.demo.offers import enable_offers
     from relmark.differentiate.score import ScoreSettings
     from relmark.erasing import remember_file
@@ -729,7 +730,7 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json, total=12) as step:
+    with _steps(quiet=as_json, total=13) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:
@@ -738,6 +739,8 @@ def demo(
             counts = load_demo(engine, data, folder, now=end, progress=step)
         step("resolving identities")
         identified = pipeline.identify(engine, now=end)
+        step("posting loyalty points over the history")
+        loyalty = run_demo_programme(engine, end)
         step("scoring customers")
         scoring_error = ""
         try:
@@ -782,6 +785,7 @@ def demo(
         }
         if scored
         else {"error": scoring_error},
+        "loyalty": loyalty,
         "interact": {
             "planned": planned.planned,
             "deferred_for_quiet_hours": planned.deferred,
@@ -898,6 +902,7 @@ from relmark.interfaces import (  # noqa: E402
     gifts_cli,  # noqa: F401
     identity_new_cli,  # noqa: F401
     interact_cli,  # noqa: F401
+    loyalty_cli,  # noqa: F401
     mailbox_cli,  # noqa: F401
     offers_cli,  # noqa: F401
     offers_export_cli,  # noqa: F401

@@ -627,6 +627,7 @@ class EngineJob(Base):
 
 # Tables kept in their own modules, registered on the same metadata (migrations compare it).
 from relmark.store import (  # noqa: E402
+    loyalty_models,  # noqa: F401
     offer_models,  # noqa: F401
     offer_webhook_models,  # noqa: F401
     referral_models,  # noqa: F401

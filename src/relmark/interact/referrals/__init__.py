@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
 from relmark.config import Settings
 from relmark.interact.playbook import Playbook
@@ -37,4 +37,27 @@ def reward_referrals(
     """Reject, reward or leave pending every pending referral, in one transaction."""
     terms = reward_terms(playbooks, settings)
     with engine.begin() as connection:
-        return reward_due(connection, terms, now, actor)
+        report = reward_due(connection, terms, now, actor)
+        if report.rewarded:
+            _referral_points(connection, settings, now)
+        return report
+
+
+def _referral_points(connection: Connection, settings: Settings, now: datetime) -> None:
+    """The loyalty programme's referral points for each rewarded referrer (once per
+    referral; nothing when the programme is off or gives none)."""
+    from relmark.interact.loyalty import is_enabled, load_programme, post_referral_bonus
+    from relmark.store.referral_models import Referral
+
+    if not is_enabled(connection):
+        return
+    programme = load_programme(settings.loyalty_file)
+    if programme.referral_points <= 0:
+        return
+    rewarded = connection.execute(
+        select(Referral.id, Referral.referrer_id).where(Referral.status == "rewarded")
+    ).all()
+    for referral_id, referrer_id in rewarded:
+        post_referral_bonus(
+            connection, programme, int(referrer_id), f"referral:{referral_id}:referrer", now
+        )

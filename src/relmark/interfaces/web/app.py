@@ -29,6 +29,7 @@ from relmark.interfaces.web import (
     gifts_api,
     import_pages,
     links,
+    loyalty_api,
     messages_api,
     offers_api,
     outbox_pages,
@@ -119,6 +120,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(api.router, responses=problems.documented(400, 401, 403))
     app.include_router(messages_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(offers_api.router, responses=problems.documented(400, 401, 403))
+    app.include_router(loyalty_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(restrict_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(gifts_api.router, responses=problems.documented(400, 401, 403))
     app.include_router(access_api.router, responses=problems.documented(400, 401, 403))

@@ -2,7 +2,7 @@
 visitor arrived with, and each attributed first order with its fraud verdict
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from relmark.store.types import UTCDateTime
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
