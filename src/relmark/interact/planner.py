@@ -22,9 +22,12 @@ from relmark.interact.playbook import Playbook, TriggerKind, playbook_state
 from relmark.interact.policy import ContactPolicy
 from relmark.store import candidate_reads, consents, loyalty_tiers, outbox, score_reads
 from relmark.store import scores as score_store
+from relmark.store.bulk import stage
 
 #: Consent channel that covers each outbox channel (webhooks carry SMS and the like).
 CONSENT_CHANNEL = {"email": "email", "webhook": "sms"}
+#: Candidates whose scores the score triggers' scan did not bring (staged to read them).
+UNSCORED_IDS = "stg_plan_unscored"
 #: The budget's widest window, on both sides of a new message.
 HISTORY_DAYS = 31
 
@@ -99,7 +102,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     run_id = score_reads.latest_run(connection)
     audience_facts = _audience_facts(connection, books, run_id, staged=only is not None)
     span = catch_up.span(connection, options)
-    candidates = _candidates(
+    candidates, scored = _candidates(
         connection, books, run_id, audience_facts, options, span, only is not None
     )
     if candidates.is_empty():
@@ -108,7 +111,7 @@ def plan(connection: Connection, options: PlanOptions, *, write: bool = True) ->
     outbox.stage_customers(connection, candidates["customer_id"])
     candidates = _not_recently_considered(connection, candidates, books, options.as_of)
     facts = outbox.customer_facts(connection).filter(pl.col("merged_into_id").is_null())
-    scores = score_reads.scores_of_staged(connection, run_id, outbox.STAGED_IDS)
+    scores = _scores(connection, run_id, candidates["customer_id"], scored)
     rows = candidates.join(facts, on="customer_id").join(scores, on="customer_id", how="left")
     rows = _in_audience(connection, rows, books, audience_facts)
     rows = rows.with_columns(
@@ -211,10 +214,12 @@ def _candidates(
     options: PlanOptions,
     span: occasions.Span,
     staged: bool,
-) -> pl.DataFrame:
-    """Every occasion in the span; with `staged`, only the staged customers' (read so)."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every occasion in the span; with `staged`, only the staged customers' (read so).
+    Also the score values the score triggers' read brought along."""
     as_of = options.as_of
     parts = [occasions.empty()]
+    scored = pl.DataFrame(schema=score_reads.SCORE_SCHEMA)
     for kind, read in (
         (TriggerKind.ORDER, candidate_reads.purchases),
         (TriggerKind.FIRST_PURCHASE_WITH_HOWTO, candidate_reads.first_howto_purchases),
@@ -253,7 +258,20 @@ def _candidates(
             occasions.from_scores(b, found.filter(pl.col(b.name))["customer_id"], as_of)
             for b in score_books
         ]
-    return pl.concat(parts)
+        scored = found.select(*score_reads.SCORE_SCHEMA)
+    return pl.concat(parts), scored
+
+
+def _scores(
+    connection: Connection, run_id: int | None, customers: pl.Series, scored: pl.DataFrame
+) -> pl.DataFrame:
+    """The latest run's values for these customers: those the score triggers' scan brought,
+    the others (occasions by date or order) read by id."""
+    missing = customers.unique().filter(~customers.unique().is_in(scored["customer_id"].implode()))
+    if missing.is_empty():
+        return scored
+    stage(connection, UNSCORED_IDS, pl.DataFrame({"customer_id": missing.sort()}))
+    return pl.concat([scored, score_reads.scores_of_staged(connection, run_id, UNSCORED_IDS)])
 
 
 def _not_recently_considered(

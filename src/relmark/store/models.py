@@ -346,12 +346,13 @@ class CustomerScore(Base):
     __table_args__ = (
         Index("ix_customer_scores_customer", "customer_id", "run_id"),
         # The dashboard pages customers of a run by value, and of a segment by value.
-        Index("ix_customer_scores_run_clv", "run_id", "clv_minor"),
+        # With the customer, so planning reads a top share's threshold off the index alone.
+        Index("ix_customer_scores_run_clv_customer", "run_id", "clv_minor", "customer_id"),
         Index("ix_customer_scores_run_segment_clv", "run_id", "segment", "clv_minor"),
         Index("ix_customer_scores_run_segment_p_alive", "run_id", "segment", "p_alive"),
         Index("ix_customer_scores_run_p_alive", "run_id", "p_alive"),
         # Audiences take "the top 30% by revenue": the threshold is read off this index.
-        Index("ix_customer_scores_run_revenue", "run_id", "revenue_minor"),
+        Index("ix_customer_scores_run_revenue", "run_id", "revenue_minor", "customer_id"),
     )
 
     run_id: Mapped[int] = mapped_column(

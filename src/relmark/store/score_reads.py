@@ -95,25 +95,37 @@ def customers_matching(
     conditions: Mapping[str, ColumnElement[bool]],
     staged: str | None = None,
 ) -> pl.DataFrame:
-    """(customer_id, then one boolean column per named condition) for the live scored
-    customers meeting at least one condition (of those in the `staged` table, if named)."""
-    if not conditions:
-        return pl.DataFrame(schema={"customer_id": pl.Int64})
+    """The score values (SCORE_SCHEMA), then one boolean column per named condition, of the
+    live scored customers meeting at least one condition (of those in the `staged` table, if
+    named). The values come with the scan: no second look-up per customer later."""
     names = list(conditions)
+    if not names:
+        return pl.DataFrame(schema=SCORE_SCHEMA)
     flags = [
         func.coalesce(cast(conditions[n], Integer), 0).label(f"c{i}") for i, n in enumerate(names)
     ]
-    statement = _live(select(CustomerScore.customer_id, *flags), run_id).where(
-        or_(*conditions.values())
-    )
+    statement = _live(select(*_values(), *flags), run_id).where(or_(*conditions.values()))
     if staged is not None:
         ids = table(staged, column("customer_id"))
         statement = statement.join(ids, ids.c.customer_id == CustomerScore.customer_id)
-    schema = {"customer_id": pl.Int64, **{f"c{i}": pl.Int64 for i in range(len(names))}}
+    schema = {**SCORE_SCHEMA, **{f"c{i}": pl.Int64 for i in range(len(names))}}
     frame = fetch_frame(connection, statement, schema)
     return frame.select(
-        "customer_id", *[(pl.col(f"c{i}") == 1).alias(n) for i, n in enumerate(names)]
+        *SCORE_SCHEMA, *[(pl.col(f"c{i}") == 1).alias(n) for i, n in enumerate(names)]
     )
+
+
+def _values() -> list[ColumnElement[object]]:
+    """The score columns planning judges audiences and profitability by (SCORE_SCHEMA)."""
+    return [
+        CustomerScore.customer_id,
+        CustomerScore.segment,
+        CustomerScore.p_alive,
+        CustomerScore.clv_minor,
+        CustomerScore.revenue_minor,
+        CustomerScore.orders,
+        CustomerScore.below_standard,
+    ]
 
 
 def scores_of_staged(connection: Connection, run_id: int | None, staged: str) -> pl.DataFrame:
@@ -122,15 +134,6 @@ def scores_of_staged(connection: Connection, run_id: int | None, staged: str) ->
         return pl.DataFrame(schema=SCORE_SCHEMA)
     ids = table(staged, column("customer_id"))
     statement = _live(
-        select(
-            CustomerScore.customer_id,
-            CustomerScore.segment,
-            CustomerScore.p_alive,
-            CustomerScore.clv_minor,
-            CustomerScore.revenue_minor,
-            CustomerScore.orders,
-            CustomerScore.below_standard,
-        ).join(ids, ids.c.customer_id == CustomerScore.customer_id),
-        run_id,
+        select(*_values()).join(ids, ids.c.customer_id == CustomerScore.customer_id), run_id
     )
     return fetch_frame(connection, statement, SCORE_SCHEMA)
