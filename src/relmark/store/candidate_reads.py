@@ -11,12 +11,13 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, column, func, or_, select, table
+from sqlalchemy import Connection, Select, bindparam, column, func, or_, select, table, text
 
 from relmark.enums import PURCHASE_STATUSES
 from relmark.store.bulk import fetch_frame, stage
 from relmark.store.models import Customer, Order, OrderLine, Product
 from relmark.store.outbox import STAGED_IDS
+from relmark.store.types import UTCDateTime
 
 UTC_US = pl.Datetime("us", "UTC")
 ORDER_SCHEMA = {"order_id": pl.Int64, "customer_id": pl.Int64, "ordered_at": UTC_US}
@@ -60,13 +61,20 @@ def first_howto_purchases(
     if window.is_empty():
         return window
     stage(connection, "stg_howto_customers", window.select("customer_id").unique())
-    buyers = table("stg_howto_customers", column("customer_id"))
+    # Driven from the buyers through the customer index: written as CROSS JOINs, which
+    # SQLite keeps in this order (left to itself it scanned every order line of the store)
+    # and PostgreSQL plans freely.
     earlier = fetch_frame(
         connection,
-        with_video.join(buyers, buyers.c.customer_id == Order.customer_id).where(
-            Order.ordered_at <= end
-        ),
+        text(
+            "SELECT o.id, o.customer_id, o.ordered_at, l.product_id "
+            "FROM stg_howto_customers b CROSS JOIN orders o CROSS JOIN order_lines l "
+            "CROSS JOIN products p WHERE o.customer_id = b.customer_id AND l.order_id = o.id "
+            "AND p.id = l.product_id AND p.howto_url IS NOT NULL "
+            "AND o.status IN :statuses AND o.ordered_at <= :end"
+        ).bindparams(bindparam("statuses", expanding=True), bindparam("end", type_=UTCDateTime())),
         schema,
+        {"statuses": list(PURCHASE_STATUSES), "end": end},
     )
     first = earlier.sort("ordered_at", "order_id").unique(
         ["customer_id", "product_id"], keep="first"
