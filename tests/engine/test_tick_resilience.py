@@ -84,3 +84,33 @@ def test_a_claim_left_by_a_failed_finish_is_taken_again_by_its_engine(
     runner.tick()  # the lease (5 min) is far from over, yet the engine runs its job again
     runner.close()
     assert len(calls) == 2
+
+
+def test_a_job_whose_claim_was_taken_over_while_running_says_so_and_records_nothing(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    shop = Shop(sqlite_engine, tmp_path)
+    logs: list[str] = []
+
+    def taken_over_meanwhile(context) -> str:  # noqa: ANN001
+        # another engine declares this one dead and takes the job while it runs
+        with sqlite_engine.begin() as connection:
+            connection.execute(text("UPDATE engine_jobs SET claimed_by = -1 WHERE name = 'slow'"))
+        runner.instance_id = -2  # and this one registers again under a new id
+        return "done"
+
+    job = Job("slow", every(timedelta(seconds=0)), taken_over_meanwhile)
+    options = EngineOptions(extra_jobs=[job], stale_after=timedelta(minutes=5))
+    runner = Runner(interaction(shop, tmp_path), options, log=logs.append)
+    runner.start()
+    first = runner.instance_id
+    runner.tick()
+    runner.instance_id = first
+    runner.close()
+
+    with sqlite_engine.connect() as connection:
+        held, result = connection.execute(
+            text("SELECT claimed_by, last_result FROM engine_jobs WHERE name = 'slow'")
+        ).one()
+    assert (held, result) == (-1, None)  # the new holder's claim stands, no stray record
+    assert any("slow: this engine's claim was taken over" in line for line in logs)

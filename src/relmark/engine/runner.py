@@ -194,6 +194,7 @@ class Runner:
         claimed = self._claim(ARRIVALS, due_only=False)
         if claimed is None:
             return  # another engine plans them now
+        holder = self.instance_id  # a takeover may re-register this engine meanwhile
         seen = claimed["state"] or {}
         result, state = "nothing new", seen  # a failed plan leaves the marks where they were
         try:
@@ -217,16 +218,18 @@ class Runner:
             state = found.state
         finally:
             with self.engine.begin() as connection:
-                engine_state.finish(
+                kept = engine_state.finish(
                     connection,
                     ARRIVALS,
-                    self.instance_id,  # type: ignore[arg-type]
+                    holder,  # type: ignore[arg-type]
                     now=self._now(),
                     next_run_at=None,
                     result=result,
                     state=state,
                     keep_state=False,
                 )
+            if not kept:
+                self._claim_lost(ARRIVALS)
 
     def _ahead(self) -> timedelta:
         """How far ahead arrival plans decide: the longest delay of an order-triggered
@@ -251,6 +254,7 @@ class Runner:
                 return
             if self._claim(name, due_only=True) is None:
                 continue
+            holder = self.instance_id  # a takeover may re-register this engine meanwhile
             job = self.jobs[name]
             context = JobContext(self.interaction, self.options, now, self._as_of(), self.log)
             try:
@@ -260,14 +264,24 @@ class Runner:
             self.log(f"{name}: {result}")
             finished = self._now()
             with self.engine.begin() as connection:
-                engine_state.finish(
+                kept = engine_state.finish(
                     connection,
                     name,
-                    self.instance_id,  # type: ignore[arg-type]
+                    holder,  # type: ignore[arg-type]
                     now=finished,
                     next_run_at=job.schedule(now),
                     result=result,
                 )
+            if not kept:
+                self._claim_lost(name)
+
+    def _claim_lost(self, name: str) -> None:
+        """Said, not swallowed: the run happened but its record belongs to the claim's new
+        holder (idempotent jobs: at worst the work is done twice, never lost)."""
+        self.log(
+            f"{name}: this engine's claim was taken over while the job ran (declared dead?); "
+            "its result is not recorded and the engine now holding the job decides its next run"
+        )
 
     def send_due(self) -> None:
         if self.stop.is_set() or not self._transports():

@@ -192,8 +192,9 @@ def finish(
     result: str,
     state: Any = None,
     keep_state: bool = True,
-) -> None:
-    """Record a run and release the claim (only if this engine still holds it)."""
+) -> bool:
+    """Record a run and release the claim, only if this engine still holds it; False when
+    the claim was lost meanwhile (the engine was declared dead: the holder decides next)."""
     values: dict[str, Any] = {
         "last_run_at": now,
         "last_result": result[:2000],
@@ -203,11 +204,12 @@ def finish(
     }
     if not keep_state:
         values["state"] = state
-    connection.execute(
+    done = connection.execute(
         update(EngineJob)
         .where(EngineJob.name == name, EngineJob.claimed_by == instance_id)
         .values(values)
     )
+    return done.rowcount == 1
 
 
 def job_state(connection: Connection, name: str) -> Any:
