@@ -21,7 +21,9 @@ def test_the_engine_sends_offer_events_to_the_webhook_set_in_the_store(
 ) -> None:
     _, port = smtp()
     ana = make.customer(sqlite_engine, "A1")
-    make.offer(sqlite_engine, ana, "BACK-AAAA2222")
+    # still open when the engine runs by the wall clock (its hourly expiry job runs too)
+    issued = datetime.now(UTC)
+    make.offer(sqlite_engine, ana, "BACK-AAAA2222", issued_at=issued)
     monkeypatch.setenv("RELMARK_WEBHOOK_SECRET", SECRET)
     url = sqlite_engine.url.render_as_string(hide_password=False)
     with shop_hook() as hook:
