@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from relmark import accounts, gift_picking
 from relmark.accounts import Role
@@ -118,18 +119,27 @@ def test_a_gift_offer_says_which_order_it_went_out_with(web: Web) -> None:
 
 
 def test_the_referral_code_link_and_friends_show(web: Web) -> None:
-    from relmark.store.referrals import code_for
+    from .test_referrals_web import ana_with_code, order, send
 
-    anna = add_customer(web.shop.engine)
-    with web.shop.engine.begin() as connection:
-        code = code_for(connection, anna, datetime.now(UTC))
+    ana, code = ana_with_code(web)
+    send(web, order("user-5", "W-5", coupon=code))  # a new customer's first order, her code
+    with web.shop.engine.connect() as connection:
+        friend = connection.execute(
+            text("SELECT referee_id FROM referrals WHERE referrer_id = :a"), {"a": ana}
+        ).scalar_one()
     sign_in(web, Role.VIEWER)
 
-    page = web.client.get(f"/customers/{anna}?lang=ms").text
+    page = web.client.get(f"/customers/{ana}?lang=ms").text
+    theirs = web.client.get(f"/customers/{friend}?lang=ms").text
 
     assert f"<code>{code}</code>" in page
-    assert f"/?ref={code}</code>" in page
-    assert "Referral code" not in page  # in Malay
+    assert f"{web.settings.public_url.rstrip('/')}/?ref={code}</code>" in page
+    assert "Kod rujukan" in page
+    assert f'<a href="/customers/{friend}">{friend}</a>' in page
+    assert "W-5" in page
+    assert "Belum merujuk" not in page
+    assert f'Dirujuk oleh <a href="/customers/{ana}">{ana}</a> Ana' in theirs
+    assert "Belum ada kod rujukan" in theirs  # viewing made no code for the friend
 
 
 def test_the_liability_page_equals_the_store(web: Web) -> None:
@@ -211,3 +221,24 @@ def test_every_loyalty_word_is_translated() -> None:
             catalog = read_po(handle)
         missing = sorted(m for m in msgids if not (catalog.get(m) and catalog.get(m).string))
         assert missing == [], (language, missing)
+
+
+def test_a_broken_programme_file_is_named_not_a_500(web: Web, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from relmark.interfaces.web.app import create_app
+
+    broken = tmp_path / "programme.toml"
+    broken.write_text('currency = "USD"\npoint_value = 0.01\nexpiry_monts = 12\n', "utf-8")
+    settings = web.settings.model_copy(update={"loyalty_file": broken})
+    anna = add_customer(web.shop.engine)
+    accounts.add_user(web.shop.engine, "an@shop.example", PASSWORD, Role.ANALYST, datetime.now(UTC))
+    with TestClient(create_app(web.shop.engine, settings), follow_redirects=False) as client:
+        client.post("/login", data={"email": "an@shop.example", "password": PASSWORD})
+        card = client.get(f"/customers/{anna}?lang=uk")
+        liability = client.get("/loyalty?lang=uk")
+
+    for page in (card, liability):
+        assert page.status_code == 200, page.text
+        assert "У файлі програми лояльності є проблема" in page.text
+        assert "unknown key (a typo?)" in page.text
