@@ -11,14 +11,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, Numeric, bindparam, select, text
 
 from relmark.store.models import Order
 from relmark.store.offer_models import Offer
 from relmark.store.referral_models import ReferralCode
+from relmark.store.referral_report import LIST_COLUMNS, LIST_FROM, LIVE, _item
 from relmark.store.types import UTCDateTime
 
 EXPIRY_ROWS = 1000
+#: The referrals naming one person (any of their merged ids) on either side: the report's
+#: merge-following walk (store/referral_report.LIVE) seeded with those referrals only, so a
+#: 360 view reads by the indexes on referrer_id and referee_id, not every referral.
+ONE_PERSON = LIVE.replace(
+    "WITH RECURSIVE people(id) AS (\n"
+    "    SELECT referrer_id FROM referrals UNION SELECT referee_id FROM referrals\n)",
+    """WITH RECURSIVE mine(id) AS (
+    SELECT CAST(:customer AS INTEGER) UNION
+    SELECT c.id FROM customers c JOIN mine ON c.merged_into_id = mine.id
+), rel AS (
+    SELECT * FROM referrals WHERE referrer_id IN (SELECT id FROM mine)
+    UNION SELECT * FROM referrals WHERE referee_id IN (SELECT id FROM mine)
+), people(id) AS (
+    SELECT referrer_id FROM rel UNION SELECT referee_id FROM rel
+)""",
+)
 
 
 def ledger_lines(connection: Connection, customer_id: int, limit: int = 10) -> list[dict[str, Any]]:
@@ -78,3 +95,21 @@ def own_referral_code(connection: Connection, customer_id: int) -> str | None:
     return connection.execute(
         select(ReferralCode.code).where(ReferralCode.customer_id == customer_id)
     ).scalar()
+
+
+def referrals_of(connection: Connection, customer_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """The referrals the live profile `customer_id` made or came through, newest first: the
+    rows `referral_report.list_referrals(customer_id=...)` gives, read for this person only."""
+    if ONE_PERSON == LIVE:  # the report's walk changed shape: fail loudly, not read it all
+        raise RuntimeError("store/referral_report.LIVE changed; update member_reads.ONE_PERSON")
+    query = text(
+        f"{ONE_PERSON} SELECT {LIST_COLUMNS} {LIST_FROM.replace('FROM referrals r', 'FROM rel r')} "
+        "ORDER BY r.id DESC LIMIT :limit"
+    ).columns(
+        ordered_at=UTCDateTime(),
+        created_at=UTCDateTime(),
+        decided_at=UTCDateTime(),
+        referee_percent=Numeric(5, 2),
+    )
+    rows = connection.execute(query, {"customer": customer_id, "limit": limit}).mappings()
+    return [_item(row) for row in rows]

@@ -115,14 +115,13 @@ def referrals_block(request: Request, customer_id: int) -> dict[str, Any]:
     """Their referral code and personal link (if one was made) and the friends they
     referred, merges followed."""
     from relmark.store.live import live_profile
-    from relmark.store.member_reads import own_referral_code
-    from relmark.store.referral_report import list_referrals
+    from relmark.store.member_reads import own_referral_code, referrals_of
 
     settings = request.app.state.settings
     with request.app.state.engine.connect() as connection:
         live = live_profile(connection, customer_id) or customer_id
         code = own_referral_code(connection, live)
-        _total, rows = list_referrals(connection, customer_id=live, limit=REFERRALS_SHOWN)
+        rows = referrals_of(connection, live, limit=REFERRALS_SHOWN)
     shop = (settings.shop_url or settings.public_url).rstrip("/")
     return {
         "code": code,
