@@ -30,6 +30,7 @@ from relmark.interfaces.web import (
     import_pages,
     links,
     loyalty_api,
+    loyalty_pages,
     messages_api,
     offers_api,
     outbox_pages,
@@ -134,6 +135,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.include_router(gift_pages.router)
     app.include_router(import_pages.router)
     app.include_router(referral_pages.router)
+    app.include_router(loyalty_pages.router)
     app.include_router(signin.router)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.add_exception_handler(pages.SignIn, _to_login)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -97,6 +98,15 @@ class Formats:
 
     def when(self, value: datetime | None) -> str:
         return "—" if value is None else format_datetime(value, "medium", locale=self.locale)
+
+    def day(self, value: datetime | date | None) -> str:
+        return "—" if value is None else format_date(value, "medium", locale=self.locale)
+
+    def amount(self, value: Decimal | str | None, currency: str | None) -> str:
+        """Money given in major units (a decimal string, as the loyalty reports give it)."""
+        if value is None or not currency:
+            return "—"
+        return format_currency(Decimal(value), currency, locale=self.locale)
 
 
 def render(request: Request, who: Principal, template: str, **data: Any) -> HTMLResponse:
@@ -313,7 +323,11 @@ def _customer_page(request: Request, who: Principal, customer_id: int) -> Respon
         key=lambda item: item[1],
         reverse=True,
     )
-    return render(request, who, "customer.html", c=found, timeline=timeline[:200])
+    from relmark.interfaces.web.member_blocks import member_blocks
+
+    language = _language(request)
+    blocks = member_blocks(request, customer_id, language, gettext_for(language))
+    return render(request, who, "customer.html", c=found, timeline=timeline[:200], **blocks)
 
 
 @router.get("/playbooks", response_class=HTMLResponse)
