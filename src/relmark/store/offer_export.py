@@ -37,6 +37,7 @@ from sqlalchemy import Connection, text
 
 from relmark.errors import InvalidInput
 from relmark.store import transfer
+from relmark.store.live import live_id_of, with_merged_live
 
 Layout = Literal["csv", "shopify"]
 STATUSES = ("reserved", "issued", "redeemed", "expired", "void")
@@ -119,13 +120,15 @@ def _query(status: str | None, layout: Layout) -> tuple[Any, dict[str, Any]]:
             "(o.percent_off IS NOT NULL OR o.amount_minor IS NOT NULL)",
         ]
     statement = text(
-        "SELECT o.code, o.kind, o.status, CAST(o.percent_off AS DOUBLE PRECISION), "
-        "o.amount_minor, o.currency, o.gift, l.id, l.email, "
-        "CASE WHEN l.restricted_at IS NULL THEN 0 ELSE 1 END, o.issued_at, o.expires_at, "
-        "o.min_order_minor, o.max_uses, o.uses FROM offers o "
-        "JOIN customers c ON c.id = o.customer_id "
-        "JOIN customers l ON l.id = COALESCE(c.merged_into_id, c.id) "
-        f"WHERE {' AND '.join(where)} ORDER BY o.id"
+        with_merged_live(
+            "SELECT o.code, o.kind, o.status, CAST(o.percent_off AS DOUBLE PRECISION), "
+            "o.amount_minor, o.currency, o.gift, l.id, l.email, "
+            "CASE WHEN l.restricted_at IS NULL THEN 0 ELSE 1 END, o.issued_at, o.expires_at, "
+            "o.min_order_minor, o.max_uses, o.uses FROM offers o "
+            "LEFT JOIN merged_live ml ON ml.start_id = o.customer_id "
+            f"JOIN customers l ON l.id = {live_id_of('o.customer_id')} "
+            f"WHERE {' AND '.join(where)} ORDER BY o.id"
+        )
     )
     return statement, {"status": status}
 
