@@ -3,7 +3,7 @@ its offers webhook in the store; a real engine process and a real HTTP server.""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,8 @@ def test_the_engine_sends_offer_events_to_the_webhook_set_in_the_store(
 ) -> None:
     _, port = smtp()
     ana = make.customer(sqlite_engine, "A1")
-    make.offer(sqlite_engine, ana, "BACK-AAAA2222")
+    # valid for a month from today: the engine's expiry job runs on the real clock
+    make.offer(sqlite_engine, ana, "BACK-AAAA2222", expires_at=datetime.now(UTC) + timedelta(30))
     monkeypatch.setenv("RELMARK_WEBHOOK_SECRET", SECRET)
     url = sqlite_engine.url.render_as_string(hide_password=False)
     with shop_hook() as hook:
