@@ -116,7 +116,7 @@ def test_shopify_layout_has_one_discount_per_code_and_no_gifts(
     code, output, rows = export(engine, tmp_path, "--format", "shopify", "--status", "issued")
     assert code == 0, output
     assert [r["Code"] for r in rows] == ["BACK-AAAA2222", "SAVE-BBBB3333", "BACK-CCCC4444"]
-    saving = rows[1]
+    saving = rows[1]  # 3 uses, 1 used: 2 left, and one customer may use it more than once
     assert saving == {
         "Title": "SAVE-BBBB3333",
         "Command": "MERGE",
@@ -125,8 +125,8 @@ def test_shopify_layout_has_one_discount_per_code_and_no_gifts(
         "Value": "10.00",
         "Minimum Requirement": "Subtotal",
         "Minimum Requirement Subtotal": "50.00",
-        "Usage Limit": "3",
-        "Applies Once Per Customer": "TRUE",
+        "Usage Limit": "2",
+        "Applies Once Per Customer": "FALSE",
         "Starts At": "2026-05-01T09:00:00Z",
         "Ends At": "2026-05-31T09:00:00Z",
     }
@@ -135,7 +135,33 @@ def test_shopify_layout_has_one_discount_per_code_and_no_gifts(
         "15",
         "None",
     )
+    assert (rows[0]["Usage Limit"], rows[0]["Applies Once Per Customer"]) == ("1", "TRUE")
     assert "email" not in " ".join(rows[0]).lower()
+
+
+def test_shopify_layout_never_reactivates_a_closed_code(engine: Engine, tmp_path: Path) -> None:
+    """MERGE updates a code that exists at the shop, so a void, redeemed or expired code in
+    the file would come back to life there: only live codes go out, with the uses left."""
+    ana = shop(engine)["ana"]
+    make.offer(engine, ana, "VOID-GGGG8888", status="void", close_reason="fraud")
+    make.offer(engine, ana, "USED-HHHH9999", status="redeemed", uses=1)
+    code, output, rows = export(engine, tmp_path, "--format", "shopify")
+    assert code == 0, output
+    assert [r["Code"] for r in rows] == ["BACK-AAAA2222", "SAVE-BBBB3333", "BACK-CCCC4444"]
+    assert {r["Command"] for r in rows} == {"MERGE"}
+
+
+@pytest.mark.parametrize("status", ["void", "redeemed", "expired", "reserved"])
+def test_shopify_layout_refuses_any_status_but_issued(
+    engine: Engine, tmp_path: Path, status: str
+) -> None:
+    shop(engine)
+    code, output, _ = export(engine, tmp_path, "--format", "shopify", "--status", status)
+    assert code == 1
+    assert "--status" in output
+    assert "shopify" in output
+    assert "nothing was changed" in output
+    assert not list(tmp_path.glob("offers.csv*"))
 
 
 def test_bad_status_or_format_is_refused_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:

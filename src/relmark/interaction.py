@@ -55,7 +55,7 @@ class Interaction:
     templates_dir: Path | None = None
 
     def playbooks(self) -> list[Playbook]:
-        books = load_playbooks(self.playbooks_dir)
+        books = load_playbooks(self.playbooks_dir, gift_keys=self._gift_keys)
         known = set(self.templates().names())
         missing = [b for b in books if b.template not in known]
         if missing:
@@ -65,6 +65,11 @@ class Interaction:
                 f"which does not exist (known: {', '.join(sorted(known))})",
             )
         return books
+
+    def _gift_keys(self) -> set[str]:
+        from relmark.interact.gift_catalogue import load_gifts
+
+        return set(load_gifts(self.settings.gifts_dir))
 
     def templates(self) -> TemplateSet:
         return TemplateSet(self.templates_dir) if self.templates_dir else shipped()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,26 @@ def test_percent_is_formatted_per_locale() -> None:
     en = shipped().render("winback", "en", variables())
     assert "15\u00a0%" in sl.text
     assert "15%" in en.text
+
+
+@pytest.mark.parametrize(
+    ("language", "percent", "shown"),
+    [
+        ("en", "12.5", "12.5%"),
+        ("ms", "12.25", "12.25%"),
+        ("kk", "12.5", "12,5%"),
+        ("uk", "7.50", "7,5%"),
+        ("sl", "12.5", "12,5\u00a0%"),
+        ("tl", "15.00", "15%"),
+    ],
+)
+def test_a_fractional_percent_is_shown_as_promised_not_rounded(
+    language: str, percent: str, shown: str
+) -> None:
+    """12.5 % off must not read "12 %" (or "13 %"): the shop honours 12.5 at the till."""
+    offer = {"kind": "discount", "percent_off": Decimal(percent), "code_prefix": "BACK"}
+    rendered = shipped().render("winback", language, variables(offer=offer))
+    assert shown in rendered.text
 
 
 def test_a_template_missing_from_a_folder_is_reported() -> None:

@@ -9,6 +9,7 @@ Files are validated as a whole: every problem is reported with the file and the 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Collection
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -166,7 +167,7 @@ class OfferSpec(Strict):
     """A fixed amount off, in the currency's minor units (cents)."""
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     gift: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    """What the gift is: a catalogue key or, for now, words the warehouse understands."""
+    """What the gift is: a key of the gift catalogue (checked where the catalogue is known)."""
     valid_days: Annotated[int, Field(ge=1, le=3650)] = 30
     """Counted from the day the message is sent, to the end of that day in the customer's
     timezone (the date the mail names)."""
@@ -324,8 +325,13 @@ def playbook_row(book: Playbook, stored: bool | None) -> dict[str, Any]:
     }
 
 
-def load_playbooks(folder: Path | None = None) -> list[Playbook]:
-    """The playbooks of `folder` (every *.toml), or the shipped ones; names must be unique."""
+def load_playbooks(
+    folder: Path | None = None, gift_keys: Callable[[], Collection[str]] | None = None
+) -> list[Playbook]:
+    """The playbooks of `folder` (every *.toml), or the shipped ones; names must be unique.
+    With `gift_keys` (the gift catalogue's keys, asked for only when a gift offer is met), a
+    gift offer must name one: otherwise its cost is never known and the pick list cannot
+    name it."""
     if folder is not None and not folder.is_dir():
         raise InvalidInput.single(str(folder), "no such folder of playbooks")
     entries = sorted(
@@ -334,6 +340,7 @@ def load_playbooks(folder: Path | None = None) -> list[Playbook]:
     )
     problems: list[Problem] = []
     books: dict[str, Playbook] = {}
+    known: Collection[str] | None = None
     for entry in entries:
         where = str(entry) if folder else f"shipped playbook {entry.name}"
         try:
@@ -343,6 +350,15 @@ def load_playbooks(folder: Path | None = None) -> list[Playbook]:
             continue
         if book.name in books:
             problems.append(Problem(where, f"playbook name {book.name!r} is used twice"))
+        gift = book.offer.gift if book.offer and book.offer.kind == OfferKind.GIFT else None
+        if gift is not None and gift_keys is not None:
+            known = gift_keys() if known is None else known  # read once, and only if needed
+            if gift not in known:
+                message = (
+                    f"{gift!r} is not in the gift catalogue (RELMARK_GIFTS_DIR or the shipped "
+                    f"gifts.toml); known: {', '.join(sorted(known)) or 'none'}"
+                )
+                problems.append(Problem(where, message, column="offer.gift"))
         books[book.name] = book
     if problems:
         raise InvalidInput(problems)

@@ -84,9 +84,12 @@ def money(amount_minor: int, currency: str, locale: Locale) -> str:
 
 
 def offer_value(offer: dict[str, Any], locale: Locale) -> str:
-    """What an offer is worth, as the customer reads it: "15 %", "5,00 €" or the gift."""
+    """What an offer is worth, as the customer reads it: "15 %", "12,5 %", "5,00 €" or the
+    gift. A percentage keeps up to two decimals (the locale's pattern would round 12.5 to
+    "12 %", less than the shop honours), without trailing zeros."""
     if offer.get("percent_off") is not None:
-        return format_percent(Decimal(str(offer["percent_off"])) / 100, locale=locale)
+        percent = Decimal(str(offer["percent_off"])).quantize(Decimal("0.01")).normalize()
+        return format_percent(percent / 100, locale=locale, decimal_quantization=False)
     if offer.get("amount_minor") is not None and offer.get("currency"):
         return money(int(offer["amount_minor"]), str(offer["currency"]), locale)
     return str(offer.get("gift") or "")

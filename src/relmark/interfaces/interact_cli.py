@@ -93,10 +93,13 @@ def playbooks_list(
 def playbooks_check(
     folder: Annotated[Path, typer.Argument(help="Folder of *.toml files.")],
 ) -> None:
-    """Validate a folder of playbooks; every problem is listed with file and field."""
+    """Validate a folder of playbooks; every problem is listed with file and field (a gift
+    offer must name a key of the gift catalogue, RELMARK_GIFTS_DIR or the shipped one)."""
+    from relmark.config import get_settings
+    from relmark.interact.gift_catalogue import load_gifts
     from relmark.interact.playbook import load_playbooks
 
-    books = load_playbooks(folder)
+    books = load_playbooks(folder, gift_keys=lambda: set(load_gifts(get_settings().gifts_dir)))
     out.print(f"{len(books)} playbooks are valid: {', '.join(b.name for b in books)}")
 
 

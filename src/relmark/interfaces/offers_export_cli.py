@@ -43,7 +43,7 @@ def export_offers(
 
     if layout not in ("csv", "shopify"):
         raise InvalidInput.single("--format", f"{layout!r} is neither csv nor shopify")
-    offer_export.checked_status(status)
+    offer_export.checked_status(status, layout)  # type: ignore[arg-type]
     partial = out_file.with_name(out_file.name + ".partial")
     with audited(db, "export.offers") as (connection, detail):
         try:

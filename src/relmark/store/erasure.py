@@ -28,7 +28,8 @@ from sqlalchemy import Connection, delete, func, or_, select, update
 from relmark.contact_keys import normalize_email
 from relmark.enums import EventKind
 from relmark.errors import RelmarkError
-from relmark.store import audit, offers, rectification, suppression
+from relmark.store import audit, rectification, suppression
+from relmark.store.erasure_promises import erase_promises
 from relmark.store.live import live_profile
 from relmark.store.models import (
     Consent,
@@ -44,7 +45,6 @@ from relmark.store.models import (
     SupportContact,
     TrackedMessage,
 )
-from relmark.store.offer_models import Offer
 from relmark.store.personal_data import ERASED, EVIDENCE_WORDS, PERSONAL, SAFE_KEYS
 
 
@@ -194,12 +194,7 @@ def erase(
         .values(status="held", reason=ERASED)
     )
     # an erased person is promised nothing any more: their open codes stop working
-    counts["offers"] = offers.void_open_of(connection, ids, ERASED, now)
-    connection.execute(
-        update(Offer)
-        .where(Offer.customer_id.in_(ids), Offer.close_reason.is_not(None))
-        .values(close_reason=ERASED)  # why someone voided one may name the person
-    )
+    counts |= erase_promises(connection, ids, now)
     counts["message_events"] = _scrub_json(
         connection,
         MessageEvent,

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text, update
 from relmark.errors import InvalidInput
 from relmark.store import audit
 from relmark.store.audit import Actor
+from relmark.store.live import live_id_of, live_profile, with_merged_live
 from relmark.store.offer_codes import normalise
 from relmark.store.offer_models import Offer
 from relmark.store.types import UTCDateTime
@@ -28,7 +29,8 @@ class UnknownCode(InvalidInput):
     """No offer has this code (an API answers 404)."""
 
 
-#: The earliest completed order of the (live) customer after the gift was issued.
+#: The earliest completed order of the live customer after the gift was issued (a merge
+#: moves the absorbed profiles' orders to the survivor).
 _NEXT_ORDER = (
     "(SELECT {column} FROM orders n WHERE n.customer_id = l.id AND n.status = 'completed' "
     "AND n.ordered_at > o.issued_at ORDER BY n.ordered_at, n.id LIMIT 1)"
@@ -46,17 +48,21 @@ def pick_list(
     if due_only:
         where += " AND " + _NEXT_ORDER.format(column="n.id") + " IS NOT NULL"
     source = (
-        "FROM offers o JOIN customers c ON c.id = o.customer_id "
-        f"JOIN customers l ON l.id = COALESCE(c.merged_into_id, c.id) WHERE {where}"
+        "FROM offers o LEFT JOIN merged_live ml ON ml.start_id = o.customer_id "
+        f"JOIN customers l ON l.id = {live_id_of('o.customer_id')} WHERE {where}"
     )
-    total = int(connection.execute(text(f"SELECT COUNT(*) {source}")).scalar_one())
+    total = int(
+        connection.execute(text(with_merged_live(f"SELECT COUNT(*) {source}"))).scalar_one()
+    )
     statement = text(
-        "SELECT o.code, o.gift, o.issued_at, o.expires_at, l.id AS customer_id, l.first_name, "
-        "l.last_name, l.address, l.postcode, l.city, l.region, l.country, l.language, "
-        f"{_NEXT_ORDER.format(column='n.id')} AS next_order_id, "
-        f"{_NEXT_ORDER.format(column='n.external_id')} AS next_order, "
-        f"{_NEXT_ORDER.format(column='n.ordered_at')} AS next_order_at "
-        f"{source} ORDER BY o.issued_at, o.id LIMIT :limit OFFSET :offset"
+        with_merged_live(
+            "SELECT o.code, o.gift, o.issued_at, o.expires_at, l.id AS customer_id, "
+            "l.first_name, l.last_name, l.address, l.postcode, l.city, l.region, l.country, "
+            f"l.language, {_NEXT_ORDER.format(column='n.id')} AS next_order_id, "
+            f"{_NEXT_ORDER.format(column='n.external_id')} AS next_order, "
+            f"{_NEXT_ORDER.format(column='n.ordered_at')} AS next_order_at "
+            f"{source} ORDER BY o.issued_at, o.id LIMIT :limit OFFSET :offset"
+        )
     ).columns(issued_at=UTCDateTime(), expires_at=UTCDateTime(), next_order_at=UTCDateTime())
     rows = connection.execute(statement, {"limit": min(limit, MAX_ROWS), "offset": offset})
     return total, [dict(r) for r in rows.mappings()]
@@ -84,8 +90,7 @@ def fulfil(
         connection.execute(
             text(
                 "SELECT o.id, o.code, o.kind, o.status, o.issued_at, o.fulfilled_at, "
-                "o.fulfilled_order_id, COALESCE(c.merged_into_id, c.id) AS customer_id "
-                "FROM offers o JOIN customers c ON c.id = o.customer_id WHERE o.code = :code"
+                "o.fulfilled_order_id, o.customer_id FROM offers o WHERE o.code = :code"
             ).columns(issued_at=UTCDateTime(), fulfilled_at=UTCDateTime()),
             {"code": wanted},
         )
@@ -102,7 +107,8 @@ def fulfil(
         )
     if offer["status"] != "issued":
         raise InvalidInput.single("code", f"{wanted} is {offer['status']}, not owed any more")
-    order_row = _order(connection, order, offer["customer_id"])
+    owner = live_profile(connection, offer["customer_id"]) or offer["customer_id"]
+    order_row = _order(connection, order, owner)
     if offer["issued_at"] is not None and order_row["ordered_at"] < offer["issued_at"]:
         raise InvalidInput.single(
             "--order", f"order {order} was placed before the gift was promised"
@@ -126,7 +132,7 @@ def fulfil(
         connection,
         actor,
         "gift.fulfil",
-        customer_id=offer["customer_id"],
+        customer_id=owner,
         detail={"offer_id": offer["id"], "order_id": order_row["id"]},
         at=now,
     )
@@ -139,11 +145,13 @@ def _order(connection: Connection, order: str, customer_id: int) -> dict[str, An
     if not order or len(order) > 200:
         raise InvalidInput.single("--order", "name the order that carried the gift")
     statement = text(
-        "SELECT o.id, o.ordered_at, o.customer_id FROM orders o "
-        "JOIN customers c ON c.id = o.customer_id "
-        "WHERE COALESCE(c.merged_into_id, c.id) = :customer "
-        "AND (o.external_id = :order OR o.id = :number) "
-        "ORDER BY CASE WHEN o.external_id = :order THEN 0 ELSE 1 END, o.id LIMIT 1"
+        with_merged_live(
+            "SELECT o.id, o.ordered_at, o.customer_id FROM orders o "
+            "LEFT JOIN merged_live ml ON ml.start_id = o.customer_id "
+            f"WHERE {live_id_of('o.customer_id')} = :customer "
+            "AND (o.external_id = :order OR o.id = :number) "
+            "ORDER BY CASE WHEN o.external_id = :order THEN 0 ELSE 1 END, o.id LIMIT 1"
+        )
     ).columns(ordered_at=UTCDateTime())
     number = int(order) if order.isdigit() and int(order) < 2**31 else -1
     row = (

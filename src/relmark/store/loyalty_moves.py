@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from relmark.store.live import live_id_of, with_merged_live
 from relmark.store.loyalty_ledger import (
     REVERSING_STATUSES,
     add_to_accounts,
@@ -43,15 +44,19 @@ def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int
         "JOIN loyalty_rev_orders w ON w.order_id = t.order_id WHERE d.kind = 'expire' "
         "GROUP BY a.earn_id"
     )
+    # charged to the live profile at the end of the earner's merge chain (A→B→C: C)
+    live = live_id_of("e.customer_id")
     temp_table(
         connection,
         "loyalty_rev_need",
-        "SELECT e.order_id, COALESCE(c.merged_into_id, c.id) AS customer_id, "
-        "SUM(e.points - COALESCE(x.gone, 0)) AS points FROM loyalty_entries e "
-        "JOIN loyalty_rev_orders w ON w.order_id = e.order_id "
-        "JOIN customers c ON c.id = e.customer_id "
-        f"LEFT JOIN ({expired}) x ON x.earn_id = e.id WHERE e.kind = 'earn' "
-        "GROUP BY e.order_id, COALESCE(c.merged_into_id, c.id)",
+        with_merged_live(
+            f"SELECT e.order_id, {live} AS customer_id, "
+            "SUM(e.points - COALESCE(x.gone, 0)) AS points FROM loyalty_entries e "
+            "JOIN loyalty_rev_orders w ON w.order_id = e.order_id "
+            "LEFT JOIN merged_live ml ON ml.start_id = e.customer_id "
+            f"LEFT JOIN ({expired}) x ON x.earn_id = e.id WHERE e.kind = 'earn' "
+            f"GROUP BY e.order_id, {live}"
+        ),
     )
     lock_accounts(connection, "SELECT customer_id FROM loyalty_rev_need")
     temp_table(
@@ -95,18 +100,21 @@ def reverse_orders(connection: Connection, now: datetime) -> tuple[int, int, int
 
 
 def carry_merged(connection: Connection, now: datetime) -> tuple[int, int]:
-    """Move what is left of a merged profile's live earn entries to its survivor: a debit
+    """Move what is left of a merged profile's live earn entries to its survivor (the live
+    profile at the end of its merge chain, so A→B→C moves A's points to C at once): a debit
     on the absorbed account per entry (allocated to it) and an earn entry on the survivor
     with the same points, time and expiry (so FIFO, expiry and tiers see them as before).
     Returns (entries carried, points)."""
     temp_table(
         connection,
         "loyalty_moving",
-        "SELECT e.id, e.customer_id AS absorbed, c.merged_into_id AS survivor, e.at, "
-        "e.expires_at, e.points - COALESCE((SELECT SUM(a.points) FROM loyalty_allocations a "
-        "WHERE a.earn_id = e.id), 0) AS left_ FROM loyalty_entries e "
-        "JOIN customers c ON c.id = e.customer_id WHERE c.merged_into_id IS NOT NULL "
-        "AND e.points > 0 AND (e.expires_at IS NULL OR e.expires_at > :now)",
+        with_merged_live(
+            "SELECT e.id, e.customer_id AS absorbed, ml.live_id AS survivor, e.at, "
+            "e.expires_at, e.points - COALESCE((SELECT SUM(a.points) FROM loyalty_allocations "
+            "a WHERE a.earn_id = e.id), 0) AS left_ FROM loyalty_entries e "
+            "JOIN merged_live ml ON ml.start_id = e.customer_id "
+            "WHERE e.points > 0 AND (e.expires_at IS NULL OR e.expires_at > :now)"
+        ),
         now=now,
     )
     run(connection, "DELETE FROM loyalty_moving WHERE left_ <= 0")

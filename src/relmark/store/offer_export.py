@@ -11,11 +11,16 @@ Two layouts:
   an import app, and the de-facto layout is Matrixify's "Discounts" sheet, whose column
   names we use. Each code is its own discount (value, expiry and use limit differ per code),
   so `Title` is the code itself: rows sharing a Title would become codes of one discount.
-  `Command` is MERGE, so importing a newer export updates codes instead of failing on them.
+  `Command` is MERGE, so importing a newer export updates codes instead of failing on them;
+  because MERGE would also bring a closed code back to life at the shop, this layout holds
+  only live (`issued`) codes and refuses any other `--status`. Codes closed since an earlier
+  import are closed at the shop by the offers webhook (offer.redeemed/expired/voided), not
+  by this file.
   `Type` is `Percentage` or `Fixed Amount` and `Value` the positive number off (check the
   sign convention against the app's current template before the first import);
   `Minimum Requirement` is `Subtotal` with the amount in `Minimum Requirement Subtotal`, or
-  `None`; `Usage Limit` is the code's uses and `Applies Once Per Customer` is TRUE;
+  `None`; `Usage Limit` is the uses the code has left (max_uses - uses) and `Applies Once
+  Per Customer` is TRUE only for a single-use code (a multi-use code may be used again);
   `Starts At`/`Ends At` are ISO 8601 in UTC. Gifts are not discounts and are left out.
   No customer columns: Shopify's customer ids are not relmark's.
 """
@@ -32,6 +37,7 @@ from sqlalchemy import Connection, text
 
 from relmark.errors import InvalidInput
 from relmark.store import transfer
+from relmark.store.live import live_id_of, with_merged_live
 
 Layout = Literal["csv", "shopify"]
 STATUSES = ("reserved", "issued", "redeemed", "expired", "void")
@@ -90,24 +96,39 @@ def percent_text(value: Any) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
-def checked_status(status: str | None) -> str | None:
+def checked_status(status: str | None, layout: Layout = "csv") -> str | None:
+    """The status filter, refused when unknown or when the Shopify layout (MERGE) would
+    re-open closed codes at the shop with it."""
     if status is not None and status not in STATUSES:
         raise InvalidInput.single("--status", f"{status!r} is not one of {', '.join(STATUSES)}")
+    if layout == "shopify" and status not in (None, "issued"):
+        raise InvalidInput.single(
+            "--status",
+            f"--format shopify exports only issued codes (importing a {status} code with "
+            "MERGE would make it usable again at the shop); leave --status out or use issued",
+        )
     return status
 
 
 def _query(status: str | None, layout: Layout) -> tuple[Any, dict[str, Any]]:
     where = ["o.status = :status" if status else "o.status <> 'reserved'"]
-    if layout == "shopify":
-        where.append("(o.percent_off IS NOT NULL OR o.amount_minor IS NOT NULL)")
+    if layout == "shopify":  # live discount codes with uses left, whatever was asked
+        status = "issued"
+        where = [
+            "o.status = :status",
+            "o.uses < o.max_uses",
+            "(o.percent_off IS NOT NULL OR o.amount_minor IS NOT NULL)",
+        ]
     statement = text(
-        "SELECT o.code, o.kind, o.status, CAST(o.percent_off AS DOUBLE PRECISION), "
-        "o.amount_minor, o.currency, o.gift, l.id, l.email, "
-        "CASE WHEN l.restricted_at IS NULL THEN 0 ELSE 1 END, o.issued_at, o.expires_at, "
-        "o.min_order_minor, o.max_uses, o.uses FROM offers o "
-        "JOIN customers c ON c.id = o.customer_id "
-        "JOIN customers l ON l.id = COALESCE(c.merged_into_id, c.id) "
-        f"WHERE {' AND '.join(where)} ORDER BY o.id"
+        with_merged_live(
+            "SELECT o.code, o.kind, o.status, CAST(o.percent_off AS DOUBLE PRECISION), "
+            "o.amount_minor, o.currency, o.gift, l.id, l.email, "
+            "CASE WHEN l.restricted_at IS NULL THEN 0 ELSE 1 END, o.issued_at, o.expires_at, "
+            "o.min_order_minor, o.max_uses, o.uses FROM offers o "
+            "LEFT JOIN merged_live ml ON ml.start_id = o.customer_id "
+            f"JOIN customers l ON l.id = {live_id_of('o.customer_id')} "
+            f"WHERE {' AND '.join(where)} ORDER BY o.id"
+        )
     )
     return statement, {"status": status}
 
@@ -137,7 +158,7 @@ def offer_pages(
     """The export, a page of rows at a time as frames in the file's columns (all text
     formatting vectorised); `status` None means every offer that went out (all but
     reserved ones). Memory holds one page, whatever the number of offers."""
-    statement, params = _query(checked_status(status), layout)
+    statement, params = _query(checked_status(status, layout), layout)
     shared = pl.Series(sorted(transfer.sharing_consented(connection)), dtype=pl.Int64)
     result = connection.execute(statement.execution_options(stream_results=True), params)
     sqlite = connection.dialect.name == "sqlite"
@@ -236,8 +257,11 @@ def _shopify(frame: pl.DataFrame) -> pl.DataFrame:
         .then(_major("min_order_minor", frame))
         .otherwise(None)
         .alias("Minimum Requirement Subtotal"),
-        pl.col("max_uses").alias("Usage Limit"),
-        pl.lit("TRUE").alias("Applies Once Per Customer"),
+        (pl.col("max_uses") - pl.col("uses")).alias("Usage Limit"),
+        pl.when(pl.col("max_uses") == 1)
+        .then(pl.lit("TRUE"))
+        .otherwise(pl.lit("FALSE"))
+        .alias("Applies Once Per Customer"),
         _iso_text("issued_at").alias("Starts At"),
         _iso_text("expires_at").alias("Ends At"),
     )

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 
 from relmark.store import kv, transfer
+from relmark.store.live import live_profile
 from relmark.store.models import Customer, SourceRecord
 from relmark.store.offer_models import Offer
 from relmark.store.offer_webhook_models import OfferWebhook
@@ -161,16 +162,16 @@ def event_data(connection: Connection, event_id: int) -> dict[str, Any]:
                 Offer.issued_at,
                 Offer.expires_at,
                 Offer.closed_at,
-                func.coalesce(Customer.merged_into_id, Customer.id).label("customer_id"),
+                Offer.customer_id,
             )
             .join(Offer, Offer.id == OfferWebhook.offer_id)
-            .join(Customer, Customer.id == Offer.customer_id)
             .where(OfferWebhook.id == event_id)
         )
         .mappings()
         .one()
     )
     data = dict(row)
+    data["customer_id"] = live_profile(connection, row["customer_id"]) or row["customer_id"]
     live = connection.execute(
         select(Customer.restricted_at).where(Customer.id == data["customer_id"])
     ).scalar_one()

@@ -33,6 +33,8 @@ PERSONAL: dict[str, dict[str, str]] = {
     "demo_truth": {"key": "delete", "truth": "delete"},  # 'web:C123' ties records to people
     "rectifications": {"value": "delete"},  # corrected values, pinned over the sources
     "offers": {"close_reason": "replace"},  # typed by staff voiding one: may name the person
+    "loyalty_entries": {"reason": "replace"},  # a manual grant's reason, typed by staff
+    "offer_webhooks": {"last_error": "null"},  # the shop's answer may quote the payload's ids
 }
 
 #: Text/JSON columns that hold no personal data, and why.
@@ -90,6 +92,12 @@ NOT_PERSONAL: dict[str, tuple[str, ...]] = {
     "rectifications": ("field", "actor_kind", "actor"),  # field names; staff, not customers
     # random codes, the shop's terms and the gift's name: no one's data
     "offers": ("code", "kind", "status", "playbook", "currency", "gift"),
+    # entry kinds, rule names (a reward's key), a year or referral id; staff, not customers
+    "loyalty_entries": ("kind", "rule", "occasion", "actor"),
+    "loyalty_accounts": ("tier",),  # the programme's tier names
+    "offer_webhooks": ("event", "status"),
+    "referral_codes": ("code",),  # random (REF-7KQ2M9TX), never typed by the customer
+    "referrals": ("via", "status", "reason", "currency"),  # codes from fixed lists
 }
 
 #: JSON keys that may stay in scrubbed event parameters and message-event data (scalars only).

@@ -34,6 +34,7 @@ class ReferralReason(StrEnum):
     ORDER_REFUNDED = "order_refunded"
     ORDER_RETURNED = "order_returned"
     ORDER_CANCELLED = "order_cancelled"
+    REFEREE_UNREACHABLE = "referee_unreachable"  # no e-mail, no phone when the reward is due
 
 
 class ReferralVia(StrEnum):

@@ -41,6 +41,9 @@ class RewardReport:
     rejected: dict[str, int] = field(default_factory=dict)
     waiting: int = 0
     offers: list[str] = field(default_factory=list)
+    owners: list[tuple[int, int]] = field(default_factory=list)
+    """(referral id, live referrer id) of each referral this run rewarded: what follows a
+    reward (the loyalty programme's referral points) goes with these and only these."""
 
     def summary(self) -> str:
         rejected = sum(self.rejected.values())
@@ -62,7 +65,10 @@ def reward_due(
         .join(Order, Order.id == Referral.order_id)
         .where(Referral.status == ReferralStatus.PENDING.value)
     ).all()
-    decided = rules.verdicts(connection, [int(r.id) for r in pending])
+    # a referee still unknown past the window (no e-mail, no phone) is judged unreachable;
+    # inside it, a tracking identify may yet bring their e-mail
+    ripe = {int(r.id) for r in pending if r.ordered_at + terms.return_window <= now}
+    decided = rules.verdicts(connection, [int(r.id) for r in pending], contact_required=ripe)
     for reason in sorted({r for r in decided.values() if r is not None}):
         ids = [i for i, r in decided.items() if r == reason]
         for referral_id, referrer_id in _decide(
@@ -78,7 +84,6 @@ def reward_due(
                 at=now,
             )
     due = [int(r.id) for r in pending if decided.get(int(r.id)) is None]
-    ripe = {int(r.id) for r in pending if r.ordered_at + terms.return_window <= now}
     report.waiting = len([i for i in due if i not in ripe])
     claimed = _decide(
         connection,
@@ -111,6 +116,7 @@ def reward_due(
         )
         report.offers.append(code)
     report.rewarded = len(owners)
+    report.owners = owners
     return report
 
 

@@ -5,13 +5,14 @@ referrer and referee (a recursive walk up `merged_into_id`), every profile of ea
 walk down), their orders, and their e-mails, phones and addresses from profiles and records.
 The rules then run in Python on those few rows, in this order (the first that fails is the
 reason recorded): self-referral, the order refunded/returned/cancelled, the referee ordered
-before, the same e-mail, phone or street address as the referrer.
+before, the same e-mail, phone or street address as the referrer; and, once the reward is
+due, a referee with no e-mail and no phone at all (unreachable).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -121,8 +122,12 @@ def ordered_before(known: People, person: int, order_id: int, at: datetime) -> b
     )
 
 
-def verdicts(connection: Connection, referral_ids: list[int]) -> dict[int, ReferralReason | None]:
-    """Each referral's first broken rule as things stand now (None: it stands)."""
+def verdicts(
+    connection: Connection, referral_ids: list[int], contact_required: Collection[int] = ()
+) -> dict[int, ReferralReason | None]:
+    """Each referral's first broken rule as things stand now (None: it stands). For the
+    referrals in `contact_required` (due for their reward), a referee with no e-mail and no
+    phone on any of their profiles is unreachable: a forged order names a made-up user id."""
     cases = []
     for chunk in chunks(referral_ids):
         cases += connection.execute(
@@ -143,7 +148,12 @@ def verdicts(connection: Connection, referral_ids: list[int]) -> dict[int, Refer
     for case in cases:
         referrer = live.get(int(case.referrer_id), int(case.referrer_id))
         referee = live.get(int(case.referee_id), int(case.referee_id))
-        decided[int(case.id)] = _first_broken(known, case, referrer, referee)
+        broken = _first_broken(known, case, referrer, referee)
+        if broken is None and int(case.id) in contact_required:
+            theirs = known.keys.get(referee)
+            if not theirs or not (theirs["email"] or theirs["phone"]):
+                broken = ReferralReason.REFEREE_UNREACHABLE
+        decided[int(case.id)] = broken
     return decided
 
 

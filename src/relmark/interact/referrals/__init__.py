@@ -38,26 +38,36 @@ def reward_referrals(
     terms = reward_terms(playbooks, settings)
     with engine.begin() as connection:
         report = reward_due(connection, terms, now, actor)
-        if report.rewarded:
-            _referral_points(connection, settings, now)
+        if report.owners:
+            _referral_points(connection, settings, report.owners, now)
         return report
 
 
-def _referral_points(connection: Connection, settings: Settings, now: datetime) -> None:
-    """The loyalty programme's referral points for each rewarded referrer (once per
-    referral; nothing when the programme is off or gives none)."""
+def _referral_points(
+    connection: Connection, settings: Settings, owners: list[tuple[int, int]], now: datetime
+) -> None:
+    """The loyalty programme's referral points for the referrals rewarded in this run, each
+    to its live referrer (once per referral; none for an erased referrer; nothing when the
+    programme is off or gives none). Referrals rewarded in earlier runs, or while the
+    programme was off, are never revisited."""
     from relmark.interact.loyalty import is_enabled, load_programme, post_referral_bonus
-    from relmark.store.referral_models import Referral
+    from relmark.store.models import Customer
+    from relmark.store.referral_rules import chunks
 
     if not is_enabled(connection):
         return
     programme = load_programme(settings.loyalty_file)
     if programme.referral_points <= 0:
         return
-    rewarded = connection.execute(
-        select(Referral.id, Referral.referrer_id).where(Referral.status == "rewarded")
-    ).all()
-    for referral_id, referrer_id in rewarded:
-        post_referral_bonus(
-            connection, programme, int(referrer_id), f"referral:{referral_id}:referrer", now
+    erased: set[int] = set()
+    for chunk in chunks(owner for _id, owner in owners):
+        erased |= set(
+            connection.execute(
+                select(Customer.id).where(Customer.id.in_(chunk), Customer.erased_at.is_not(None))
+            ).scalars()
         )
+    for referral_id, owner in owners:
+        if owner not in erased:
+            post_referral_bonus(
+                connection, programme, owner, f"referral:{referral_id}:referrer", now
+            )

@@ -34,6 +34,7 @@ REASON_LABELS = {
     "order_refunded": "Order refunded",
     "order_returned": "Order returned",
     "order_cancelled": "Order cancelled",
+    "referee_unreachable": "Friend has no e-mail or phone",
 }
 
 
