@@ -85,10 +85,17 @@ def _misused(
     """An ambassador's own code on their own later order (a self-referral), and an
     ambassador's code on a regular customer's repeat order (the referee was not new)."""
     later = ranked.filter(in_window & (pl.col("nth") > 0)).sort("order_id")
-    first_ambassador = int(pool[0])
-    own = later.filter(pl.col("customer_id") == first_ambassador).head(1)
-    repeat = later.filter(~pl.col("customer_id").is_in(pool.tolist())).head(1)
-    return [
-        (int(row["order_id"]), codes[first_ambassador], row["ordered_at"])
-        for row in pl.concat([own, repeat]).iter_rows(named=True)
+    ambassadors = pool.tolist()
+    own = later.filter(pl.col("customer_id").is_in(ambassadors)).head(1)
+    repeat = later.filter(
+        ~pl.col("customer_id").is_in(ambassadors) & (pl.col("status") == "completed")
+    ).head(1)
+    misused = [
+        (int(r["order_id"]), codes[int(r["customer_id"])], r["ordered_at"])
+        for r in own.iter_rows(named=True)
     ]
+    misused += [
+        (int(r["order_id"]), codes[ambassadors[0]], r["ordered_at"])
+        for r in repeat.iter_rows(named=True)
+    ]
+    return misused

@@ -732,7 +732,7 @@ def demo(
     from relmark.demo.generate import generate
     from relmark.demo.loyalty import run_demo_programme
     from relmark.demo.offers import enable_offers
-    from relmark.demo.promises import MONTHS, keep_promises, rounds
+    from relmark.demo.promises import keep_promises, rounds
     from relmark.erasing import remember_file
     from relmark.interaction import Interaction
     from relmark.store.status import store_summary, table_counts
@@ -765,7 +765,7 @@ def demo(
         interaction = Interaction(engine, get_settings())
         enable_offers(interaction, end)  # the demo shop has configured its offers
         with _demo_delivery(interaction, mail_dir) as (send, delivered_to):
-            step(f"scoring as of {MONTHS} months ago, sending monthly since, using the codes")
+            step("scoring as of half a year ago, sending since; later orders use the codes")
             _demo_score(engine, rounds(end)[0])  # the rounds plan with what was known then
             promises = keep_promises(interaction, end, seed, send)
             step("scoring customers")
@@ -907,11 +907,11 @@ def _print_demo(result: dict[str, Any]) -> None:
     out.print("held, by reason: " + (_pairs(sent["held"]) or "none"))
     kept = result["promises"]
     out.print(
-        f"over the last {len(kept['rounds'])} months: "
+        f"history ({len(kept['rounds'])} earlier sends): "
         f"{sum(r['sent'] for r in kept['rounds']):,} messages sent, "
         f"{kept['redeemed']:,} offers redeemed, {kept['fulfilled']:,} gifts fulfilled, "
         f"{kept['expired']:,} expired; referrals {kept['rewarded']:,} rewarded, "
-        f"{sum(kept['rejected'].values()):,} rejected"
+        f"{kept['referrals'].get('rejected', 0) + sum(kept['rejected'].values()):,} rejected"
     )
     if result["export_dir"]:
         out.print(f"CSV files: {result['export_dir']}")
