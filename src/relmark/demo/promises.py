@@ -14,10 +14,11 @@ Which offers are used is drawn from the demo's seed: same seed and date, same st
 Why two rounds, not monthly: sending is most of the demo's time (tens of milliseconds a
 mail), and those playbooks repeat quarterly at most (win-back 90 days, the VIP gift 91), so
 a monthly round would mostly find nobody due. Half a year before the end and six weeks
-before it each reach the whole audience once. Six weeks leaves that round's gifts (valid 60
-days) open at the end, some with a later order to travel with, while its discounts (30 days)
-have run out. (A sample of the customers would send less, but win-back reaches customers
-who are mostly gone for good: only the whole audience gives redemptions to show.)
+before it each reach the whole audience once; the VIP gift (every champion, the biggest
+audience) goes out in the later round only. Six weeks leaves its gifts (valid 60 days) open
+at the end, some with a later order to travel with, while the discounts (30 days) have run
+out. (A sample of the customers would send less, but win-back reaches customers who are
+mostly gone for good: only the whole audience gives redemptions to show.)
 """
 
 from __future__ import annotations
@@ -83,14 +84,17 @@ def keep_promises(interaction: Interaction, end: datetime, seed: int, send: Send
     offers still open at `end` and past their date expire, and referrals are decided."""
     report = PromiseReport()
     books = [
-        b.name
+        b
         for b in interaction.enabled_playbooks()
         if b.trigger.on is TriggerKind.SCORE and b.offer is not None and b.offer.issued_at_send
     ]
     for at in rounds(end):
+        last = at == rounds(end)[-1]
         planned = held = 0
-        for name in books:
-            plan = interaction.plan(at, at, only_playbook=name)
+        for book in books:
+            if book.offer is not None and book.offer.kind == "gift" and not last:
+                continue  # gifts in the last round only (see the module's notes)
+            plan = interaction.plan(at, at, only_playbook=book.name)
             planned, held = planned + plan.planned, held + sum(plan.held.values())
         sent, failed = send(at)
         report.rounds.append(
@@ -116,33 +120,49 @@ def keep_promises(interaction: Interaction, end: datetime, seed: int, send: Send
     return report
 
 
-#: Each open offer of a given kind with the first completed order its (live) customer placed
-#: while it was valid, oldest offer first.
-_NEXT_ORDERS = text(
-    "SELECT o.id AS offer_id, o.code, d.id AS order_id, d.external_id, d.ordered_at "
-    "FROM offers o JOIN customers oc ON oc.id = o.customer_id "
-    "JOIN orders d ON d.id = ("
-    "  SELECT n.id FROM orders n JOIN customers nc ON nc.id = n.customer_id "
-    "  WHERE COALESCE(nc.merged_into_id, nc.id) = COALESCE(oc.merged_into_id, oc.id) "
-    "  AND n.status = 'completed' AND n.ordered_at > o.issued_at "
-    "  AND (o.expires_at IS NULL OR n.ordered_at < o.expires_at) "
-    "  AND (o.currency IS NULL OR n.currency = o.currency) "
-    "  ORDER BY n.ordered_at, n.id LIMIT 1) "
-    "WHERE o.status = 'issued' AND o.kind {kind} "
-    "ORDER BY o.id"
+_OPEN_OFFERS = (
+    "SELECT o.id, o.code, COALESCE(c.merged_into_id, c.id), o.issued_at, o.expires_at, "
+    "o.currency FROM offers o JOIN customers c ON c.id = o.customer_id "
+    "WHERE o.status = 'issued' AND o.kind {kind}"
 )
-_SCHEMA = {
+_OFFER_SCHEMA = {
     "offer_id": pl.Int64,
     "code": pl.String,
+    "customer": pl.Int64,
+    "issued_at": pl.Datetime("us", "UTC"),
+    "expires_at": pl.Datetime("us", "UTC"),
+    "currency": pl.String,
+}
+_COMPLETED_ORDERS = text(
+    "SELECT d.id, d.external_id, COALESCE(c.merged_into_id, c.id), d.ordered_at, d.currency "
+    "FROM orders d JOIN customers c ON c.id = d.customer_id WHERE d.status = 'completed'"
+)
+_ORDER_SCHEMA = {
     "order_id": pl.Int64,
     "external_id": pl.String,
+    "customer": pl.Int64,
     "ordered_at": pl.Datetime("us", "UTC"),
+    "order_currency": pl.String,
 }
 
 
 def _chosen(connection: Connection, kind: str, share: float, rng: np.random.Generator):  # noqa: ANN202
-    """The offers whose next order carries them: a seeded `share`, one offer per order."""
-    found = fetch_frame(connection, text(_NEXT_ORDERS.text.format(kind=kind)), _SCHEMA)
+    """Open offers of a kind with the first completed order their (live) customer placed
+    while each was valid, oldest offer first; of those a seeded `share` is used, one offer
+    per order. A join in Polars: the database would look up each offer's orders one by one."""
+    offers = fetch_frame(connection, text(_OPEN_OFFERS.format(kind=kind)), _OFFER_SCHEMA)
+    orders = fetch_frame(connection, _COMPLETED_ORDERS, _ORDER_SCHEMA)
+    valid = (
+        (pl.col("ordered_at") > pl.col("issued_at"))
+        & (pl.col("expires_at").is_null() | (pl.col("ordered_at") < pl.col("expires_at")))
+        & (pl.col("currency").is_null() | (pl.col("order_currency") == pl.col("currency")))
+    )
+    found = (
+        offers.join(orders, on="customer")
+        .filter(valid)
+        .sort("offer_id", "ordered_at", "order_id")
+        .unique("offer_id", keep="first", maintain_order=True)
+    )
     taken = found.filter(pl.Series(rng.random(found.height) < share))
     return taken.unique("order_id", keep="first", maintain_order=True).iter_rows(named=True)
 
