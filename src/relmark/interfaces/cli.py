@@ -4,7 +4,8 @@
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
     from relmark.ingest.columns import Extra
     from relmark.interaction import Interaction
+    from relmark.pipeline import ScoreReport
 
 # Commands import the libraries and stages they use inside their bodies: `relmark --help`
 # and light commands must not pay for SciPy, Polars, SQLAlchemy or FastAPI at start-up
@@ -645,19 +647,38 @@ def _serve_demo(engine: "Engine", end: datetime, port: int) -> None:
     )
 
 
-def _demo_send(interaction: "Interaction", end: datetime, mail_dir: Path) -> dict[str, Any]:
-    """Deliver what is due: to the configured SMTP server, else to a local sink."""
+def _demo_score(engine: "Engine", as_of: datetime) -> "tuple[ScoreReport | None, str]":
+    """Score as of a moment; a tiny demo may not identify the models (the reason, then)."""
+    from relmark import pipeline
+    from relmark.differentiate.score import ScoreSettings
+
+    try:
+        return pipeline.score(engine, as_of=as_of, settings=ScoreSettings(), now=as_of), ""
+    except RelmarkError as exc:
+        return None, str(exc)
+
+
+@contextmanager
+def _demo_delivery(
+    interaction: "Interaction", mail_dir: Path
+) -> Iterator[tuple[Callable[[datetime], tuple[int, int]], str]]:
+    """A way to deliver what is due as of a moment, and where it goes: the configured SMTP
+    server, else a local sink open for the whole build (it files every round's mail)."""
     from relmark.interact.delivery import SendOptions, SmtpTransport
     from relmark.interact.sink import MailSink
 
-    options = SendOptions(as_of=lambda: end)
+    def sender(transports: dict[str, Any] | None) -> Callable[[datetime], tuple[int, int]]:
+        def send(at: datetime) -> tuple[int, int]:
+            report = interaction.send(SendOptions(as_of=lambda: at), transports=transports)
+            return report.sent, report.failed
+
+        return send
+
     if interaction.settings.smtp_host:
-        report = interaction.send(options)
-        return {"sent": report.sent, "failed": report.failed, "to": interaction.settings.smtp_host}
+        yield sender(None), interaction.settings.smtp_host
+        return
     with MailSink(mail_dir) as sink:
-        transport = SmtpTransport(host="127.0.0.1", port=sink.port)
-        report = interaction.send(options, transports={"email": transport})
-    return {"sent": report.sent, "failed": report.failed, "to": str(mail_dir)}
+        yield sender({"email": SmtpTransport(host="127.0.0.1", port=sink.port)}), str(mail_dir)
 
 
 @app.command()
@@ -711,7 +732,7 @@ def demo(
     from relmark.demo.generate import generate
     from relmark.demo.loyalty import run_demo_programme
     from relmark.demo.offers import enable_offers
-    from relmark.differentiate.score import ScoreSettings
+    from relmark.demo.promises import keep_promises, rounds
     from relmark.erasing import remember_file
     from relmark.interaction import Interaction
     from relmark.store.status import store_summary, table_counts
@@ -730,7 +751,7 @@ def demo(
             f"the store {url!r} is not empty: the demo builds into an empty store "
             "(omit --db to use ./relmark-demo.db)"
         )
-    with _steps(quiet=as_json, total=13) as step:
+    with _steps(quiet=as_json, total=15) as step:
         step(f"generating {customers:,} customers")
         data = generate(customers, seed, end)
         with tempfile.TemporaryDirectory() as scratch:
@@ -741,20 +762,18 @@ def demo(
         identified = pipeline.identify(engine, now=end)
         step("posting loyalty points over the history")
         loyalty = run_demo_programme(engine, end)
-        step("scoring customers")
-        scoring_error = ""
-        try:
-            scored: pipeline.ScoreReport | None = pipeline.score(
-                engine, as_of=end, settings=ScoreSettings(), now=end
-            )
-        except RelmarkError as exc:  # a tiny demo may not identify the models
-            scored, scoring_error = None, str(exc)
-        step("planning messages (all playbooks, consent, caps)")
         interaction = Interaction(engine, get_settings())
         enable_offers(interaction, end)  # the demo shop has configured its offers
-        planned = interaction.plan(end, end)
-        step("sending what is due")
-        sending = _demo_send(interaction, end, mail_dir)
+        with _demo_delivery(interaction, mail_dir) as (send, delivered_to):
+            step("scoring as of half a year ago, sending since; later orders use the codes")
+            _demo_score(engine, rounds(end)[0])  # the rounds plan with what was known then
+            promises = keep_promises(interaction, end, seed, send)
+            step("scoring customers")
+            scored, scoring_error = _demo_score(engine, end)
+            step("planning messages (all playbooks, consent, caps)")
+            planned = interaction.plan(end, end)
+            step("sending what is due")
+            sent, failed = send(end)
         for written in (export_dir, mail_dir):  # an erasure cleans them
             if written is not None and written.exists():
                 remember_file(engine, written, end)
@@ -791,8 +810,11 @@ def demo(
             "deferred_for_quiet_hours": planned.deferred,
             "held": planned.held,
             "playbooks": planned.by_playbook,
-            **sending,
+            "sent": sent,
+            "failed": failed,
+            "to": delivered_to,
         },
+        "promises": promises.as_dict(),
         "seconds": round(time.perf_counter() - started, 2),
     }
     if as_json:
@@ -883,6 +905,14 @@ def _print_demo(result: dict[str, Any]) -> None:
         + (f", {sent['failed']:,} failed" if sent["failed"] else "")
     )
     out.print("held, by reason: " + (_pairs(sent["held"]) or "none"))
+    kept = result["promises"]
+    out.print(
+        f"history ({len(kept['rounds'])} earlier sends): "
+        f"{sum(r['sent'] for r in kept['rounds']):,} messages sent, "
+        f"{kept['redeemed']:,} offers redeemed, {kept['fulfilled']:,} gifts fulfilled, "
+        f"{kept['expired']:,} expired; referrals {kept['rewarded']:,} rewarded, "
+        f"{kept['referrals'].get('rejected', 0) + sum(kept['rejected'].values()):,} rejected"
+    )
     if result["export_dir"]:
         out.print(f"CSV files: {result['export_dir']}")
     out.print("Next: [bold]relmark customers --db " + result["store"] + "[/bold]")
