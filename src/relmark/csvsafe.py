@@ -62,9 +62,12 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def write_csv(frame: pl.DataFrame, target: Path | str | IO[str] | IO[bytes]) -> None:
-    """Write `frame` as CSV (header, comma, UTF-8) with risky text cells neutralised."""
-    safe_frame(frame).write_csv(target)
+def write_csv(
+    frame: pl.DataFrame, target: Path | str | IO[str] | IO[bytes], *, header: bool = True
+) -> None:
+    """Write `frame` as CSV (comma, UTF-8) with risky text cells neutralised; `header=False`
+    for the second and later pages of a file written page by page."""
+    safe_frame(frame).write_csv(target, include_header=header)
 
 
 def write_rows(handle: IO[str], header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:

@@ -275,11 +275,11 @@ def write_export(
     connection: Connection, handle: IO[bytes], status: str | None, layout: Layout
 ) -> int:
     """Write the export to `handle` (header, then page after page); the rows written."""
-    from relmark.csvsafe import safe_frame
+    from relmark.csvsafe import write_csv
 
     written = 0
     for page in offer_pages(connection, status, layout):
-        safe_frame(page).write_csv(handle, include_header=written == 0)
+        write_csv(page, handle, header=written == 0)
         written += page.height
     if written == 0:
         handle.write((",".join(header(layout)) + "\n").encode())
